@@ -1,0 +1,112 @@
+"""Global settings: float type, fuzz factor, image layout, compute device.
+
+Mirrors ``keras.config``; the device setting is cornu's own addition (Keras
+picks the device from the backend; we let the user choose it explicitly).
+"""
+from __future__ import annotations
+
+import os
+
+import torch
+
+_FLOATX = "float32"
+_EPSILON = 1e-7
+_IMAGE_DATA_FORMAT = "channels_last"
+_DEVICE: torch.device | None = None
+
+_VALID_FLOATX = ("float16", "bfloat16", "float32", "float64")
+
+
+def backend() -> str:
+    """Name of the backend: always ``"torch"``."""
+    return "torch"
+
+
+def floatx() -> str:
+    """Default float dtype name for weights and inputs (``"float32"``)."""
+    return _FLOATX
+
+
+def set_floatx(value: str) -> None:
+    """Set the default float dtype name."""
+    global _FLOATX
+    if value not in _VALID_FLOATX:
+        raise ValueError(f"Unknown floatx type: {value!r}. Expected one of {list(_VALID_FLOATX)}")
+    _FLOATX = value
+
+
+def epsilon() -> float:
+    """Fuzz factor used to avoid division by zero and log(0)."""
+    return _EPSILON
+
+
+def set_epsilon(value: float) -> None:
+    """Set the fuzz factor."""
+    global _EPSILON
+    _EPSILON = float(value)
+
+
+def image_data_format() -> str:
+    """``"channels_last"`` (default) or ``"channels_first"``."""
+    return _IMAGE_DATA_FORMAT
+
+
+def set_image_data_format(data_format: str) -> None:
+    """Set the default image layout."""
+    global _IMAGE_DATA_FORMAT
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(
+            f"The `data_format` argument must be one of {{'channels_first', 'channels_last'}}. "
+            f"Received: data_format={data_format!r}"
+        )
+    _IMAGE_DATA_FORMAT = data_format
+
+
+def device() -> torch.device:
+    """The device models and batches live on.
+
+    Chosen once: ``set_device()`` if called, else the ``CORNU_DEVICE``
+    environment variable, else CUDA when torch sees a GPU, else CPU.
+    """
+    global _DEVICE
+    if _DEVICE is None:
+        name = os.environ.get("CORNU_DEVICE")
+        if name:
+            _DEVICE = torch.device(name)
+        elif torch.cuda.is_available():
+            _DEVICE = torch.device("cuda")
+        else:
+            _DEVICE = torch.device("cpu")
+    return _DEVICE
+
+
+def set_device(name: str | torch.device) -> None:
+    """Choose the device for models and data (``"cpu"``, ``"cuda"``, ``"cuda:1"``...)."""
+    global _DEVICE
+    dev = torch.device(name)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"Cannot use device {str(name)!r}: torch sees no CUDA GPU.")
+    _DEVICE = dev
+
+
+def standardize_dtype(dtype) -> str:
+    """Return the Keras dtype name (``"float32"``...) for a string, numpy or torch dtype."""
+    if dtype is None:
+        return floatx()
+    if isinstance(dtype, torch.dtype):
+        return str(dtype).removeprefix("torch.")
+    if hasattr(dtype, "name") and not isinstance(dtype, str):
+        return str(dtype.name)
+    name = str(dtype)
+    aliases = {"float": "float32", "int": "int64", "double": "float64", "half": "float16", "bool_": "bool"}
+    name = aliases.get(name, name)
+    if not hasattr(torch, name) or not isinstance(getattr(torch, name), torch.dtype):
+        raise ValueError(f"Invalid dtype: {dtype!r}")
+    return name
+
+
+def torch_dtype(dtype) -> torch.dtype:
+    """The torch dtype for a Keras dtype name (or any dtype-like)."""
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    return getattr(torch, standardize_dtype(dtype))

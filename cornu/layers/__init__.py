@@ -1,0 +1,18 @@
+"""``keras.layers``: the layer classes."""
+from cornu.layers.convolutional import Conv1D, Conv2D, Conv3D
+from cornu.layers.core import Activation, Dense, Identity, Lambda
+from cornu.layers.input_layer import Input, InputLayer
+from cornu.layers.layer import InputSpec, Layer
+from cornu.layers.pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, GlobalAveragePooling1D,
+                                  GlobalAveragePooling2D, GlobalAveragePooling3D, GlobalMaxPooling1D,
+                                  GlobalMaxPooling2D, GlobalMaxPooling3D, MaxPooling1D, MaxPooling2D, MaxPooling3D)
+from cornu.layers.regularization import Dropout
+from cornu.layers.reshaping import Flatten
+
+# Keras's short aliases.
+Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
+MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
+AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D
+GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D = GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D
+GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D = (GlobalAveragePooling1D, GlobalAveragePooling2D,
+                                                     GlobalAveragePooling3D)

@@ -1,0 +1,134 @@
+"""Convolution layers (``Conv1D``, ``Conv2D``, ``Conv3D``).
+
+Keras layout at the API (inputs ``channels_last``, kernel ``(*kernel_size, in, out)``),
+torch kernels inside: the input is viewed as NC... in ``torch.channels_last``
+memory format (a permute, no copy) and the weight is stored as ``(out, in, *k)``.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from cornu import activations, constraints, initializers, regularizers
+from cornu.layers import conv_utils
+from cornu.layers.core import _ser
+from cornu.layers.layer import InputSpec, Layer
+
+_CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+_MEMORY_FORMAT = {1: torch.contiguous_format, 2: torch.channels_last, 3: torch.channels_last_3d}
+
+
+class BaseConv(Layer):
+    """N-D convolution shared by Conv1D/2D/3D."""
+
+    rank = 2
+
+    def __init__(self, filters: int, kernel_size, strides=1, padding: str = "valid", data_format=None,
+                 dilation_rate=1, groups: int = 1, activation=None, use_bias: bool = True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
+                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, **kwargs):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        if not isinstance(filters, int) or isinstance(filters, bool) or filters <= 0:
+            raise ValueError(f"Invalid value for argument `filters`. Expected a strictly positive integer. "
+                             f"Received filters={filters!r}")
+        rank = self.rank
+        self.filters = filters
+        self.groups = int(groups)
+        self.kernel_size = conv_utils.normalize_tuple(kernel_size, rank, "kernel_size")
+        self.strides = conv_utils.normalize_tuple(strides, rank, "strides")
+        self.dilation_rate = conv_utils.normalize_tuple(dilation_rate, rank, "dilation_rate")
+        self.padding = conv_utils.normalize_padding(padding)
+        if self.padding == "causal" and rank != 1:
+            raise ValueError(f"Causal padding is only supported for Conv1D. Received: padding={padding!r}")
+        if self.padding == "same" and max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError("`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
+                             f"Received: strides={self.strides} and dilation_rate={self.dilation_rate}")
+        self.data_format = conv_utils.normalize_data_format(data_format)
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.input_spec = InputSpec(min_ndim=rank + 2)
+        self._channel_axis = -1 if self.data_format == "channels_last" else 1
+
+    def build(self, input_shape) -> None:
+        rank = self.rank
+        in_ch = input_shape[self._channel_axis]
+        if in_ch is None:
+            raise ValueError(f"The channel dimension of the inputs to {type(self).__name__} layer "
+                             f"{self.name!r} should be defined. Received input_shape={tuple(input_shape)}")
+        if in_ch % self.groups or self.filters % self.groups:
+            raise ValueError(f"The number of input channels ({in_ch}) and filters ({self.filters}) must be "
+                             f"divisible by groups={self.groups}.")
+        shape = self.kernel_size + (in_ch // self.groups, self.filters)
+        # Keras (*k, in, out) -> torch (out, in, *k)
+        layout = (rank + 1, rank) + tuple(range(rank))
+        self.kernel = self.add_weight(shape=shape, initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+                                      name="kernel", layout=layout, memory_format=_MEMORY_FORMAT[rank])
+        self.bias = self.add_weight(shape=(self.filters,), initializer=self.bias_initializer,
+                                    regularizer=self.bias_regularizer, constraint=self.bias_constraint,
+                                    name="bias") if self.use_bias else None
+        self.input_spec = InputSpec(ndim=rank + 2, axes={self._channel_axis: in_ch})
+        self.built = True
+
+    def call(self, inputs):
+        x = conv_utils.to_channels_first(inputs, self.data_format)
+        padding: object = 0
+        if self.padding == "same":
+            x, sym = conv_utils.pad_same(x, self.kernel_size, self.strides, self.dilation_rate)
+            padding = sym if sym is not None else 0
+        elif self.padding == "causal":
+            x = F.pad(x, ((self.kernel_size[0] - 1) * self.dilation_rate[0], 0))
+        y = _CONV[self.rank](x, self.kernel.value, self.bias.value if self.bias is not None else None,
+                             self.strides, padding, self.dilation_rate, self.groups)
+        return self.activation(conv_utils.to_channels_last(y, self.data_format))
+
+    def compute_output_shape(self, input_shape):
+        input_shape = tuple(input_shape)
+        spatial = input_shape[1:-1] if self.data_format == "channels_last" else input_shape[2:]
+        out = tuple(conv_utils.output_length(spatial[i], self.kernel_size[i], self.padding, self.strides[i],
+                                             self.dilation_rate[i]) for i in range(self.rank))
+        if any(d is not None and d <= 0 for d in out):
+            raise ValueError(f"Computed output size would be negative or zero for layer {self.name!r}: "
+                             f"input_shape={input_shape}, kernel_size={self.kernel_size}, "
+                             f"strides={self.strides}, padding={self.padding!r}")
+        if self.data_format == "channels_last":
+            return (input_shape[0],) + out + (self.filters,)
+        return (input_shape[0], self.filters) + out
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
+                "strides": self.strides, "padding": self.padding, "data_format": self.data_format,
+                "dilation_rate": self.dilation_rate, "groups": self.groups,
+                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
+                "kernel_initializer": _ser(initializers, self.kernel_initializer),
+                "bias_initializer": _ser(initializers, self.bias_initializer),
+                "kernel_regularizer": _ser(regularizers, self.kernel_regularizer),
+                "bias_regularizer": _ser(regularizers, self.bias_regularizer),
+                "activity_regularizer": _ser(regularizers, self.activity_regularizer),
+                "kernel_constraint": _ser(constraints, self.kernel_constraint),
+                "bias_constraint": _ser(constraints, self.bias_constraint)}
+
+
+class Conv1D(BaseConv):
+    """1-D convolution over ``(batch, steps, channels)``."""
+
+    rank = 1
+
+
+class Conv2D(BaseConv):
+    """2-D convolution over ``(batch, rows, cols, channels)``."""
+
+    rank = 2
+
+
+class Conv3D(BaseConv):
+    """3-D convolution over ``(batch, d1, d2, d3, channels)``."""
+
+    rank = 3

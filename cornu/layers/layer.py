@@ -1,0 +1,490 @@
+"""``Layer``: a ``torch.nn.Module`` with Keras's lazy build, weights API and config.
+
+Life of a layer: constructed with hyper-parameters only; ``build(input_shape)``
+runs on the first call (or when a model already knows the input shape) and
+creates weights with ``add_weight``; ``call`` does the computation. Calling on
+KerasTensors records a functional-graph node instead of computing.
+"""
+from __future__ import annotations
+
+import contextvars
+import inspect
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from cornu import config, symbolic
+from cornu.symbolic import KerasTensor, Node
+from cornu.utils import naming, tree
+from cornu.variables import Variable
+
+# State shared by one outermost layer call and everything it calls.
+_CALL_CONTEXT: contextvars.ContextVar = contextvars.ContextVar("cornu_call_context", default=None)
+
+
+class _CallContext:
+    __slots__ = ("training", "cleared")
+
+    def __init__(self, training):
+        self.training = training
+        self.cleared: set[int] = set()
+
+
+class InputSpec:
+    """What a layer accepts: rank (``ndim``/``min_ndim``/``max_ndim``) and fixed axes."""
+
+    def __init__(self, dtype=None, shape=None, ndim=None, max_ndim=None, min_ndim=None, axes=None,
+                 allow_last_axis_squeeze=False, name=None, optional=False):
+        self.dtype = dtype
+        self.shape = shape
+        self.ndim = len(shape) if shape is not None else ndim
+        self.max_ndim = max_ndim
+        self.min_ndim = min_ndim
+        self.axes = dict(axes or {})
+        self.name = name
+        self.optional = optional
+
+    def check(self, layer_name: str, index: int, shape: tuple) -> None:
+        """Raise Keras's ``ValueError`` when ``shape`` does not fit this spec."""
+        ndim = len(shape)
+        prefix = f'Input {index} of layer "{layer_name}" is incompatible with the layer: '
+        if self.ndim is not None and ndim != self.ndim:
+            raise ValueError(f"{prefix}expected ndim={self.ndim}, found ndim={ndim}. "
+                             f"Full shape received: {tuple(shape)}")
+        if self.min_ndim is not None and ndim < self.min_ndim:
+            raise ValueError(f"{prefix}expected min_ndim={self.min_ndim}, found ndim={ndim}. "
+                             f"Full shape received: {tuple(shape)}")
+        if self.max_ndim is not None and ndim > self.max_ndim:
+            raise ValueError(f"{prefix}expected max_ndim={self.max_ndim}, found ndim={ndim}. "
+                             f"Full shape received: {tuple(shape)}")
+        for axis, value in self.axes.items():
+            d = shape[axis] if -ndim <= axis < ndim else None
+            if value is not None and d is not None and d != value:
+                raise ValueError(f"{prefix}expected axis {axis} of input shape to have value {value}, "
+                                 f"but received input with shape {tuple(shape)}")
+
+
+def _shape_of(x: Any) -> tuple | None:
+    if isinstance(x, (KerasTensor, torch.Tensor, np.ndarray)):
+        shape = tuple(x.shape)
+        if symbolic.in_fake_run() and isinstance(x, torch.Tensor):
+            return symbolic.shape_from_fake(shape)
+        return shape
+    return None
+
+
+def _to_tensor(x: Any, dtype: torch.dtype | None) -> Any:
+    """Numpy/python inputs to device tensors; float tensors to the layer's dtype."""
+    if isinstance(x, torch.Tensor):
+        if dtype is not None and x.is_floating_point() and x.dtype != dtype:
+            return x.to(dtype)
+        return x
+    if isinstance(x, Variable):
+        return x.keras_value
+    if isinstance(x, (np.ndarray, np.generic, float, int, list)) and not isinstance(x, bool):
+        arr = np.asarray(x)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"Cannot convert input of dtype {arr.dtype} to a tensor: expected numbers.")
+        t = torch.as_tensor(arr, device=config.device())
+        if t.is_floating_point() and dtype is not None:
+            t = t.to(dtype)
+        return t
+    return x
+
+
+class Layer(nn.Module):
+    """Base class of all layers (and of ``Model``)."""
+
+    def __init__(self, *, activity_regularizer=None, trainable: bool = True, dtype=None,
+                 autocast: bool = True, name: str | None = None, **kwargs):
+        super().__init__()
+        input_shape = kwargs.pop("input_shape", None)
+        batch_input_shape = kwargs.pop("batch_input_shape", None)
+        input_dim = kwargs.pop("input_dim", None)
+        batch_size = kwargs.pop("batch_size", None)
+        if kwargs:
+            raise TypeError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
+        if input_dim is not None and input_shape is None:
+            input_shape = (input_dim,)
+        if batch_input_shape is not None:
+            self._input_shape_arg = tuple(batch_input_shape)
+        elif input_shape is not None:
+            self._input_shape_arg = (batch_size,) + tuple(input_shape)
+        else:
+            self._input_shape_arg = None
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"Argument `name` must be a string. Received: name={name!r}")
+        self.name = name or naming.uniquify(naming.to_snake_case(type(self).__name__))
+        self._dtype = config.standardize_dtype(dtype) if not isinstance(dtype, str) or dtype != "mixed_float16" else "float32"
+        self.autocast = autocast
+        self._trainable = trainable
+        self.built = False
+        self.input_spec: Any = None
+        self.supports_masking = False
+        self._variables: list[Variable] = []
+        self._losses: list[torch.Tensor] = []
+        self._inbound_nodes: list[Node] = []
+        self._build_shapes: Any = None
+        from cornu import regularizers
+
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        sig = inspect.signature(self.call).parameters
+        self._call_takes_training = "training" in sig
+        self._call_takes_mask = "mask" in sig
+
+    # ------------------------------------------------------------------ dtype
+    @property
+    def dtype(self) -> str:
+        return self._dtype
+
+    @property
+    def compute_dtype(self) -> str:
+        return self._dtype
+
+    @property
+    def variable_dtype(self) -> str:
+        return self._dtype
+
+    # -------------------------------------------------------------- tracking
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, Variable):
+            # The parameter is registered by add_weight; the attribute holds its Keras view.
+            object.__setattr__(self, name, value)
+            return
+        # Keras tracks layers held in plain lists and dicts; torch needs containers.
+        if isinstance(value, (list, tuple)) and value and all(isinstance(v, nn.Module) for v in value) \
+                and "_modules" in self.__dict__:
+            value = nn.ModuleList(value)
+        elif isinstance(value, dict) and value and all(isinstance(v, nn.Module) for v in value.values()) \
+                and all(isinstance(k, str) for k in value) and "_modules" in self.__dict__:
+            value = nn.ModuleDict(value)
+        super().__setattr__(name, value)
+
+    def _flat_layers(self) -> list["Layer"]:
+        """Direct sub-layers in tracking order (looking inside torch containers)."""
+        out: list[Layer] = []
+
+        def visit(m: nn.Module):
+            for child in m.children():
+                if isinstance(child, Layer):
+                    if all(child is not o for o in out):
+                        out.append(child)
+                else:
+                    visit(child)
+
+        visit(self)
+        return out
+
+    @property
+    def _layers(self) -> list["Layer"]:
+        return self._flat_layers()
+
+    # --------------------------------------------------------------- weights
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable: bool = True,
+                   autocast: bool = True, regularizer=None, constraint=None, aggregation: str = "none",
+                   overwrite_with_gradient: bool = False, name: str | None = None, *,
+                   layout=None, memory_format=torch.contiguous_format) -> Variable:
+        """Create a weight. ``shape`` and ``initializer`` are in Keras layout.
+
+        ``layout`` (built-in layers only) permutes the Keras array to the torch
+        layout the parameter is stored in.
+        """
+        from cornu import constraints, initializers, regularizers
+
+        shape = () if shape is None else tuple(int(d) for d in shape)
+        dtype_name = config.standardize_dtype(dtype or self._dtype)
+        if initializer is None:
+            initializer = "glorot_uniform" if "float" in dtype_name else "zeros"
+        init = initializers.get(initializer)
+        with symbolic.real_mode():
+            with torch.no_grad():
+                value = init(shape, dtype=dtype_name)
+                value = torch.as_tensor(value, dtype=config.torch_dtype(dtype_name))
+                if layout is not None:
+                    value = value.permute(*layout)
+                value = value.to(config.device()).contiguous(memory_format=memory_format)
+            param = nn.Parameter(value, requires_grad=bool(trainable and self._trainable))
+        base = name or "variable"
+        attr = base
+        i = 1
+        while attr in self._parameters or attr in self.__dict__ or attr in self._modules or hasattr(type(self), attr):
+            attr = f"{base}_{i}"
+            i += 1
+        self.register_parameter(attr, param)
+        var = Variable(param, name=base, path=f"{self.name}/{base}", layout=layout,
+                       memory_format=memory_format, regularizer=regularizers.get(regularizer),
+                       constraint=constraints.get(constraint))
+        var._trainable_wanted = bool(trainable)
+        self._variables.append(var)
+        return var
+
+    @property
+    def weights(self) -> list[Variable]:
+        """All weights: this layer's own first, then its sub-layers', Keras's order."""
+        out = list(self._variables)
+        for layer in self._flat_layers():
+            out.extend(v for v in layer.weights if all(v is not o for o in out))
+        return out
+
+    @property
+    def variables(self) -> list[Variable]:
+        return self.weights
+
+    @property
+    def trainable_weights(self) -> list[Variable]:
+        if not self._trainable:
+            return []
+        return [v for v in self.weights if v.trainable]
+
+    @property
+    def trainable_variables(self) -> list[Variable]:
+        return self.trainable_weights
+
+    @property
+    def non_trainable_weights(self) -> list[Variable]:
+        if not self._trainable:
+            return self.weights
+        return [v for v in self.weights if not v.trainable]
+
+    @property
+    def non_trainable_variables(self) -> list[Variable]:
+        return self.non_trainable_weights
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        value = bool(value)
+        self._trainable = value
+        for v in self._variables:
+            v.value.requires_grad_(value and getattr(v, "_trainable_wanted", True))
+        for layer in self._flat_layers():
+            layer.trainable = value
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Weights as numpy arrays in Keras layout."""
+        return [v.numpy() for v in self.weights]
+
+    def set_weights(self, weights: list) -> None:
+        """Set weights from numpy arrays in Keras layout (the order of ``weights``)."""
+        own = self.weights
+        if len(weights) != len(own):
+            raise ValueError(
+                f"You called `set_weights(weights)` on layer '{self.name}' with a weight list of "
+                f"length {len(weights)}, but the layer was expecting {len(own)} weights."
+            )
+        for var, value in zip(own, weights):
+            value = np.asarray(value)
+            if tuple(value.shape) != var.shape:
+                raise ValueError(
+                    f"Layer {self.name} weight shape {var.shape} is not compatible with provided "
+                    f"weight shape {tuple(value.shape)}."
+                )
+        for var, value in zip(own, weights):
+            var.assign(np.asarray(value))
+
+    def count_params(self) -> int:
+        if not self.built:
+            raise ValueError(
+                f"You tried to call `count_params` on layer '{self.name}', but the layer isn't built. "
+                "You can build it manually via: `layer.build(input_shape)`."
+            )
+        return int(sum(int(np.prod(v.shape)) for v in self.weights))
+
+    # ---------------------------------------------------------------- losses
+    def add_loss(self, loss: Any) -> None:
+        """Record a scalar loss from ``call`` (it joins the training loss)."""
+        if symbolic.in_fake_run():
+            return
+        if not isinstance(loss, torch.Tensor):
+            loss = torch.as_tensor(loss, dtype=torch.float32, device=config.device())
+        self._losses.append(loss)
+
+    @property
+    def losses(self) -> list[torch.Tensor]:
+        """Losses from the last call (``add_loss``) plus weight-regularization penalties."""
+        out = list(self._losses)
+        for v in self._variables:
+            if v.regularizer is not None:
+                out.append(v.regularizer(v.keras_value))
+        for layer in self._flat_layers():
+            out.extend(layer.losses)
+        return out
+
+    def _has_losses(self) -> bool:
+        if self._losses or self.activity_regularizer is not None or any(v.regularizer for v in self._variables):
+            return True
+        return any(layer._has_losses() for layer in self._flat_layers())
+
+    # ----------------------------------------------------------------- build
+    def build(self, input_shape: Any = None) -> None:
+        """Create weights for ``input_shape``; override in subclasses."""
+        self.built = True
+
+    def _maybe_build(self, shapes: Any) -> None:
+        if self.built:
+            return
+        with symbolic.real_mode():
+            self.build(shapes)
+        self._build_shapes = shapes
+        self.built = True
+
+    def build_from_config(self, config: dict) -> None:
+        shape = config.get("input_shape")
+        if shape is not None:
+            self._maybe_build(tree.map_structure(lambda d: d, shape))
+
+    def get_build_config(self) -> dict | None:
+        if self._build_shapes is None:
+            return None
+        return {"input_shape": self._build_shapes}
+
+    # ------------------------------------------------------------------ call
+    def call(self, inputs, *args, **kwargs):
+        """The computation; override in subclasses."""
+        return inputs
+
+    def forward(self, *args, **kwargs):
+        return self.call(*args, **kwargs)
+
+    def _first_arg(self, args, kwargs):
+        if args:
+            return args[0]
+        for key in ("inputs", "x"):
+            if key in kwargs:
+                return kwargs[key]
+        return next(iter(kwargs.values()), None)
+
+    def _check_input_spec(self, inputs: Any) -> None:
+        if self.input_spec is None:
+            return
+        specs = self.input_spec if isinstance(self.input_spec, (list, tuple)) else [self.input_spec]
+        flat = tree.flatten(inputs)
+        if len(specs) != len(flat) and len(specs) > 1:
+            raise ValueError(f'Layer "{self.name}" expects {len(specs)} input(s), but it received '
+                             f"{len(flat)} input tensors.")
+        for i, (spec, x) in enumerate(zip(specs, flat)):
+            shape = _shape_of(x)
+            if spec is not None and shape is not None:
+                spec.check(self.name, i, shape)
+
+    def __call__(self, *args, **kwargs):
+        if not args and not kwargs:
+            raise TypeError(f"Layer {self.name!r} was called without inputs.")
+        if symbolic.is_symbolic(*args, **kwargs):
+            return self._symbolic_call(args, kwargs)
+        ctx = _CALL_CONTEXT.get()
+        outermost = ctx is None
+        training = kwargs.get("training")
+        if outermost:
+            ctx = _CallContext(training)
+            token = _CALL_CONTEXT.set(ctx)
+        elif training is not None:
+            prev_training = ctx.training
+            ctx.training = training
+        try:
+            if id(self) not in ctx.cleared:
+                ctx.cleared.add(id(self))
+                if self._losses:
+                    self._losses = []
+            dtype = config.torch_dtype(self.compute_dtype) if self.autocast else None
+            if args:
+                args = (tree.map_structure(lambda a: _to_tensor(a, dtype), args[0]),) + args[1:]
+            inputs = self._first_arg(args, kwargs)
+            if not self.built:
+                self._maybe_build(tree.map_structure(_shape_of, inputs))
+            self._check_input_spec(inputs)
+            if self._call_takes_training:
+                if kwargs.get("training") is None:
+                    kwargs["training"] = bool(ctx.training)
+            else:
+                kwargs.pop("training", None)
+            if not self._call_takes_mask:
+                kwargs.pop("mask", None)
+            outputs = super().__call__(*args, **kwargs)
+            if self.activity_regularizer is not None and not symbolic.in_fake_run():
+                for o in tree.flatten(outputs):
+                    self.add_loss(self.activity_regularizer(o) / o.shape[0])
+            return outputs
+        finally:
+            if outermost:
+                _CALL_CONTEXT.reset(token)
+            elif training is not None:
+                ctx.training = prev_training
+
+    def _symbolic_call(self, args: tuple, kwargs: dict) -> Any:
+        inputs = self._first_arg(args, kwargs)
+        shapes = tree.map_structure(_shape_of, inputs)
+        self._maybe_build(shapes)
+        self._check_input_spec(inputs)
+        outputs = self.compute_output_spec(*args, **kwargs)
+        Node(self, args, kwargs, outputs)
+        return outputs
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """Output shape for ``input_shape`` (``None`` for unknown dimensions)."""
+        if _is_shape(input_shape):
+            specs = KerasTensor(input_shape, dtype=self.compute_dtype)
+        elif isinstance(input_shape, dict):
+            specs = {k: KerasTensor(s, dtype=self.compute_dtype) for k, s in input_shape.items()}
+        else:
+            specs = [KerasTensor(s, dtype=self.compute_dtype) for s in input_shape]
+        out = symbolic.compute_output_spec(lambda x: Layer.__call__(self, x), (specs,), {})
+        return tree.map_structure(lambda t: t.shape, out)
+
+    def compute_output_spec(self, *args, **kwargs) -> Any:
+        """Symbolic outputs for symbolic inputs (shape inference, no real computation)."""
+        if type(self).compute_output_shape is not Layer.compute_output_shape:
+            inputs = self._first_arg(args, kwargs)
+            shapes = tree.map_structure(_shape_of, inputs)
+            out_shapes = self.compute_output_shape(shapes)
+            if _is_shape(out_shapes):
+                return KerasTensor(out_shapes, dtype=self.compute_dtype)
+            if isinstance(out_shapes, dict):
+                return {k: KerasTensor(s, dtype=self.compute_dtype) for k, s in out_shapes.items()}
+            return [KerasTensor(s, dtype=self.compute_dtype) for s in out_shapes]
+        return symbolic.compute_output_spec(lambda *a, **k: Layer.__call__(self, *a, **k), args, kwargs)
+
+    # ---------------------------------------------------------------- config
+    def get_config(self) -> dict:
+        """Constructor arguments that rebuild this layer (``from_config``)."""
+        cfg = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self._input_shape_arg is not None:
+            cfg["batch_input_shape"] = self._input_shape_arg
+        return cfg
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Layer":
+        return cls(**config)
+
+    # ----------------------------------------------------------------- misc
+    @property
+    def input(self):
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer {self.name} has never been called and thus has no defined input.")
+        t = self._inbound_nodes[0].input_tensors
+        return t[0] if len(t) == 1 else t
+
+    @property
+    def output(self):
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer {self.name} has never been called and thus has no defined output.")
+        return self._inbound_nodes[0].outputs
+
+    @property
+    def path(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+    def extra_repr(self) -> str:
+        return self.name
+
+
+def _is_shape(s: Any) -> bool:
+    return isinstance(s, (tuple, list)) and all(d is None or isinstance(d, int) for d in s)

@@ -1,0 +1,159 @@
+"""Pooling layers: max and average pooling in 1-3 dimensions, and their global forms."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from cornu.layers import conv_utils
+from cornu.layers.layer import InputSpec, Layer
+
+_MAX = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
+_AVG = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
+
+
+class BasePooling(Layer):
+    """Pooling over ``rank`` spatial axes; ``mode`` is ``"max"`` or ``"average"``."""
+
+    rank = 2
+    mode = "max"
+
+    def __init__(self, pool_size=2, strides=None, padding: str = "valid", data_format=None, name=None, **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.pool_size = conv_utils.normalize_tuple(pool_size, self.rank, "pool_size")
+        self.strides = conv_utils.normalize_tuple(strides if strides is not None else self.pool_size,
+                                                  self.rank, "strides")
+        self.padding = conv_utils.normalize_padding(padding)
+        if self.padding == "causal":
+            raise ValueError(f"Pooling layers do not support padding='causal'. Received: padding={padding!r}")
+        self.data_format = conv_utils.normalize_data_format(data_format)
+        self.input_spec = InputSpec(ndim=self.rank + 2)
+
+    def call(self, inputs):
+        x = conv_utils.to_channels_first(inputs, self.data_format)
+        ones = (1,) * self.rank
+        if self.mode == "max":
+            padding: object = 0
+            if self.padding == "same":
+                x, sym = conv_utils.pad_same(x, self.pool_size, self.strides, ones, value=float("-inf"))
+                padding = sym if sym is not None else 0
+            y = _MAX[self.rank](x, self.pool_size, self.strides, padding)
+        elif self.padding == "same":
+            # Average only over real (unpadded) elements, as Keras does.
+            mask = torch.ones_like(x[:1, :1])
+            xp, sym = conv_utils.pad_same(x, self.pool_size, self.strides, ones)
+            if sym is not None:
+                y = _AVG[self.rank](x, self.pool_size, self.strides, sym, count_include_pad=False)
+            else:
+                mp, _ = conv_utils.pad_same(mask, self.pool_size, self.strides, ones)
+                y = _AVG[self.rank](xp, self.pool_size, self.strides) / _AVG[self.rank](mp, self.pool_size, self.strides)
+        else:
+            y = _AVG[self.rank](x, self.pool_size, self.strides)
+        return conv_utils.to_channels_last(y, self.data_format)
+
+    def compute_output_shape(self, input_shape):
+        input_shape = tuple(input_shape)
+        last = self.data_format == "channels_last"
+        spatial = input_shape[1:-1] if last else input_shape[2:]
+        out = tuple(conv_utils.output_length(spatial[i], self.pool_size[i], self.padding, self.strides[i])
+                    for i in range(self.rank))
+        if any(d is not None and d <= 0 for d in out):
+            raise ValueError(f"Computed output size would be negative or zero for layer {self.name!r}: "
+                             f"input_shape={input_shape}, pool_size={self.pool_size}, padding={self.padding!r}")
+        if last:
+            return (input_shape[0],) + out + (input_shape[-1],)
+        return (input_shape[0], input_shape[1]) + out
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "pool_size": self.pool_size, "strides": self.strides,
+                "padding": self.padding, "data_format": self.data_format}
+
+
+class MaxPooling1D(BasePooling):
+    """Max over windows of ``pool_size`` steps."""
+    rank, mode = 1, "max"
+
+
+class MaxPooling2D(BasePooling):
+    """Max over ``pool_size`` windows of an image."""
+    rank, mode = 2, "max"
+
+
+class MaxPooling3D(BasePooling):
+    """Max over ``pool_size`` windows of a volume."""
+    rank, mode = 3, "max"
+
+
+class AveragePooling1D(BasePooling):
+    """Mean over windows of ``pool_size`` steps."""
+    rank, mode = 1, "average"
+
+
+class AveragePooling2D(BasePooling):
+    """Mean over ``pool_size`` windows of an image."""
+    rank, mode = 2, "average"
+
+
+class AveragePooling3D(BasePooling):
+    """Mean over ``pool_size`` windows of a volume."""
+    rank, mode = 3, "average"
+
+
+class BaseGlobalPooling(Layer):
+    """Reduce all spatial axes with max or mean."""
+
+    rank = 2
+    mode = "max"
+
+    def __init__(self, data_format=None, keepdims: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = conv_utils.normalize_data_format(data_format)
+        self.keepdims = keepdims
+        self.input_spec = InputSpec(ndim=self.rank + 2)
+
+    def _axes(self) -> tuple:
+        return tuple(range(1, self.rank + 1)) if self.data_format == "channels_last" else tuple(range(2, self.rank + 2))
+
+    def call(self, inputs):
+        axes = self._axes()
+        if self.mode == "max":
+            return torch.amax(inputs, dim=axes, keepdim=self.keepdims)
+        return torch.mean(inputs, dim=axes, keepdim=self.keepdims)
+
+    def compute_output_shape(self, input_shape):
+        axes = self._axes()
+        if self.keepdims:
+            return tuple(1 if i in axes else d for i, d in enumerate(input_shape))
+        return tuple(d for i, d in enumerate(input_shape) if i not in axes)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}
+
+
+class GlobalMaxPooling1D(BaseGlobalPooling):
+    """Max over all steps."""
+    rank, mode = 1, "max"
+
+
+class GlobalMaxPooling2D(BaseGlobalPooling):
+    """Max over all pixels."""
+    rank, mode = 2, "max"
+
+
+class GlobalMaxPooling3D(BaseGlobalPooling):
+    """Max over all voxels."""
+    rank, mode = 3, "max"
+
+
+class GlobalAveragePooling1D(BaseGlobalPooling):
+    """Mean over all steps."""
+    rank, mode = 1, "average"
+
+
+class GlobalAveragePooling2D(BaseGlobalPooling):
+    """Mean over all pixels."""
+    rank, mode = 2, "average"
+
+
+class GlobalAveragePooling3D(BaseGlobalPooling):
+    """Mean over all voxels."""
+    rank, mode = 3, "average"

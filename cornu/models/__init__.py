@@ -1,0 +1,4 @@
+"""``keras.models``: Model, Sequential and model-level helpers."""
+from cornu.models.functional import Functional
+from cornu.models.model import Model
+from cornu.models.sequential import Sequential

@@ -1,0 +1,180 @@
+"""``Functional``: a model defined by a graph of layer calls on ``keras.Input`` tensors."""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from cornu.layers.input_layer import InputLayer
+from cornu.layers.layer import Layer
+from cornu.models.model import Model
+from cornu.symbolic import KerasTensor, Node
+from cornu.utils import tree
+
+
+def _check_tensors(struct: Any, what: str) -> list[KerasTensor]:
+    flat = tree.flatten(struct)
+    for t in flat:
+        if not isinstance(t, KerasTensor):
+            raise ValueError(f"All `{what}` of a functional model must be KerasTensors (from `keras.Input` or "
+                             f"layer calls on them). Received: {t!r:.200}")
+    return flat
+
+
+def _tensor_name(t: KerasTensor) -> str:
+    node = t._node
+    op = node.operation if node is not None else None
+    return f"{getattr(op, 'name', '?')}" + (f"[{t._index}]" if t._index else "")
+
+
+def topological_nodes(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> list[Node]:
+    """Nodes from ``inputs`` to ``outputs`` in execution order; errors for a disconnected graph."""
+    input_ids = {id(t) for t in inputs}
+    order: list[Node] = []
+    state: dict[int, int] = {}
+    reached_inputs: set[int] = set()
+
+    def visit(t: KerasTensor, consumer: Node | None):
+        if id(t) in input_ids:
+            reached_inputs.add(id(t))
+            return
+        node = t._node
+        if node is None or isinstance(node.operation, InputLayer):
+            user = getattr(consumer.operation, "name", "?") if consumer else "the outputs"
+            raise ValueError(
+                f"Graph disconnected: cannot find parent for tensor {t!r} (from {_tensor_name(t)!r}) at layer "
+                f"{user!r}. It is not one of the model's inputs {[_tensor_name(i) for i in inputs]}: pass it "
+                "in `inputs=` or build it from them.")
+        if state.get(id(node)) == 2:
+            return
+        if state.get(id(node)) == 1:
+            raise ValueError(f"The functional graph has a cycle at {getattr(node.operation, 'name', '?')!r}.")
+        state[id(node)] = 1
+        for parent in node.input_tensors:
+            visit(parent, node)
+        state[id(node)] = 2
+        order.append(node)
+
+    for out in outputs:
+        visit(out, None)
+    unused = [t for t in inputs if id(t) not in reached_inputs]
+    if unused:
+        raise ValueError(f"Input {_tensor_name(unused[0])!r} ({unused[0]!r}) is not connected to any model "
+                         "output: every input must be used to compute the outputs.")
+    return order
+
+
+class Functional(Model):
+    """A model whose forward pass is a recorded DAG of layer and op calls."""
+
+    def __init__(self, inputs: Any, outputs: Any, name: str | None = None, trainable: bool = True, **kwargs):
+        Model.__init__(self, name=name, trainable=trainable, **kwargs)
+        if isinstance(inputs, dict):
+            inputs = {k: v for k, v in inputs.items()}
+        self._inputs_struct = inputs
+        self._outputs_struct = outputs
+        self.inputs = _check_tensors(inputs, "inputs")
+        self.outputs = _check_tensors(outputs, "outputs")
+        if len({id(t) for t in self.inputs}) != len(self.inputs):
+            raise ValueError("The same input tensor is passed more than once in `inputs`.")
+        self._nodes = topological_nodes(self.inputs, self.outputs)
+        layers: list[Layer] = []
+        for t in self.inputs:
+            layer = t._node.operation if t._node is not None else None
+            if isinstance(layer, Layer) and all(layer is not l for l in layers):
+                layers.append(layer)
+        for node in self._nodes:
+            op = node.operation
+            if isinstance(op, Layer) and all(op is not l for l in layers):
+                layers.append(op)
+        names = [l.name for l in layers]
+        dup = next((n for n in names if names.count(n) > 1), None)
+        if dup is not None:
+            raise ValueError(f"The name {dup!r} is used 2 times in the model. All layer names should be unique.")
+        self._graph_layers = nn.ModuleList(layers)
+        if isinstance(outputs, dict):
+            self.output_names = list(outputs.keys())
+        else:
+            self.output_names = [_tensor_name(t) for t in self.outputs]
+        self.input_names = list(inputs.keys()) if isinstance(inputs, dict) else [_tensor_name(t) for t in self.inputs]
+        self.built = True
+
+    # --------------------------------------------------------------- shapes
+    @property
+    def input_shape(self) -> Any:
+        return tree.map_structure(lambda t: t.shape, self._inputs_struct) if len(self.inputs) > 1 \
+            else self.inputs[0].shape
+
+    @property
+    def output_shape(self) -> Any:
+        return tree.map_structure(lambda t: t.shape, self._outputs_struct) if len(self.outputs) > 1 \
+            else self.outputs[0].shape
+
+    @property
+    def input(self):
+        return self._inputs_struct
+
+    @property
+    def output(self):
+        return self._outputs_struct
+
+    @property
+    def layers(self) -> list[Layer]:
+        return list(self._graph_layers)
+
+    # ----------------------------------------------------------------- call
+    def _flatten_inputs(self, inputs: Any) -> list:
+        n = len(self.inputs)
+        if isinstance(inputs, dict):
+            names = self.input_names
+            unknown = [k for k in inputs if k not in names]
+            if unknown:
+                raise ValueError(f"Model {self.name!r} received an input named {unknown[0]!r} that matches none "
+                                 f"of its inputs {names}.")
+            missing = [k for k in names if k not in inputs]
+            if missing:
+                raise ValueError(f"Model {self.name!r} is missing input {missing[0]!r}; it expects {names}.")
+            return [inputs[k] for k in names]
+        flat = tree.flatten(inputs)
+        if len(flat) != n:
+            raise ValueError(f'Layer "{self.name}" expects {n} input(s), but it received {len(flat)} input tensors. '
+                             f"Expected inputs: {[t.shape for t in self.inputs]}")
+        return flat
+
+    def _check_input_spec(self, inputs: Any) -> None:
+        for i, (spec, x) in enumerate(zip(self.inputs, self._flatten_inputs(inputs))):
+            shape = getattr(x, "shape", None)
+            if shape is None:
+                continue
+            if len(shape) != len(spec.shape) or any(
+                    s is not None and d is not None and s != d for s, d in zip(spec.shape[1:], tuple(shape)[1:])):
+                raise ValueError(f'Input {i} of layer "{self.name}" is incompatible with the layer: expected '
+                                 f"shape={spec.shape}, found shape={tuple(shape)}")
+
+    def call(self, inputs, training=None, mask=None):
+        values: dict[int, Any] = {}
+        for kt, v in zip(self.inputs, self._flatten_inputs(inputs)):
+            values[id(kt)] = v
+        lookup = lambda a: values[id(a)] if isinstance(a, KerasTensor) else a
+        for node in self._nodes:
+            args = tree.map_structure(lookup, node.call_args)
+            kwargs = tree.map_structure(lookup, node.call_kwargs)
+            outs = node.operation(*args, **kwargs)
+            for kt, o in zip(node.output_tensors, tree.flatten(outs)):
+                values[id(kt)] = o
+        return tree.map_structure(lambda t: values[id(t)], self._outputs_struct)
+
+    def compute_output_spec(self, *args, **kwargs):
+        return super().compute_output_spec(*args, **kwargs)
+
+    def get_config(self) -> dict:
+        from cornu.saving.functional_config import functional_config
+
+        return functional_config(self)
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Functional":
+        from cornu.saving.functional_config import functional_from_config
+
+        return functional_from_config(config, custom_objects=custom_objects)

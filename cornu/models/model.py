@@ -1,0 +1,126 @@
+"""``Model``: a ``Layer`` that can be trained (``compile``/``fit``/...) and saved.
+
+``Model(inputs, outputs)`` builds a functional model; subclassing ``Model`` and
+writing ``call`` gives a subclassed one, exactly as in Keras.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from cornu import symbolic
+from cornu.layers.layer import Layer
+from cornu.symbolic import KerasTensor
+from cornu.trainers.trainer import Trainer
+from cornu.utils import tree
+
+
+class Model(Trainer, Layer):
+    """Groups layers into an object with training and inference features."""
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from cornu.models.functional import Functional
+
+            return object.__new__(Functional)
+        return object.__new__(cls)
+
+    def __init__(self, *args, trainable: bool = True, name: str | None = None, dtype=None, **kwargs):
+        if args:
+            raise TypeError(f"{type(self).__name__}() takes no positional arguments for a subclassed model; "
+                            "pass `inputs=` and `outputs=` to build a functional model.")
+        Layer.__init__(self, trainable=trainable, name=name, dtype=dtype, **kwargs)
+        self._init_trainer()
+
+    @property
+    def layers(self) -> list[Layer]:
+        """Sub-layers in the order they were tracked."""
+        return self._flat_layers()
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """A layer by (unique) name or by index in ``layers``."""
+        if index is not None and name is not None:
+            raise ValueError(f"Provide only a layer name or a layer index. Received: index={index}, name={name}.")
+        if index is not None:
+            layers = self.layers
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model only has "
+                                 f"{len(layers)} layers.")
+            return layers[index]
+        if name is not None:
+            for layer in self.layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(f"No such layer: {name}. Existing layers are: {[l.name for l in self.layers]}.")
+        raise ValueError("Provide either a layer name or layer index at `get_layer`.")
+
+    def build(self, input_shape: Any = None) -> None:
+        """Create the weights of a subclassed model by tracing ``call`` on shapes only."""
+        if self.built:
+            return
+        if input_shape is None:
+            raise ValueError("You must provide an `input_shape` argument to build a subclassed model.")
+        if isinstance(input_shape, dict):
+            spec = {k: KerasTensor(v) for k, v in input_shape.items()}
+        elif isinstance(input_shape, list) and input_shape and isinstance(input_shape[0], (list, tuple)):
+            spec = [KerasTensor(s) for s in input_shape]
+        else:
+            spec = KerasTensor(tuple(input_shape))
+        self.built = True
+        symbolic.compute_output_spec(lambda x: Layer.__call__(self, x), (spec,), {})
+        self._build_shapes = input_shape
+
+    def summary(self, line_length: int | None = None, positions: list | None = None, print_fn=None,
+                expand_nested: bool = False, show_trainable: bool = False, layer_range: Any = None) -> None:
+        """Print a table of the layers, their output shapes and parameter counts."""
+        from cornu.utils.summary_utils import print_summary
+
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                      expand_nested=expand_nested, show_trainable=show_trainable, layer_range=layer_range)
+
+    # ------------------------------------------------------------- saving
+    def save_weights(self, filepath: str, overwrite: bool = True) -> None:
+        """Write the weights to a Keras-format ``.weights.h5`` file (atomically)."""
+        from cornu.saving import save_weights
+
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath: str, skip_mismatch: bool = False) -> None:
+        """Load weights written by ``save_weights`` (or Keras)."""
+        from cornu.saving import load_weights
+
+        load_weights(self, filepath, skip_mismatch=skip_mismatch)
+
+    def save(self, filepath: str, overwrite: bool = True, **kwargs) -> None:
+        """Save architecture, weights and compile state to a ``.keras`` archive."""
+        from cornu.saving import save_model
+
+        save_model(self, filepath, overwrite=overwrite, **kwargs)
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "trainable": self.trainable}
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Model":
+        return cls(**config)
+
+    def to_json(self, **kwargs) -> str:
+        import json
+
+        from cornu.saving.serialization import serialize_keras_object
+
+        return json.dumps(serialize_keras_object(self), **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+    @property
+    def output_names(self) -> list[str]:
+        return getattr(self, "_output_names_list", None) or ["output"]
+
+    @output_names.setter
+    def output_names(self, value: list[str]) -> None:
+        self._output_names_list = list(value)
+
+
+def _shape(t: Any) -> Any:
+    return tree.map_structure(lambda x: tuple(x.shape), t)

@@ -1,0 +1,149 @@
+"""``Sequential``: a plain stack of layers, each feeding the next."""
+from __future__ import annotations
+
+from typing import Any
+
+from torch import nn
+
+from cornu.layers.input_layer import InputLayer, input_layer_of
+from cornu.layers.layer import Layer
+from cornu.models.model import Model
+from cornu.symbolic import KerasTensor
+
+
+class Sequential(Model):
+    """A linear stack of layers. Shapes are checked at ``add()`` once the input shape is known."""
+
+    def __init__(self, layers: list | None = None, trainable: bool = True, name: str | None = None, **kwargs):
+        Model.__init__(self, trainable=trainable, name=name, **kwargs)
+        self._stack = nn.ModuleList()
+        self._input_layer: InputLayer | None = None
+        self._outputs: list[KerasTensor] = []
+        for layer in layers or []:
+            self.add(layer)
+
+    def add(self, layer: Any, rebuild: bool = True) -> None:
+        """Append a layer; raises ``ValueError`` at once if it cannot take the previous output."""
+        if isinstance(layer, KerasTensor):
+            found = input_layer_of(layer)
+            if found is None:
+                raise ValueError("Only `keras.Input` tensors can be added to a Sequential model, not the output "
+                                 f"of another layer. Received: {layer!r}")
+            layer = found
+        if not isinstance(layer, Layer):
+            raise ValueError("Only instances of `keras.Layer` can be added to a Sequential model. "
+                             f"Received: {layer!r} (of type {type(layer).__name__})")
+        if isinstance(layer, InputLayer):
+            if self._input_layer is not None or len(self._stack):
+                raise ValueError("Sequential model already has layers; an InputLayer can only be the first layer. "
+                                 f"Received: {layer.name!r}")
+            self._input_layer = layer
+            self._outputs = [layer.output_tensor]
+            self.built = True
+            return
+        if any(layer is l for l in self._stack):
+            raise ValueError(f"Layer {layer.name!r} is already in the Sequential model {self.name!r}.")
+        if not len(self._stack) and self._input_layer is None and layer._input_shape_arg is not None:
+            self._input_layer = InputLayer(batch_shape=layer._input_shape_arg, dtype=None)
+            self._outputs = [self._input_layer.output_tensor]
+        self._stack.append(layer)
+        if self._outputs:
+            try:
+                self._outputs.append(layer(self._outputs[-1]))
+            except Exception:
+                del self._stack[len(self._stack) - 1]
+                raise
+            self.built = True
+
+    def pop(self, rebuild: bool = True) -> Layer:
+        """Remove and return the last layer."""
+        if not len(self._stack):
+            raise TypeError("There are no layers in the model.")
+        layer = self._stack[len(self._stack) - 1]
+        del self._stack[len(self._stack) - 1]
+        if self._outputs:
+            self._outputs = self._outputs[:-1]
+        return layer
+
+    @property
+    def layers(self) -> list[Layer]:
+        return list(self._stack)
+
+    def _flat_layers(self) -> list[Layer]:
+        return list(self._stack)
+
+    def build(self, input_shape: Any = None) -> None:
+        """Build every layer for ``input_shape`` (batch dimension included)."""
+        if self._input_layer is None:
+            if input_shape is None:
+                raise ValueError("You must provide an `input_shape` argument to build the Sequential model.")
+            self._input_layer = InputLayer(batch_shape=(None,) + tuple(input_shape)[1:])
+        if len(self._outputs) != len(self._stack) + 1:
+            outs = [self._input_layer.output_tensor]
+            for layer in self._stack:
+                outs.append(layer(outs[-1]))
+            self._outputs = outs
+        self.built = True
+
+    def call(self, inputs, training=None, mask=None):
+        x = inputs
+        for layer in self._stack:
+            x = layer(x)
+        return x
+
+    def compute_output_shape(self, input_shape):
+        shape = tuple(input_shape)
+        for layer in self._stack:
+            shape = layer.compute_output_shape(shape)
+        return shape
+
+    # ------------------------------------------------------------ shapes
+    def _require_built(self, what: str) -> None:
+        if not self._outputs:
+            raise AttributeError(f"Sequential model {self.name!r} has no defined {what} yet: it has not been "
+                                 "built (give the first layer an `input_shape`, start with `keras.Input`, or call "
+                                 "the model on data).")
+
+    @property
+    def inputs(self) -> list[KerasTensor]:
+        self._require_built("inputs")
+        return [self._outputs[0]]
+
+    @property
+    def outputs(self) -> list[KerasTensor]:
+        self._require_built("outputs")
+        return [self._outputs[-1]]
+
+    @property
+    def input_shape(self) -> tuple:
+        return self.inputs[0].shape
+
+    @property
+    def output_shape(self) -> tuple:
+        return self.outputs[0].shape
+
+    @property
+    def output_names(self) -> list[str]:
+        return [self._stack[len(self._stack) - 1].name] if len(self._stack) else ["output"]
+
+    @output_names.setter
+    def output_names(self, value) -> None:
+        pass
+
+    def get_config(self) -> dict:
+        from cornu.saving.serialization import serialize_keras_object
+
+        layers = []
+        if self._input_layer is not None:
+            layers.append(serialize_keras_object(self._input_layer))
+        layers += [serialize_keras_object(l) for l in self._stack]
+        return {"name": self.name, "trainable": self.trainable, "layers": layers}
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Sequential":
+        from cornu.saving.serialization import deserialize_keras_object
+
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        for layer_cfg in config["layers"]:
+            model.add(deserialize_keras_object(layer_cfg, custom_objects=custom_objects))
+        return model

@@ -1,0 +1,216 @@
+"""Symbolic tensors for the functional API.
+
+A ``KerasTensor`` carries a shape (batch dimension ``None``), a dtype and the
+``Node`` that produced it. Calling a layer or a ``keras.ops`` function on
+KerasTensors records a node instead of computing. Output shapes come from the
+layer's own ``compute_output_shape`` when it has one, otherwise from running
+the computation on torch *fake* tensors (shapes and dtypes only, no data, no
+FLOPs), with a sentinel size standing in for each unknown dimension.
+"""
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Callable
+
+import torch
+from torch._subclasses.fake_tensor import FakeTensorMode, unset_fake_temporarily
+
+from cornu import config
+from cornu.utils import tree
+
+# Stand-in size for unknown (None) dimensions during fake runs. A large prime,
+# so an output dimension divisible by it can only have come from an unknown one.
+SENTINEL = 7919
+
+
+class Node:
+    """One call of an operation (layer or op) on symbolic inputs."""
+
+    def __init__(self, operation: Any, call_args: tuple, call_kwargs: dict, outputs: Any):
+        self.operation = operation
+        self.call_args = call_args
+        self.call_kwargs = call_kwargs
+        self.outputs = outputs
+        self.input_tensors = [t for t in tree.flatten((call_args, call_kwargs)) if isinstance(t, KerasTensor)]
+        self.output_tensors = [t for t in tree.flatten(outputs) if isinstance(t, KerasTensor)]
+        for i, t in enumerate(self.output_tensors):
+            t._node = self
+            t._index = i
+        if hasattr(operation, "_inbound_nodes"):
+            operation._inbound_nodes.append(self)
+
+    @property
+    def parent_nodes(self) -> list["Node"]:
+        return [t._node for t in self.input_tensors if t._node is not None]
+
+
+class KerasTensor:
+    """A symbolic placeholder: shape, dtype and the node that produced it."""
+
+    def __init__(self, shape, dtype: Any = None, name: str | None = None, sparse: bool = False):
+        self.shape = tuple(None if d is None else int(d) for d in shape)
+        self.dtype = config.standardize_dtype(dtype)
+        self.name = name
+        self.sparse = sparse
+        self._node: Node | None = None
+        self._index = 0
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __repr__(self) -> str:
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __bool__(self) -> bool:
+        raise TypeError("A symbolic KerasTensor cannot be used as a Python bool.")
+
+    def __len__(self) -> int:
+        raise TypeError("A symbolic KerasTensor has no len(); use `keras.ops.shape(x)`.")
+
+    def __iter__(self):
+        raise TypeError("A symbolic KerasTensor is not iterable.")
+
+    def __array__(self, *args, **kwargs):
+        raise TypeError(
+            "A KerasTensor is symbolic: it is a placeholder for a shape and a dtype and has no "
+            "value. You can only use it as input to a Keras layer or a keras.ops function."
+        )
+
+    def _op(self, name: str, *args):
+        from cornu import ops
+
+        return getattr(ops, name)(*args)
+
+    def __add__(self, o): return self._op("add", self, o)
+    def __radd__(self, o): return self._op("add", o, self)
+    def __sub__(self, o): return self._op("subtract", self, o)
+    def __rsub__(self, o): return self._op("subtract", o, self)
+    def __mul__(self, o): return self._op("multiply", self, o)
+    def __rmul__(self, o): return self._op("multiply", o, self)
+    def __truediv__(self, o): return self._op("divide", self, o)
+    def __rtruediv__(self, o): return self._op("divide", o, self)
+    def __floordiv__(self, o): return self._op("floor_divide", self, o)
+    def __rfloordiv__(self, o): return self._op("floor_divide", o, self)
+    def __mod__(self, o): return self._op("mod", self, o)
+    def __rmod__(self, o): return self._op("mod", o, self)
+    def __pow__(self, o): return self._op("power", self, o)
+    def __rpow__(self, o): return self._op("power", o, self)
+    def __matmul__(self, o): return self._op("matmul", self, o)
+    def __rmatmul__(self, o): return self._op("matmul", o, self)
+    def __neg__(self): return self._op("negative", self)
+    def __pos__(self): return self
+    def __abs__(self): return self._op("abs", self)
+    def __invert__(self): return self._op("logical_not", self)
+    def __lt__(self, o): return self._op("less", self, o)
+    def __le__(self, o): return self._op("less_equal", self, o)
+    def __gt__(self, o): return self._op("greater", self, o)
+    def __ge__(self, o): return self._op("greater_equal", self, o)
+    def __and__(self, o): return self._op("logical_and", self, o)
+    def __or__(self, o): return self._op("logical_or", self, o)
+    def __xor__(self, o): return self._op("logical_xor", self, o)
+
+    def __getitem__(self, key):
+        from cornu.ops.core import _getitem
+
+        return _getitem(self, key)
+
+    @property
+    def T(self):
+        return self._op("transpose", self)
+
+    def reshape(self, *shape):
+        return self._op("reshape", self, shape[0] if len(shape) == 1 else shape)
+
+    def astype(self, dtype):
+        return self._op("cast", self, dtype)
+
+
+def is_symbolic(*args: Any, **kwargs: Any) -> bool:
+    """True when any leaf of the arguments is a KerasTensor."""
+    return any(isinstance(t, KerasTensor) for t in tree.flatten((args, kwargs)))
+
+
+# ---------------------------------------------------------------- fake runs
+_FAKE_MODE: list[FakeTensorMode] = []
+
+
+def in_fake_run() -> bool:
+    """True while a shape-inference fake run is executing."""
+    return bool(_FAKE_MODE)
+
+
+@contextlib.contextmanager
+def real_mode():
+    """Leave fake mode temporarily (creating real weights during a fake run)."""
+    with unset_fake_temporarily():
+        yield
+
+
+def shape_from_fake(shape) -> tuple:
+    """Map sentinel-derived dimensions of a fake tensor back to ``None``."""
+    return tuple(None if (d % SENTINEL == 0 and d != 0) else int(d) for d in shape)
+
+
+def _materialize(kt: KerasTensor) -> torch.Tensor:
+    shape = [SENTINEL if d is None else d for d in kt.shape]
+    return torch.empty(shape, dtype=config.torch_dtype(kt.dtype), device=config.device())
+
+
+def compute_output_spec(fn: Callable, args: tuple, kwargs: dict) -> Any:
+    """Run ``fn`` on fake tensors standing in for the KerasTensors; return KerasTensors."""
+    mode = FakeTensorMode(allow_non_fake_inputs=True)
+    _FAKE_MODE.append(mode)
+    try:
+        with mode:
+            fake_args, fake_kwargs = tree.map_structure(
+                lambda a: _materialize(a) if isinstance(a, KerasTensor) else a, (args, kwargs)
+            )
+            out = fn(*fake_args, **fake_kwargs)
+    finally:
+        _FAKE_MODE.pop()
+
+    def to_spec(t):
+        if isinstance(t, torch.Tensor):
+            return KerasTensor(shape_from_fake(t.shape), dtype=t.dtype)
+        return t
+
+    return tree.map_structure(to_spec, out)
+
+
+class Operation:
+    """A ``keras.ops`` function recorded in a functional graph."""
+
+    def __init__(self, fn: Callable, name: str | None = None):
+        self.fn = fn
+        self.name = name or fn.__name__
+        self._inbound_nodes: list[Node] = []
+
+    def __call__(self, *args, **kwargs):
+        return self.fn(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<Operation {self.name}>"
+
+
+def symbolic_call(fn: Callable, args: tuple, kwargs: dict, name: str | None = None) -> Any:
+    """Record ``fn(*args, **kwargs)`` as a graph node and return symbolic outputs."""
+    outputs = compute_output_spec(fn, args, kwargs)
+    Node(Operation(fn, name), args, kwargs, outputs)
+    return outputs
+
+
+def symbolic_op(fn: Callable) -> Callable:
+    """Decorate a ``keras.ops`` function so that KerasTensor arguments build a graph node."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if is_symbolic(*args, **kwargs):
+            return symbolic_call(fn, args, kwargs, name=fn.__name__)
+        return fn(*args, **kwargs)
+
+    return wrapper

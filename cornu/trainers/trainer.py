@@ -1,0 +1,356 @@
+"""``Trainer``: compile / fit / evaluate / predict, mixed into ``Model``.
+
+One step is forward, loss, backward, optimizer update and metric update, all
+on the device. Nothing here reads a value back to the host per step: batch
+logs are device tensors that the progress bar reads a few times a second, and
+the epoch's numbers are read once at its end.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from cornu import callbacks as callbacks_module
+from cornu import config
+from cornu import metrics as metrics_module
+from cornu import optimizers as optimizers_module
+from cornu.trainers import data as data_module
+from cornu.trainers.compile_utils import CompileLoss, CompileMetrics, batch_size_of
+from cornu.utils import tree
+
+
+def _to_float_logs(logs: dict) -> dict:
+    out = {}
+    for k, v in logs.items():
+        if isinstance(v, dict):
+            out.update(_to_float_logs(v))
+        elif isinstance(v, torch.Tensor):
+            out[k] = float(v.detach()) if v.numel() == 1 else v.detach().cpu().numpy()
+        else:
+            out[k] = v
+    return out
+
+
+def _flat_logs(logs: dict) -> dict:
+    out = {}
+    for k, v in logs.items():
+        if isinstance(v, dict):
+            out.update(_flat_logs(v))
+        else:
+            out[k] = v
+    return out
+
+
+def _verbose(verbose: Any) -> int:
+    if verbose == "auto":
+        return 1
+    if verbose not in (0, 1, 2, True, False):
+        raise ValueError(f"`verbose` must be 'auto', 0, 1 or 2. Received: verbose={verbose!r}")
+    return int(verbose)
+
+
+def _to_numpy(t: Any) -> Any:
+    return t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else t
+
+
+class Trainer:
+    """The training API of ``Model``."""
+
+    def _init_trainer(self) -> None:
+        self.compiled = False
+        self.optimizer = None
+        self.loss = None
+        self.stop_training = False
+        self.history = None
+        self._compile_loss: CompileLoss | None = None
+        self._compile_metrics: CompileMetrics | None = None
+        self._loss_tracker = metrics_module.Mean(name="loss")
+        self._run_eagerly = False
+        self._jit_compile = False
+
+    # ---------------------------------------------------------------- compile
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, loss_weights: Any = None,
+                metrics: Any = None, weighted_metrics: Any = None, run_eagerly: bool = False,
+                steps_per_execution: int = 1, jit_compile: Any = "auto", auto_scale_loss: bool = True) -> None:
+        """Configure the model for training (Keras's signature)."""
+        self.optimizer = optimizers_module.get(optimizer)
+        self.loss = loss
+        names = self._output_names()
+        self._compile_loss = CompileLoss(loss, loss_weights, names) if loss is not None else None
+        self._compile_metrics = CompileMetrics(metrics, weighted_metrics, names) \
+            if metrics or weighted_metrics else None
+        self._run_eagerly = run_eagerly
+        self._jit_compile = jit_compile is True
+        self.compiled = True
+        self.stop_training = False
+
+    def _output_names(self) -> list[str]:
+        names = getattr(self, "output_names", None)
+        return list(names) if names else ["output"]
+
+    def _assert_compiled(self) -> None:
+        if not self.compiled:
+            raise RuntimeError("You must call `compile()` before using the model.")
+
+    @property
+    def metrics(self) -> list:
+        """Metric objects tracked by the model: the loss first, then the compiled metrics."""
+        out = [self._loss_tracker]
+        if self._compile_metrics is not None:
+            out.append(self._compile_metrics)
+        if self._compile_loss is not None:
+            out.extend(self._compile_loss.metrics)
+        return out
+
+    @property
+    def metrics_names(self) -> list[str]:
+        return [m.name for m in self.metrics]
+
+    def reset_metrics(self) -> None:
+        for m in self.metrics:
+            m.reset_state()
+
+    def get_metrics_result(self) -> dict:
+        """Current metric values (device tensors), flattened into one dict."""
+        logs = {}
+        for m in self.metrics:
+            r = m.result()
+            if isinstance(r, dict):
+                logs.update(r)
+            else:
+                logs[m.name] = r
+        return logs
+
+    # ------------------------------------------------------------------ steps
+    def compute_loss(self, x: Any = None, y: Any = None, y_pred: Any = None, sample_weight: Any = None,
+                     training: bool = True) -> torch.Tensor:
+        """Compiled loss plus the model's own losses (``add_loss``, regularizers)."""
+        total = None
+        if self._compile_loss is not None:
+            total = self._compile_loss(y, y_pred, sample_weight)
+        if self._has_losses():
+            extra = self.losses
+            if extra:
+                s = torch.stack([torch.as_tensor(l, device=config.device()).float().reshape(()) for l in extra]).sum()
+                total = s if total is None else total + s
+        if total is None:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+        return total
+
+    def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> dict:
+        """Update the compiled metrics and return all current results."""
+        if self._compile_metrics is not None and y is not None:
+            self._compile_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    def train_step(self, data: Any) -> dict:
+        """One optimisation step on a batch; returns the running metric results."""
+        x, y, sample_weight = data_module.unpack_x_y_sample_weight(data)
+        self.zero_grad(set_to_none=True)
+        y_pred = self(x, training=True)
+        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
+        self._loss_tracker.update_state(loss.detach(), sample_weight=batch_size_of(x))
+        loss.backward()
+        variables = self._train_variables or self.trainable_weights
+        self.optimizer.apply([v.value.grad for v in variables], variables)
+        return self.compute_metrics(x, y, y_pred.detach() if isinstance(y_pred, torch.Tensor) else y_pred,
+                                    sample_weight)
+
+    def test_step(self, data: Any) -> dict:
+        """Loss and metrics on a batch, no update."""
+        x, y, sample_weight = data_module.unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=False)
+        if self._compile_loss is not None or self._has_losses():
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False)
+            self._loss_tracker.update_state(loss, sample_weight=batch_size_of(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def predict_step(self, data: Any) -> Any:
+        x, _, _ = data_module.unpack_x_y_sample_weight(data)
+        return self(x, training=False)
+
+    # ------------------------------------------------------------------- fit
+    def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
+            verbose: Any = "auto", callbacks: list | None = None, validation_split: float = 0.0,
+            validation_data: Any = None, shuffle: bool = True, class_weight: dict | None = None,
+            sample_weight: Any = None, initial_epoch: int = 0, steps_per_epoch: int | None = None,
+            validation_steps: int | None = None, validation_batch_size: int | None = None,
+            validation_freq: int = 1) -> "callbacks_module.History":
+        """Train for ``epochs`` epochs; returns a ``History``."""
+        self._assert_compiled()
+        verbose = _verbose(verbose)
+        if validation_split and validation_data is None:
+            (x, y, sample_weight), validation_data = data_module.train_validation_split(
+                (x, y, sample_weight), validation_split)
+        train = data_module.get_data_adapter(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle,
+                                             steps=steps_per_epoch)
+        val = None
+        if validation_data is not None:
+            vx, vy, vsw = data_module.unpack_x_y_sample_weight(validation_data)
+            val = data_module.get_data_adapter(vx, vy, vsw, batch_size=validation_batch_size or batch_size,
+                                               steps=validation_steps)
+        class_weights = _class_weight_tensor(class_weight)
+        self.to(config.device())
+        cbs = callbacks_module.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+                                            verbose=verbose, epochs=epochs, steps=train.num_batches)
+        self.stop_training = False
+        self._train_variables = None
+        step_fn = self._make_step(self.train_step)
+        cbs.on_train_begin()
+        epoch_logs: dict = {}
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            cbs.on_epoch_begin(epoch)
+            self.train()
+            logs: dict = {}
+            for step, (bx, by, bsw) in enumerate(train):
+                if class_weights is not None:
+                    bsw = _apply_class_weight(class_weights, by, bsw)
+                cbs.on_train_batch_begin(step)
+                logs = step_fn(data_module.pack_x_y_sample_weight(bx, by, bsw))
+                if self._train_variables is None:
+                    self._train_variables = self.trainable_weights
+                cbs.on_train_batch_end(step, logs)
+                if self.stop_training:
+                    break
+            epoch_logs = _to_float_logs(self.get_metrics_result() if logs else {})
+            epoch_logs = dict(sorted(epoch_logs.items()))
+            if val is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._evaluate_adapter(val, cbs)
+                epoch_logs.update({f"val_{k}": v for k, v in sorted(val_logs.items())})
+            cbs.on_epoch_end(epoch, epoch_logs)
+            if self.stop_training:
+                break
+        self._train_variables = None
+        cbs.on_train_end(epoch_logs)
+        self.eval()
+        return self.history
+
+    def _make_step(self, fn):
+        if self._jit_compile:
+            return torch.compile(fn)
+        return fn
+
+    # -------------------------------------------------------------- evaluate
+    def _evaluate_adapter(self, adapter, cbs) -> dict:
+        self.reset_metrics()
+        self.eval()
+        cbs.on_test_begin()
+        logs: dict = {}
+        with torch.no_grad():
+            for step, batch in enumerate(adapter):
+                cbs.on_test_batch_begin(step)
+                logs = self.test_step(data_module.pack_x_y_sample_weight(*batch))
+                cbs.on_test_batch_end(step, logs)
+        logs = _to_float_logs(self.get_metrics_result())
+        cbs.on_test_end(logs)
+        return logs
+
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: Any = "auto",
+                 sample_weight: Any = None, steps: int | None = None, callbacks: list | None = None,
+                 return_dict: bool = False, **kwargs) -> Any:
+        """Loss and metrics on the data: a scalar, ``[loss, metric, ...]`` or a dict."""
+        self._assert_compiled()
+        if kwargs:
+            raise ValueError(f"Arguments not recognized: {kwargs}")
+        verbose = _verbose(verbose)
+        adapter = data_module.get_data_adapter(x, y, sample_weight, batch_size=batch_size, steps=steps)
+        self.to(config.device())
+        cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
+                                            epochs=1, steps=adapter.num_batches)
+        logs = self._evaluate_adapter(adapter, cbs)
+        if return_dict:
+            return logs
+        values = []
+        for m in self.metrics:
+            r = m.result()
+            if isinstance(r, dict):
+                values.extend(logs[k] for k in r)
+            else:
+                values.append(logs[m.name])
+        return values[0] if len(values) == 1 else values
+
+    # --------------------------------------------------------------- predict
+    def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto", steps: int | None = None,
+                callbacks: list | None = None) -> Any:
+        """Model outputs for ``x`` as NumPy arrays."""
+        verbose = _verbose(verbose)
+        adapter = data_module.get_data_adapter(x, None, None, batch_size=batch_size, steps=steps)
+        self.to(config.device())
+        cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
+                                            epochs=1, steps=adapter.num_batches)
+        self.eval()
+        cbs.on_predict_begin()
+        outputs = []
+        with torch.no_grad():
+            for step, batch in enumerate(adapter):
+                cbs.on_predict_batch_begin(step)
+                out = self.predict_step(data_module.pack_x_y_sample_weight(*batch))
+                outputs.append(out)
+                cbs.on_predict_batch_end(step, {"outputs": out})
+        cbs.on_predict_end()
+        if not outputs:
+            raise ValueError("Unexpected result of `predict`: no batch was produced from the input data.")
+        first = outputs[0]
+        leaves = [tree.flatten(o) for o in outputs]
+        merged = [torch.cat([l[i] for l in leaves], dim=0) for i in range(len(leaves[0]))]
+        return tree.pack_sequence_as(first, [_to_numpy(t) for t in merged])
+
+    # ------------------------------------------------------------- on_batch
+    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, class_weight: dict | None = None,
+                       return_dict: bool = False) -> Any:
+        """One step on one batch; returns the running loss/metrics."""
+        self._assert_compiled()
+        self.to(config.device())
+        self.train()
+        self._train_variables = None
+        adapter = data_module.ArrayDataAdapter(x, y, sample_weight, batch_size=batch_size_of(x) or 1)
+        bx, by, bsw = next(iter(adapter))
+        cw = _class_weight_tensor(class_weight)
+        if cw is not None:
+            bsw = _apply_class_weight(cw, by, bsw)
+        logs = _to_float_logs(self.train_step(data_module.pack_x_y_sample_weight(bx, by, bsw)))
+        return logs if return_dict else _values(logs)
+
+    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False) -> Any:
+        self._assert_compiled()
+        self.reset_metrics()
+        self.eval()
+        adapter = data_module.ArrayDataAdapter(x, y, sample_weight, batch_size=batch_size_of(x) or 1)
+        with torch.no_grad():
+            logs = _to_float_logs(self.test_step(data_module.pack_x_y_sample_weight(*next(iter(adapter)))))
+        return logs if return_dict else _values(logs)
+
+    def predict_on_batch(self, x: Any) -> Any:
+        self.eval()
+        adapter = data_module.ArrayDataAdapter(x, batch_size=batch_size_of(x) or 1)
+        with torch.no_grad():
+            out = self.predict_step(data_module.pack_x_y_sample_weight(*next(iter(adapter))))
+        return tree.map_structure(_to_numpy, out)
+
+
+def _values(logs: dict) -> Any:
+    vals = list(logs.values())
+    return vals[0] if len(vals) == 1 else vals
+
+
+def _class_weight_tensor(class_weight: dict | None) -> torch.Tensor | None:
+    if not class_weight:
+        return None
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"`class_weight` must be a dict mapping class index to weight. Received: {class_weight!r}")
+    n = max(int(k) for k in class_weight) + 1
+    w = torch.ones(n)
+    for k, v in class_weight.items():
+        w[int(k)] = float(v)
+    return w.to(config.device())
+
+
+def _apply_class_weight(weights: torch.Tensor, y: Any, sample_weight: Any) -> torch.Tensor:
+    if not isinstance(y, torch.Tensor):
+        raise ValueError("`class_weight` is only supported for models with a single output.")
+    cls = y.argmax(-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(-1).round().long()
+    sw = weights[cls.long()]
+    return sw if sample_weight is None else sw * sample_weight

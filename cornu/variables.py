@@ -1,0 +1,152 @@
+"""``Variable``: the Keras view of a torch parameter.
+
+A layer keeps its weights as ``torch.nn.Parameter`` in whatever layout torch
+computes fastest with (Conv2D kernels as ``(out, in, kh, kw)``). The
+``Variable`` wrapping it shows the Keras layout at the API boundary
+(``shape``, ``numpy()``, ``assign()``), while ``variable.value`` is the
+parameter itself, so gradients, optimizers and torch code see torch layout.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from cornu import config
+
+
+class Variable:
+    """A named, optionally trainable weight; Keras layout outside, torch inside.
+
+    ``layout`` is the permutation taking the Keras-layout array to the stored
+    torch layout (``None`` when both are the same).
+    """
+
+    def __init__(
+        self,
+        value: torch.nn.Parameter,
+        name: str,
+        path: str | None = None,
+        layout: Sequence[int] | None = None,
+        memory_format: torch.memory_format = torch.contiguous_format,
+        regularizer: Any = None,
+        constraint: Any = None,
+    ):
+        self.value = value
+        self.name = name
+        self.path = path or name
+        self.layout = tuple(layout) if layout is not None else None
+        self.memory_format = memory_format
+        self.regularizer = regularizer
+        self.constraint = constraint
+
+    # ---- layout conversion: the one place Keras <-> torch layouts meet ----
+    def _to_keras(self, t: torch.Tensor) -> torch.Tensor:
+        if self.layout is None:
+            return t
+        inverse = [self.layout.index(i) for i in range(len(self.layout))]
+        return t.permute(*inverse)
+
+    def _to_torch(self, t: torch.Tensor) -> torch.Tensor:
+        if self.layout is None:
+            return t
+        return t.permute(*self.layout)
+
+    @property
+    def keras_value(self) -> torch.Tensor:
+        """The parameter viewed in Keras layout (a differentiable view, no copy)."""
+        return self._to_keras(self.value)
+
+    @property
+    def shape(self) -> tuple:
+        return tuple(self.keras_value.shape)
+
+    @property
+    def ndim(self) -> int:
+        return self.value.ndim
+
+    @property
+    def dtype(self) -> str:
+        return config.standardize_dtype(self.value.dtype)
+
+    @property
+    def trainable(self) -> bool:
+        return self.value.requires_grad
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self.value.requires_grad_(bool(value))
+
+    def numpy(self) -> np.ndarray:
+        return self.keras_value.detach().cpu().numpy().copy()
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.numpy()
+        return arr.astype(dtype) if dtype is not None else arr
+
+    def assign(self, value: Any) -> "Variable":
+        """Overwrite the value with an array in Keras layout; the shape must match."""
+        t = torch.as_tensor(np.asarray(value) if not isinstance(value, torch.Tensor) else value)
+        if tuple(t.shape) != self.shape:
+            raise ValueError(
+                f"The shape of the target variable {self.path!r} and the shape of the target value "
+                f"in `variable.assign(value)` must match. variable.shape={self.shape}, "
+                f"Received: value.shape={tuple(t.shape)}."
+            )
+        with torch.no_grad():
+            self.value.copy_(self._to_torch(t.to(self.value.dtype)))
+        return self
+
+    def assign_add(self, value: Any) -> "Variable":
+        return self.assign(self.keras_value.detach() + torch.as_tensor(value, device=self.value.device))
+
+    def assign_sub(self, value: Any) -> "Variable":
+        return self.assign(self.keras_value.detach() - torch.as_tensor(value, device=self.value.device))
+
+    def __repr__(self) -> str:
+        return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}>"
+
+    # ---- behave like a tensor in math (custom layers write ``x @ self.w``) ----
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        def unwrap(a):
+            if isinstance(a, Variable):
+                return a.keras_value
+            if isinstance(a, (list, tuple)):
+                return type(a)(unwrap(v) for v in a)
+            return a
+
+        return func(*unwrap(args), **{k: unwrap(v) for k, v in (kwargs or {}).items()})
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, idx):
+        return self.keras_value[idx]
+
+    def __float__(self) -> float:
+        return float(self.keras_value)
+
+    def __int__(self) -> int:
+        return int(self.keras_value)
+
+    def __bool__(self) -> bool:
+        return bool(self.keras_value)
+
+
+def _forward(name: str):
+    def method(self, *args):
+        args = [a.keras_value if isinstance(a, Variable) else a for a in args]
+        return getattr(self.keras_value, name)(*args)
+
+    method.__name__ = name
+    return method
+
+
+for _name in (
+    "__add__ __radd__ __sub__ __rsub__ __mul__ __rmul__ __truediv__ __rtruediv__ "
+    "__floordiv__ __rfloordiv__ __mod__ __rmod__ __pow__ __rpow__ __matmul__ __rmatmul__ "
+    "__neg__ __pos__ __abs__ __lt__ __le__ __gt__ __ge__ __and__ __or__ __xor__ __invert__"
+).split():
+    setattr(Variable, _name, _forward(_name))

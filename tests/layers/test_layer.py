@@ -1,0 +1,84 @@
+"""The Layer base: naming, lazy build, weights API, trainable, add_weight/add_loss, symbolic calls."""
+import numpy as np
+import pytest
+import torch
+
+from cornu.layers import Dense, Layer
+from cornu.symbolic import KerasTensor
+from cornu.utils import naming
+
+
+class Scale(Layer):
+    """A custom layer: y = x * w + b, with a regularizer on w and an activity loss."""
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="w",
+                                 regularizer=lambda w: 0.5 * torch.sum(w ** 2))
+        self.b = self.add_weight(shape=(), initializer="zeros", name="b", trainable=False)
+
+    def call(self, inputs):
+        self.add_loss(torch.sum(inputs) * 0.0 + 1.0)
+        return inputs * self.w + self.b
+
+
+def test_auto_names_follow_keras():
+    naming.reset_names()
+    assert [Dense(1).name, Dense(1).name, Dense(1, name="x").name, Dense(1).name] == \
+        ["dense", "dense_1", "x", "dense_2"]
+    assert Scale().name == "scale"
+
+
+def test_lazy_build_and_weight_lists():
+    layer = Scale()
+    assert not layer.built and layer.weights == []
+    y = layer(torch.ones(2, 3))
+    assert layer.built and y.shape == (2, 3)
+    assert [v.name for v in layer.weights] == ["w", "b"]
+    assert [v.name for v in layer.trainable_weights] == ["w"]
+    assert [v.name for v in layer.non_trainable_weights] == ["b"]
+    assert layer.count_params() == 4
+
+
+def test_losses_collects_add_loss_and_regularizers_and_resets_per_call():
+    layer = Scale()
+    layer(torch.ones(2, 3))
+    layer(torch.ones(2, 3))
+    values = sorted(float(l.detach()) for l in layer.losses)
+    assert values == [1.0, 1.5]  # one activity loss (last call only) + 0.5 * sum(ones(3)^2)
+
+
+def test_trainable_flag_freezes_weights():
+    layer = Dense(2)
+    layer.build((None, 3))
+    layer.trainable = False
+    assert layer.trainable_weights == [] and len(layer.non_trainable_weights) == 2
+    assert not layer.kernel.value.requires_grad
+    layer.trainable = True
+    assert len(layer.trainable_weights) == 2
+
+
+def test_variable_assign_and_math():
+    layer = Scale()
+    layer.build((None, 2))
+    layer.w.assign(np.array([2.0, 3.0]))
+    np.testing.assert_array_equal(layer.w.numpy(), [2.0, 3.0])
+    np.testing.assert_array_equal((torch.ones(2) * layer.w).detach().numpy(), [2.0, 3.0])
+    with pytest.raises(ValueError, match="shape"):
+        layer.w.assign(np.zeros(3))
+
+
+def test_symbolic_call_infers_shape_without_compute_output_shape():
+    out = Scale()(KerasTensor((None, 4)))
+    assert isinstance(out, KerasTensor) and out.shape == (None, 4)
+
+
+def test_unknown_constructor_kwarg_is_type_error():
+    with pytest.raises(TypeError, match="bogus"):
+        Dense(2, bogus=1)
+
+
+def test_layer_is_a_torch_module_with_parameters():
+    layer = Dense(3)
+    layer.build((None, 2))
+    assert isinstance(layer, torch.nn.Module)
+    assert {n for n, _ in layer.named_parameters()} == {"kernel", "bias"}
