@@ -18,9 +18,18 @@ from torch._subclasses.fake_tensor import FakeTensorMode, unset_fake_temporarily
 from cornu import config
 from cornu.utils import tree
 
-# Stand-in size for unknown (None) dimensions during fake runs. A large prime,
-# so an output dimension divisible by it can only have come from an unknown one.
-SENTINEL = 7919
+# Stand-in sizes for unknown (None) dimensions during fake runs: large primes, so an
+# output dimension derived from an unknown one is recognisable. Shape inference runs
+# twice, once per sentinel, when any input dimension is unknown; output dimensions
+# that differ between the runs are unknown too (this catches arithmetic such as
+# pooling's ``n // 2``).
+SENTINELS = (7919, 7927)
+_SENTINEL_NOW: list[int] = []
+
+
+def current_sentinel() -> int:
+    """The stand-in size of the fake run in progress."""
+    return _SENTINEL_NOW[-1] if _SENTINEL_NOW else SENTINELS[0]
 
 
 class Node:
@@ -152,33 +161,43 @@ def real_mode():
 
 def shape_from_fake(shape) -> tuple:
     """Map sentinel-derived dimensions of a fake tensor back to ``None``."""
-    return tuple(None if (d % SENTINEL == 0 and d != 0) else int(d) for d in shape)
+    s = current_sentinel()
+    return tuple(None if (d % s == 0 and d != 0) else int(d) for d in shape)
 
 
-def _materialize(kt: KerasTensor) -> torch.Tensor:
-    shape = [SENTINEL if d is None else d for d in kt.shape]
+def _materialize(kt: KerasTensor, sentinel: int) -> torch.Tensor:
+    shape = [sentinel if d is None else d for d in kt.shape]
     return torch.empty(shape, dtype=config.torch_dtype(kt.dtype), device=config.device())
+
+
+def _fake_run(fn: Callable, args: tuple, kwargs: dict, sentinel: int) -> Any:
+    mode = FakeTensorMode(allow_non_fake_inputs=True)
+    _FAKE_MODE.append(mode)
+    _SENTINEL_NOW.append(sentinel)
+    try:
+        with mode:
+            fake_args, fake_kwargs = tree.map_structure(
+                lambda a: _materialize(a, sentinel) if isinstance(a, KerasTensor) else a, (args, kwargs))
+            return fn(*fake_args, **fake_kwargs)
+    finally:
+        _FAKE_MODE.pop()
+        _SENTINEL_NOW.pop()
 
 
 def compute_output_spec(fn: Callable, args: tuple, kwargs: dict) -> Any:
     """Run ``fn`` on fake tensors standing in for the KerasTensors; return KerasTensors."""
-    mode = FakeTensorMode(allow_non_fake_inputs=True)
-    _FAKE_MODE.append(mode)
-    try:
-        with mode:
-            fake_args, fake_kwargs = tree.map_structure(
-                lambda a: _materialize(a) if isinstance(a, KerasTensor) else a, (args, kwargs)
-            )
-            out = fn(*fake_args, **fake_kwargs)
-    finally:
-        _FAKE_MODE.pop()
-
-    def to_spec(t):
-        if isinstance(t, torch.Tensor):
-            return KerasTensor(shape_from_fake(t.shape), dtype=t.dtype)
-        return t
-
-    return tree.map_structure(to_spec, out)
+    first = _fake_run(fn, args, kwargs, SENTINELS[0])
+    unknown = any(d is None for t in tree.flatten((args, kwargs)) if isinstance(t, KerasTensor) for d in t.shape)
+    second = _fake_run(fn, args, kwargs, SENTINELS[1]) if unknown else first
+    specs = []
+    for a, b in zip(tree.flatten(first), tree.flatten(second)):
+        if isinstance(a, torch.Tensor):
+            shape = tuple(None if (da != db or (unknown and da % SENTINELS[0] == 0 and da)) else int(da)
+                          for da, db in zip(a.shape, b.shape))
+            specs.append(KerasTensor(shape, dtype=a.dtype))
+        else:
+            specs.append(a)
+    return tree.pack_sequence_as(first, specs)
 
 
 class Operation:

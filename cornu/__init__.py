@@ -1,0 +1,13 @@
+"""cornu: the Keras 3 API, implemented natively on PyTorch.
+
+``import cornu as keras`` and Keras code runs on torch kernels, on CPU or GPU.
+"""
+from cornu import (activations, callbacks, config, constraints, datasets, initializers, layers, losses, metrics,
+                   models, ops, optimizers, random, regularizers, utils)
+from cornu.layers import Input, InputSpec, Layer
+from cornu.models import Model, Sequential
+from cornu.symbolic import KerasTensor
+from cornu.variables import Variable
+from cornu.version import __version__
+
+version = lambda: __version__  # noqa: E731

@@ -1,0 +1,361 @@
+"""Core ``keras.ops``: tensor conversion, casting, shapes, indexing and scatter.
+
+Also holds the small private helpers (operand conversion, dtype promotion,
+axis handling) that ``numpy.py``, ``nn.py``, ``math.py`` and ``random.py``
+share, so each op module stays a flat list of short functions.
+"""
+from __future__ import annotations
+
+import builtins
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from cornu import config
+from cornu.symbolic import KerasTensor, symbolic_op
+from cornu.variables import Variable
+
+_SCALAR_TYPES = (bool, int, float, complex)
+
+
+# ------------------------------------------------------------------ helpers
+def _floatx() -> torch.dtype:
+    return config.torch_dtype(config.floatx())
+
+
+def _is_float(t: torch.Tensor) -> bool:
+    return t.dtype.is_floating_point or t.dtype.is_complex
+
+
+def _contains_tensor(x: Any) -> bool:
+    if isinstance(x, (torch.Tensor, Variable)):
+        return True
+    if isinstance(x, (list, tuple)):
+        return builtins.any(_contains_tensor(v) for v in x)
+    return False
+
+
+def _from_python(x: Any, device: torch.device) -> torch.Tensor:
+    """Python scalars / nested lists -> tensor, with Keras's dtype choices."""
+    if isinstance(x, (list, tuple)) and _contains_tensor(x):
+        parts = [_tensor(v, device=device) for v in x]
+        dtype = parts[0].dtype
+        for p in parts[1:]:
+            dtype = torch.promote_types(dtype, p.dtype)
+        return torch.stack([p.to(dtype) for p in parts])
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "biufc":
+        raise TypeError(f"Cannot convert {x!r} to a tensor: unsupported element type {arr.dtype}.")
+    t = torch.from_numpy(arr if arr.flags.c_contiguous else np.array(arr, order="C"))
+    if t.dtype == torch.float64:
+        t = t.to(_floatx())
+    elif t.dtype == torch.int64:
+        t = t.to(torch.int32)
+    return t.to(device)
+
+
+def _from_numpy(x: np.ndarray | np.generic, device: torch.device) -> torch.Tensor:
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "biufc":
+        raise TypeError(f"Cannot convert a numpy array of dtype {arr.dtype} to a tensor.")
+    if not arr.flags.writeable or not arr.flags.c_contiguous:
+        arr = np.array(arr, copy=True, order="C")
+    return torch.from_numpy(arr).to(device)
+
+
+def _tensor(x: Any, dtype: Any = None, device: torch.device | None = None) -> torch.Tensor:
+    """Any array-like to a torch tensor; existing tensors are not moved."""
+    if isinstance(x, torch.Tensor):
+        t = x
+    elif isinstance(x, Variable):
+        t = x.keras_value
+    elif isinstance(x, KerasTensor):
+        raise TypeError(
+            "A symbolic KerasTensor cannot be converted to a concrete tensor. "
+            f"Received: {x!r}"
+        )
+    elif isinstance(x, (np.ndarray, np.generic)):
+        t = _from_numpy(x, device or config.device())
+    else:
+        t = _from_python(x, device or config.device())
+    if dtype is not None:
+        t = t.to(config.torch_dtype(dtype))
+    return t
+
+
+def _with_scalar(dtype: torch.dtype, scalar: Any) -> torch.dtype:
+    """Promote ``dtype`` with a weakly typed Python scalar: only its kind matters."""
+    if isinstance(scalar, bool):
+        return dtype
+    if isinstance(scalar, int):
+        return torch.int64 if dtype == torch.bool else dtype
+    if isinstance(scalar, float):
+        return dtype if (dtype.is_floating_point or dtype.is_complex) else _floatx()
+    if dtype.is_complex:
+        return dtype
+    return torch.complex128 if dtype == torch.float64 else torch.complex64
+
+
+def _weak_result_dtype(*operands: Any) -> torch.dtype:
+    """Result dtype where Python scalars are weakly typed (int tensor + 1.5 -> floatx)."""
+    tensors = [o for o in operands if isinstance(o, torch.Tensor)]
+    dtype = tensors[0].dtype
+    for o in operands:
+        if isinstance(o, torch.Tensor):
+            dtype = torch.promote_types(dtype, o.dtype)
+        else:
+            dtype = _with_scalar(dtype, o)
+    if dtype == torch.int64 and not builtins.any(t.dtype == torch.int64 for t in tensors):
+        return torch.int32
+    return dtype
+
+
+def _operands(*xs: Any, scalars: bool = True) -> tuple[list, torch.dtype]:
+    """Convert operands of an element-wise op; returns them and the result dtype.
+
+    Python scalars stay scalars (weak types, no device transfer) when
+    ``scalars`` is true, else they become tensors of the result dtype.
+    """
+    items = [x.keras_value if isinstance(x, Variable) else x for x in xs]
+    anchor = next((x for x in items if isinstance(x, torch.Tensor)), None)
+    device = anchor.device if anchor is not None else None
+    converted = [x if isinstance(x, _SCALAR_TYPES) else _tensor(x, device=device) for x in items]
+    if not builtins.any(isinstance(x, torch.Tensor) for x in converted):
+        converted = [_tensor(x) for x in converted]
+    device = next(x.device for x in converted if isinstance(x, torch.Tensor))
+    dtype = _weak_result_dtype(*converted)
+    # torch ops take a Python number only after a tensor, never first.
+    converted = [
+        x if isinstance(x, torch.Tensor) or (scalars and i > 0)
+        else torch.tensor(x, dtype=dtype, device=device)
+        for i, x in enumerate(converted)
+    ]
+    return converted, dtype
+
+
+def _binary(fn: Callable, x1: Any, x2: Any, out_dtype: torch.dtype | None = None,
+            scalars: bool = True, cast_inputs: bool = False) -> torch.Tensor:
+    """Apply a torch binary op with Keras-style dtype promotion."""
+    (a, b), dtype = _operands(x1, x2, scalars=scalars)
+    if cast_inputs:
+        a = a.to(dtype) if isinstance(a, torch.Tensor) else a
+        b = b.to(dtype) if isinstance(b, torch.Tensor) else b
+    out = fn(a, b)
+    target = out_dtype if out_dtype is not None else dtype
+    return out if out.dtype == target else out.to(target)
+
+
+def _canonical_axis(axis: int, ndim: int) -> int:
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+        raise TypeError(f"`axis` must be an integer. Received: axis={axis!r}")
+    if not -builtins.max(ndim, 1) <= axis < builtins.max(ndim, 1):
+        raise ValueError(f"axis {axis} is out of bounds for a tensor of rank {ndim}.")
+    return int(axis) % builtins.max(ndim, 1)
+
+
+def _canonical_axes(axis: Any, ndim: int) -> tuple[int, ...] | None:
+    """``None`` stays ``None``; an int or a sequence becomes a tuple of non-negative axes."""
+    if axis is None:
+        return None
+    if isinstance(axis, (list, tuple)):
+        axes = tuple(_canonical_axis(a, ndim) for a in axis)
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"Repeated axis in `axis`: {axis!r}")
+        return axes
+    return (_canonical_axis(axis, ndim),)
+
+
+def _shape_tuple(shape: Any) -> tuple[int, ...]:
+    if isinstance(shape, (int, np.integer)):
+        return (int(shape),)
+    if isinstance(shape, torch.Size):
+        return tuple(shape)
+    if isinstance(shape, torch.Tensor):
+        return tuple(int(s) for s in shape.tolist())
+    try:
+        return tuple(int(s) for s in shape)
+    except TypeError:
+        raise TypeError(f"Expected a shape (int or sequence of ints). Received: {shape!r}") from None
+
+
+# ------------------------------------------------------------------ public
+@symbolic_op
+def convert_to_tensor(x: Any, dtype: Any = None, sparse: bool | None = None) -> torch.Tensor:
+    """Convert ``x`` (array, scalar, list, Variable, tensor) to a tensor on ``config.device()``.
+
+    NumPy arrays keep their dtype; Python floats become ``floatx()`` and
+    Python ints ``int32``, as in Keras.
+    """
+    if sparse:
+        raise ValueError("cornu does not support sparse tensors. Received: sparse=True")
+    t = _tensor(x, dtype=dtype)
+    device = config.device()
+    if t.device.type != device.type:
+        t = t.to(device)
+    return t
+
+
+def convert_to_numpy(x: Any) -> np.ndarray:
+    """A NumPy copy of ``x`` (bfloat16 becomes float32, since NumPy lacks it)."""
+    if isinstance(x, KerasTensor):
+        raise TypeError(
+            "A KerasTensor is symbolic: it has no value and cannot be converted to NumPy. "
+            f"Received: {x!r}"
+        )
+    if isinstance(x, Variable):
+        return x.numpy()
+    if isinstance(x, torch.Tensor):
+        t = x.detach()
+        if t.dtype == torch.bfloat16:
+            t = t.float()
+        return t.cpu().numpy()
+    return np.asarray(x)
+
+
+@symbolic_op
+def cast(x: Any, dtype: Any) -> torch.Tensor:
+    """Cast ``x`` to ``dtype``."""
+    return _tensor(x).to(config.torch_dtype(dtype))
+
+
+def shape(x: Any) -> tuple:
+    """The shape as a tuple of ints (``None`` for unknown dims of a KerasTensor)."""
+    if isinstance(x, (KerasTensor, Variable)):
+        return tuple(x.shape)
+    if isinstance(x, (torch.Tensor, np.ndarray, np.generic)):
+        return tuple(int(d) for d in x.shape)
+    return tuple(_tensor(x).shape)
+
+
+def dtype(x: Any) -> str:
+    """The Keras dtype name of ``x``."""
+    if isinstance(x, (KerasTensor, Variable)):
+        return x.dtype
+    return config.standardize_dtype(_tensor(x).dtype)
+
+
+def is_tensor(x: Any) -> bool:
+    """True for torch tensors (the native tensor type of this backend)."""
+    return isinstance(x, torch.Tensor)
+
+
+@symbolic_op
+def stop_gradient(variable: Any) -> torch.Tensor:
+    """Same values, no gradient flowing back."""
+    return _tensor(variable).detach()
+
+
+def _index_part(k: Any, device: torch.device) -> Any:
+    if isinstance(k, (builtins.slice, type(None), type(Ellipsis), int, np.integer)):
+        return int(k) if isinstance(k, np.integer) else k
+    if isinstance(k, (torch.Tensor, Variable, np.ndarray, list)):
+        t = _tensor(k, device=device)
+        if t.dtype != torch.bool and not t.is_floating_point() and t.dtype != torch.int64:
+            t = t.to(torch.int64)
+        return t
+    raise TypeError(f"Invalid index: {k!r}")
+
+
+@symbolic_op
+def _getitem(x: Any, key: Any) -> torch.Tensor:
+    """NumPy-style indexing ``x[key]`` (used by ``KerasTensor.__getitem__``)."""
+    x = _tensor(x)
+    if isinstance(key, tuple):
+        key = tuple(_index_part(k, x.device) for k in key)
+    else:
+        key = _index_part(key, x.device)
+    return x[key]
+
+
+@symbolic_op
+def get_item(x: Any, key: Any) -> torch.Tensor:
+    """NumPy-style indexing ``x[key]``."""
+    return _getitem.__wrapped__(x, key)
+
+
+def _starts(start_indices: Any, rank: int) -> list:
+    if isinstance(start_indices, (torch.Tensor, Variable)):
+        t = _tensor(start_indices)
+        starts = [t[i] for i in range(rank)]
+    else:
+        starts = list(start_indices)
+    if len(starts) != rank:
+        raise ValueError(
+            f"`start_indices` must have one entry per axis ({rank}). Received: {start_indices!r}"
+        )
+    return starts
+
+
+@symbolic_op
+def slice(inputs: Any, start_indices: Any, shape: Any) -> torch.Tensor:
+    """The block of size ``shape`` starting at ``start_indices`` (tensor starts allowed)."""
+    x = _tensor(inputs)
+    sizes = _shape_tuple(shape)
+    starts = _starts(start_indices, x.ndim)
+    if len(sizes) != x.ndim:
+        raise ValueError(f"`shape` must have one entry per axis ({x.ndim}). Received: shape={shape!r}")
+    for axis, (start, size) in enumerate(zip(starts, sizes)):
+        if isinstance(start, (int, np.integer)):
+            x = x.narrow(axis, int(start), size)
+        else:
+            idx = _tensor(start, device=x.device).to(torch.int64) + torch.arange(size, device=x.device)
+            x = x.index_select(axis, idx)
+    return x
+
+
+@symbolic_op
+def slice_update(inputs: Any, start_indices: Any, updates: Any) -> torch.Tensor:
+    """A copy of ``inputs`` with the block at ``start_indices`` replaced by ``updates``."""
+    x = _tensor(inputs)
+    u = _tensor(updates, device=x.device).to(x.dtype)
+    starts = [int(s) for s in _starts(start_indices, x.ndim)]
+    if u.ndim != x.ndim:
+        raise ValueError(f"`updates` must have rank {x.ndim}. Received shape {tuple(u.shape)}")
+    out = x.clone()
+    index = tuple(builtins.slice(s, s + n) for s, n in zip(starts, u.shape))
+    out[index] = u
+    return out
+
+
+def _scatter_index(indices: torch.Tensor, values: torch.Tensor, shape: tuple) -> tuple:
+    depth = indices.shape[-1]
+    idx = indices.reshape(-1, depth).to(torch.int64)
+    vals = values.reshape((-1,) + tuple(shape[depth:]))
+    return tuple(idx[:, i] for i in range(depth)), vals
+
+
+@symbolic_op
+def scatter(indices: Any, values: Any, shape: Any) -> torch.Tensor:
+    """Zeros of ``shape`` with ``values`` added at ``indices`` (shape ``(..., depth)``)."""
+    v = _tensor(values)
+    idx = _tensor(indices, device=v.device)
+    out_shape = _shape_tuple(shape)
+    out = torch.zeros(out_shape, dtype=v.dtype, device=v.device)
+    index, vals = _scatter_index(idx, v, out_shape)
+    return out.index_put(index, vals, accumulate=True)
+
+
+@symbolic_op
+def scatter_update(inputs: Any, indices: Any, updates: Any) -> torch.Tensor:
+    """A copy of ``inputs`` with the entries at ``indices`` replaced by ``updates``."""
+    x = _tensor(inputs)
+    idx = _tensor(indices, device=x.device)
+    index, vals = _scatter_index(idx, _tensor(updates, device=x.device).to(x.dtype), tuple(x.shape))
+    return x.index_put(index, vals)
+
+
+@symbolic_op
+def unstack(x: Any, num: int | None = None, axis: int = 0) -> list[torch.Tensor]:
+    """Split ``x`` along ``axis`` into a list of tensors of rank ``ndim - 1``."""
+    x = _tensor(x)
+    axis = _canonical_axis(axis, x.ndim)
+    if num is not None and num != x.shape[axis]:
+        raise ValueError(f"`num` ({num}) must equal the size of axis {axis} ({x.shape[axis]}).")
+    return list(torch.unbind(x, axis))
+
+
+__all__ = [
+    "cast", "convert_to_numpy", "convert_to_tensor", "dtype", "get_item", "is_tensor",
+    "scatter", "scatter_update", "shape", "slice", "slice_update", "stop_gradient", "unstack",
+]

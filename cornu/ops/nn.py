@@ -1,0 +1,539 @@
+"""Neural-network ``keras.ops``: activations, losses, convolution, pooling, normalization.
+
+Layouts are Keras's: images ``channels_last`` unless ``data_format`` (or
+``config.image_data_format()``) says otherwise, and conv kernels
+``(spatial..., in_channels, out_channels)``. They are transposed to torch's
+layout at the call, so ``torch.nn.functional`` does the work.
+"""
+from __future__ import annotations
+
+import math as _pymath
+from typing import Any, Sequence
+
+import torch
+import torch.nn.functional as F
+
+from cornu import config
+from cornu.ops.core import _canonical_axis, _tensor
+from cornu.ops.numpy import _as_float, _common, _dims
+from cornu.symbolic import symbolic_op
+
+
+# ------------------------------------------------------------------ activations
+@symbolic_op
+def relu(x: Any) -> torch.Tensor:
+    """``max(x, 0)``."""
+    return torch.relu(_tensor(x))
+
+
+@symbolic_op
+def relu6(x: Any) -> torch.Tensor:
+    """``min(max(x, 0), 6)``."""
+    return torch.clamp(_tensor(x), 0, 6)
+
+
+@symbolic_op
+def sigmoid(x: Any) -> torch.Tensor:
+    """``1 / (1 + exp(-x))``."""
+    return torch.sigmoid(_as_float(x))
+
+
+@symbolic_op
+def log_sigmoid(x: Any) -> torch.Tensor:
+    """``log(sigmoid(x))``, computed stably."""
+    return F.logsigmoid(_as_float(x))
+
+
+@symbolic_op
+def softmax(x: Any, axis: Any = -1) -> torch.Tensor:
+    """``exp(x) / sum(exp(x))`` over ``axis`` (an int or a tuple of axes)."""
+    t = _as_float(x)
+    if isinstance(axis, int):
+        return torch.softmax(t, dim=axis)
+    return torch.exp(log_softmax.__wrapped__(t, axis=axis))
+
+
+@symbolic_op
+def log_softmax(x: Any, axis: Any = -1) -> torch.Tensor:
+    """``x - logsumexp(x)`` over ``axis`` (an int or a tuple of axes)."""
+    t = _as_float(x)
+    if isinstance(axis, int):
+        return torch.log_softmax(t, dim=axis)
+    return t - torch.logsumexp(t, dim=_dims(t, axis), keepdim=True)
+
+
+@symbolic_op
+def gelu(x: Any, approximate: bool = True) -> torch.Tensor:
+    """Gaussian error linear unit; ``approximate`` uses the tanh formula."""
+    return F.gelu(_as_float(x), approximate="tanh" if approximate else "none")
+
+
+@symbolic_op
+def silu(x: Any) -> torch.Tensor:
+    """``x * sigmoid(x)``."""
+    return F.silu(_as_float(x))
+
+
+@symbolic_op
+def swish(x: Any) -> torch.Tensor:
+    """Alias of ``silu``."""
+    return F.silu(_as_float(x))
+
+
+@symbolic_op
+def hard_sigmoid(x: Any) -> torch.Tensor:
+    """``relu6(x + 3) / 6``."""
+    return F.hardsigmoid(_as_float(x))
+
+
+@symbolic_op
+def hard_silu(x: Any) -> torch.Tensor:
+    """``x * hard_sigmoid(x)``."""
+    return F.hardswish(_as_float(x))
+
+
+@symbolic_op
+def hard_swish(x: Any) -> torch.Tensor:
+    """Alias of ``hard_silu``."""
+    return F.hardswish(_as_float(x))
+
+
+@symbolic_op
+def elu(x: Any, alpha: float = 1.0) -> torch.Tensor:
+    """``x`` if positive else ``alpha * (exp(x) - 1)``."""
+    return F.elu(_as_float(x), alpha=alpha)
+
+
+@symbolic_op
+def selu(x: Any) -> torch.Tensor:
+    """Scaled ELU with the self-normalizing constants."""
+    return F.selu(_as_float(x))
+
+
+@symbolic_op
+def celu(x: Any, alpha: float = 1.0) -> torch.Tensor:
+    """``max(x, 0) + min(0, alpha * (exp(x / alpha) - 1))``."""
+    return F.celu(_as_float(x), alpha=alpha)
+
+
+@symbolic_op
+def leaky_relu(x: Any, negative_slope: float = 0.2) -> torch.Tensor:
+    """``x`` if positive else ``negative_slope * x``."""
+    return F.leaky_relu(_as_float(x), negative_slope=negative_slope)
+
+
+@symbolic_op
+def softplus(x: Any) -> torch.Tensor:
+    """``log(1 + exp(x))``."""
+    return F.softplus(_as_float(x))
+
+
+@symbolic_op
+def softsign(x: Any) -> torch.Tensor:
+    """``x / (1 + |x|)``."""
+    return F.softsign(_as_float(x))
+
+
+@symbolic_op
+def squareplus(x: Any, b: float = 4) -> torch.Tensor:
+    """``(x + sqrt(x**2 + b)) / 2``."""
+    t = _as_float(x)
+    return (t + torch.sqrt(t * t + b)) / 2
+
+
+@symbolic_op
+def glu(x: Any, axis: int = -1) -> torch.Tensor:
+    """Gated linear unit: first half times sigmoid of the second half along ``axis``."""
+    t = _as_float(x)
+    if t.shape[axis] % 2:
+        raise ValueError(f"`glu` needs an even size on axis {axis}. Received shape {tuple(t.shape)}")
+    return F.glu(t, dim=axis)
+
+
+@symbolic_op
+def hard_tanh(x: Any) -> torch.Tensor:
+    """``clip(x, -1, 1)``."""
+    return F.hardtanh(_as_float(x))
+
+
+@symbolic_op
+def tanh_shrink(x: Any) -> torch.Tensor:
+    """``x - tanh(x)``."""
+    return F.tanhshrink(_as_float(x))
+
+
+@symbolic_op
+def soft_shrink(x: Any, threshold: float = 0.5) -> torch.Tensor:
+    """Shrink toward zero by ``threshold``; zero inside ``[-threshold, threshold]``."""
+    return F.softshrink(_as_float(x), threshold)
+
+
+@symbolic_op
+def hard_shrink(x: Any, threshold: float = 0.5) -> torch.Tensor:
+    """Zero inside ``[-threshold, threshold]``, identity outside."""
+    return F.hardshrink(_as_float(x), threshold)
+
+
+# ------------------------------------------------------------------ encodings
+@symbolic_op
+def one_hot(x: Any, num_classes: int, axis: int = -1, dtype: Any = None,
+            sparse: bool = False) -> torch.Tensor:
+    """One-hot encode integer ``x`` on a new ``axis``; out-of-range indices give all zeros."""
+    if sparse:
+        raise ValueError("cornu does not support sparse tensors. Received: sparse=True")
+    t = _tensor(x).to(torch.int64)
+    classes = torch.arange(num_classes, device=t.device)
+    out = (t.unsqueeze(-1) == classes).to(config.torch_dtype(dtype))
+    return out if axis == -1 else out.movedim(-1, _canonical_axis(axis, out.ndim))
+
+
+@symbolic_op
+def multi_hot(inputs: Any, num_classes: int, axis: int = -1, dtype: Any = None,
+              sparse: bool = False) -> torch.Tensor:
+    """Multi-hot encode the indices in the last axis of ``inputs`` (one row per sample)."""
+    out = one_hot.__wrapped__(inputs, num_classes, axis=-1, dtype=dtype, sparse=sparse)
+    if out.ndim > 1:
+        out = torch.amax(out, dim=-2)
+    return out if axis == -1 else out.movedim(-1, _canonical_axis(axis, out.ndim))
+
+
+# ------------------------------------------------------------------ losses
+def _check_same_shape(target: torch.Tensor, output: torch.Tensor) -> None:
+    if target.ndim < 1:
+        raise ValueError(f"Arguments `target` and `output` must be at least rank 1. "
+                         f"Received: target.shape={tuple(target.shape)}")
+    if tuple(target.shape) != tuple(output.shape):
+        raise ValueError(
+            "Arguments `target` and `output` must have the same shape. Received: "
+            f"target.shape={tuple(target.shape)}, output.shape={tuple(output.shape)}"
+        )
+
+
+def _log_probs(output: torch.Tensor, from_logits: bool, axis: int) -> torch.Tensor:
+    if from_logits:
+        return torch.log_softmax(output, dim=axis)
+    probs = output / torch.sum(output, dim=axis, keepdim=True)
+    eps = config.epsilon()
+    return torch.log(torch.clamp(probs, eps, 1.0 - eps))
+
+
+@symbolic_op
+def categorical_crossentropy(target: Any, output: Any, from_logits: bool = False,
+                             axis: int = -1) -> torch.Tensor:
+    """``-sum(target * log(p))`` over ``axis`` with one-hot/probability targets."""
+    out = _as_float(output)
+    tgt = _tensor(target, device=out.device).to(out.dtype)
+    _check_same_shape(tgt, out)
+    return -torch.sum(tgt * _log_probs(out, from_logits, axis), dim=axis)
+
+
+@symbolic_op
+def sparse_categorical_crossentropy(target: Any, output: Any, from_logits: bool = False,
+                                    axis: int = -1) -> torch.Tensor:
+    """Categorical crossentropy with integer class targets."""
+    out = _as_float(output)
+    tgt = _tensor(target, device=out.device).to(torch.int64)
+    if tgt.ndim == out.ndim and tgt.shape[-1] == 1:
+        tgt = tgt.squeeze(-1)
+    out = out.movedim(_canonical_axis(axis, out.ndim), -1)
+    if tuple(tgt.shape) != tuple(out.shape[:-1]):
+        raise ValueError(
+            "Argument `output` must have the shape of `target` plus a class axis. Received: "
+            f"target.shape={tuple(tgt.shape)}, output.shape={tuple(out.shape)}"
+        )
+    log_p = _log_probs(out, from_logits, -1)
+    return -torch.take_along_dim(log_p, tgt.unsqueeze(-1), dim=-1).squeeze(-1)
+
+
+@symbolic_op
+def binary_crossentropy(target: Any, output: Any, from_logits: bool = False) -> torch.Tensor:
+    """Element-wise ``-(t * log(p) + (1 - t) * log(1 - p))``."""
+    out = _as_float(output)
+    tgt = _tensor(target, device=out.device).to(out.dtype)
+    _check_same_shape(tgt, out)
+    if from_logits:
+        return F.binary_cross_entropy_with_logits(out, tgt, reduction="none")
+    eps = config.epsilon()
+    p = torch.clamp(out, eps, 1.0 - eps)
+    return -(tgt * torch.log(p) + (1.0 - tgt) * torch.log(1.0 - p))
+
+
+# ------------------------------------------------------------------ convolution
+def _tuple(value: Any, n: int, name: str) -> tuple[int, ...]:
+    if isinstance(value, int):
+        return (value,) * n
+    value = tuple(int(v) for v in value)
+    if len(value) == 1:
+        return value * n
+    if len(value) != n:
+        raise ValueError(f"`{name}` must be an int or {n} ints. Received: {name}={value!r}")
+    return value
+
+
+def _channels_first(data_format: str | None) -> bool:
+    fmt = data_format or config.image_data_format()
+    if fmt not in ("channels_last", "channels_first"):
+        raise ValueError(f"`data_format` must be 'channels_last' or 'channels_first'. "
+                         f"Received: data_format={data_format!r}")
+    return fmt == "channels_first"
+
+
+def _padding_mode(padding: str) -> str:
+    mode = str(padding).lower()
+    if mode not in ("valid", "same"):
+        raise ValueError(f"`padding` must be 'valid' or 'same'. Received: padding={padding!r}")
+    return mode
+
+
+def _same_pads(sizes: Sequence[int], kernel: Sequence[int], strides: Sequence[int],
+               dilation: Sequence[int]) -> list[tuple[int, int]]:
+    """TensorFlow-style 'same' padding: the extra pixel goes after."""
+    pads = []
+    for n, k, s, d in zip(sizes, kernel, strides, dilation):
+        eff = (k - 1) * d + 1
+        total = max((-(-n // s) - 1) * s + eff - n, 0)
+        pads.append((total // 2, total - total // 2))
+    return pads
+
+
+def _spatial_input(inputs: Any, data_format: str | None) -> tuple[torch.Tensor, bool, int]:
+    x = _tensor(inputs)
+    n = x.ndim - 2
+    if n not in (1, 2, 3):
+        raise ValueError(f"Expected a 3-D, 4-D or 5-D input (batch, spatial..., channels). "
+                         f"Received shape {tuple(x.shape)}")
+    cf = _channels_first(data_format)
+    return (x if cf else x.movedim(-1, 1)), cf, n
+
+
+def _restore(y: torch.Tensor, cf: bool) -> torch.Tensor:
+    return y if cf else y.movedim(1, -1)
+
+
+def _pad_input(x: torch.Tensor, pads: list[tuple[int, int]], value: float = 0.0) -> torch.Tensor:
+    flat = [p for pair in reversed(pads) for p in pair]
+    return F.pad(x, flat, value=value) if any(flat) else x
+
+
+_CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+_CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
+
+
+def _conv_cf(x: torch.Tensor, weight: torch.Tensor, n: int, strides: Any, padding: str,
+             dilation_rate: Any, groups: int) -> torch.Tensor:
+    """Convolution on channels-first ``x`` with a torch-layout ``weight``."""
+    strides = _tuple(strides, n, "strides")
+    dilation = _tuple(dilation_rate, n, "dilation_rate")
+    if _padding_mode(padding) == "same":
+        pads = _same_pads(x.shape[2:], weight.shape[2:], strides, dilation)
+        if all(b == a for b, a in pads):
+            return _CONV[n](x, weight, None, strides, [b for b, _ in pads], dilation, groups)
+        x = _pad_input(x, pads)
+    return _CONV[n](x, weight, None, strides, 0, dilation, groups)
+
+
+@symbolic_op
+def conv(inputs: Any, kernel: Any, strides: Any = 1, padding: str = "valid",
+         data_format: str | None = None, dilation_rate: Any = 1) -> torch.Tensor:
+    """N-D convolution; ``kernel`` is ``(spatial..., in_channels / groups, out_channels)``."""
+    x, cf, n = _spatial_input(inputs, data_format)
+    x, k = _common(_as_float(x), kernel)
+    if k.ndim != n + 2:
+        raise ValueError(f"`kernel` must have rank {n + 2} for a {n}-D convolution. "
+                         f"Received kernel shape {tuple(k.shape)}")
+    c_in, k_in, c_out = x.shape[1], k.shape[-2], k.shape[-1]
+    if c_in % k_in or c_out % (c_in // k_in):
+        raise ValueError(
+            f"The input channels ({c_in}) must be a multiple of the kernel's input channels "
+            f"({k_in}) and the groups must divide the output channels ({c_out}). "
+            f"Received kernel shape {tuple(k.shape)}"
+        )
+    weight = k.permute(n + 1, n, *range(n))
+    y = _conv_cf(x, weight, n, strides, padding, dilation_rate, c_in // k_in)
+    return _restore(y, cf)
+
+
+@symbolic_op
+def depthwise_conv(inputs: Any, kernel: Any, strides: Any = 1, padding: str = "valid",
+                   data_format: str | None = None, dilation_rate: Any = 1) -> torch.Tensor:
+    """Per-channel convolution; ``kernel`` is ``(spatial..., in_channels, multiplier)``."""
+    x, cf, n = _spatial_input(inputs, data_format)
+    x, k = _common(_as_float(x), kernel)
+    if k.ndim != n + 2 or k.shape[-2] != x.shape[1]:
+        raise ValueError(f"`kernel` must be (spatial..., {x.shape[1]}, multiplier). "
+                         f"Received kernel shape {tuple(k.shape)}")
+    c_in = x.shape[1]
+    weight = k.reshape(tuple(k.shape[:n]) + (1, -1)).permute(n + 1, n, *range(n))
+    y = _conv_cf(x, weight, n, strides, padding, dilation_rate, c_in)
+    return _restore(y, cf)
+
+
+@symbolic_op
+def separable_conv(inputs: Any, depthwise_kernel: Any, pointwise_kernel: Any, strides: Any = 1,
+                   padding: str = "valid", data_format: str | None = None,
+                   dilation_rate: Any = 1) -> torch.Tensor:
+    """Depthwise convolution followed by a 1x1 (pointwise) convolution."""
+    y = depthwise_conv.__wrapped__(inputs, depthwise_kernel, strides, padding, data_format,
+                                   dilation_rate)
+    return conv.__wrapped__(y, pointwise_kernel, 1, "valid", data_format, 1)
+
+
+def _transpose_extent(size: int, k_eff: int, stride: int, padding: str,
+                      output_padding: int | None) -> tuple[int, int]:
+    """Keras's transposed-conv output length and the crop offset into the full result."""
+    if output_padding is None:
+        if padding == "valid":
+            return size * stride + max(k_eff - stride, 0), 0
+        length = size * stride
+        return length, max((size - 1) * stride + k_eff - length, 0) // 2
+    pad = k_eff // 2 if padding == "same" else 0
+    return (size - 1) * stride + k_eff - 2 * pad + output_padding, pad
+
+
+@symbolic_op
+def conv_transpose(inputs: Any, kernel: Any, strides: Any = 1, padding: str = "valid",
+                   output_padding: Any = None, data_format: str | None = None,
+                   dilation_rate: Any = 1) -> torch.Tensor:
+    """Transposed convolution; ``kernel`` is ``(spatial..., out_channels, in_channels)``."""
+    x, cf, n = _spatial_input(inputs, data_format)
+    x, k = _common(_as_float(x), kernel)
+    if k.ndim != n + 2 or k.shape[-1] != x.shape[1]:
+        raise ValueError(f"`kernel` must be (spatial..., out_channels, {x.shape[1]}). "
+                         f"Received kernel shape {tuple(k.shape)}")
+    mode = _padding_mode(padding)
+    strides = _tuple(strides, n, "strides")
+    dilation = _tuple(dilation_rate, n, "dilation_rate")
+    out_pad = [None] * n if output_padding is None else _tuple(output_padding, n, "output_padding")
+    weight = k.permute(n + 1, n, *range(n))
+    y = _CONV_T[n](x, weight, None, strides, 0, 0, 1, dilation)
+    for i in range(n):
+        k_eff = (k.shape[i] - 1) * dilation[i] + 1
+        length, start = _transpose_extent(x.shape[2 + i], k_eff, strides[i], mode, out_pad[i])
+        short = start + length - y.shape[2 + i]
+        if short > 0:
+            pads = [(0, 0)] * n
+            pads[i] = (0, short)
+            y = _pad_input(y, pads)
+        y = y.narrow(2 + i, start, length)
+    return _restore(y, cf)
+
+
+# ------------------------------------------------------------------ pooling
+def _pool_args(x: torch.Tensor, n: int, pool_size: Any, strides: Any, padding: str):
+    pool = _tuple(pool_size, n, "pool_size")
+    strides = pool if strides is None else _tuple(strides, n, "strides")
+    if _padding_mode(padding) == "same":
+        return pool, strides, _same_pads(x.shape[2:], pool, strides, (1,) * n)
+    return pool, strides, [(0, 0)] * n
+
+
+_MAX_POOL = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
+_AVG_POOL = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
+
+
+@symbolic_op
+def max_pool(inputs: Any, pool_size: Any, strides: Any = None, padding: str = "valid",
+             data_format: str | None = None) -> torch.Tensor:
+    """Maximum over sliding windows (``strides`` defaults to ``pool_size``)."""
+    x, cf, n = _spatial_input(inputs, data_format)
+    pool, strides, pads = _pool_args(x, n, pool_size, strides, padding)
+    x = _pad_input(x, pads, value=float("-inf"))
+    return _restore(_MAX_POOL[n](x, pool, strides), cf)
+
+
+@symbolic_op
+def average_pool(inputs: Any, pool_size: Any, strides: Any = None, padding: str = "valid",
+                 data_format: str | None = None) -> torch.Tensor:
+    """Mean over sliding windows; with 'same' padding only real pixels are counted."""
+    x, cf, n = _spatial_input(inputs, data_format)
+    x = _as_float(x)
+    pool, strides, pads = _pool_args(x, n, pool_size, strides, padding)
+    y = _AVG_POOL[n](_pad_input(x, pads), pool, strides)
+    if any(b or a for b, a in pads):
+        ones = torch.ones((1, 1) + tuple(x.shape[2:]), dtype=x.dtype, device=x.device)
+        y = y / _AVG_POOL[n](_pad_input(ones, pads), pool, strides)
+    return _restore(y, cf)
+
+
+# ------------------------------------------------------------------ normalization
+@symbolic_op
+def normalize(x: Any, axis: Any = -1, order: int = 2, epsilon: float | None = None) -> torch.Tensor:
+    """``x / max(norm(x, order), epsilon)``, the element-wise p-norm taken over ``axis``."""
+    if not isinstance(order, int) or order < 1:
+        raise ValueError(f"Argument `order` must be an int >= 1. Received: order={order!r}")
+    t = _as_float(x)
+    eps = config.epsilon() if epsilon is None else epsilon
+    n = torch.linalg.vector_norm(t, order, dim=_dims(t, axis), keepdim=True)
+    return t / torch.clamp(n, min=eps)
+
+
+@symbolic_op
+def moments(x: Any, axes: Any, keepdims: bool = False,
+            synchronized: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and (population) variance over ``axes``; half precision is computed in float32."""
+    t = _as_float(x)
+    dtype = t.dtype
+    if dtype in (torch.float16, torch.bfloat16):
+        t = t.float()
+    dims = _dims(t, axes)
+    var, mean = torch.var_mean(t, dim=dims, correction=0, keepdim=keepdims)
+    return mean.to(dtype), var.to(dtype)
+
+
+@symbolic_op
+def batch_normalization(x: Any, mean: Any, variance: Any, axis: int, offset: Any = None,
+                        scale: Any = None, epsilon: float = 1e-3) -> torch.Tensor:
+    """``(x - mean) / sqrt(variance + epsilon) * scale + offset``, params along ``axis``."""
+    t = _as_float(x)
+    ax = _canonical_axis(axis, t.ndim)
+    shape = [-1 if i == ax else 1 for i in range(t.ndim)]
+
+    def param(p: Any) -> torch.Tensor:
+        return _tensor(p, device=t.device).to(t.dtype).reshape(shape)
+
+    out = (t - param(mean)) * torch.rsqrt(param(variance) + epsilon)
+    if scale is not None:
+        out = out * param(scale)
+    if offset is not None:
+        out = out + param(offset)
+    return out
+
+
+@symbolic_op
+def dot_product_attention(query: Any, key: Any, value: Any, bias: Any = None, mask: Any = None,
+                          scale: float | None = None, is_causal: bool = False,
+                          flash_attention: bool | None = None,
+                          attn_logits_soft_cap: float | None = None) -> torch.Tensor:
+    """Scaled dot-product attention on ``(batch, seq, heads, head_dim)`` tensors."""
+    q, k, v = _common(_as_float(query), key, value)
+    if q.ndim != 4 or k.ndim != 4 or v.ndim != 4:
+        raise ValueError("`query`, `key` and `value` must be 4-D (batch, seq, heads, head_dim). "
+                         f"Received shapes {tuple(q.shape)}, {tuple(k.shape)}, {tuple(v.shape)}")
+    q, k, v = (t.transpose(1, 2) for t in (q, k, v))
+    if k.shape[1] != q.shape[1]:
+        if q.shape[1] % k.shape[1]:
+            raise ValueError(f"Query heads ({q.shape[1]}) must be a multiple of key heads ({k.shape[1]}).")
+        rep = q.shape[1] // k.shape[1]
+        k, v = k.repeat_interleave(rep, dim=1), v.repeat_interleave(rep, dim=1)
+    scale = 1.0 / _pymath.sqrt(q.shape[-1]) if scale is None else scale
+    logits = torch.matmul(q, k.transpose(-1, -2)) * scale
+    if bias is not None:
+        logits = logits + _tensor(bias, device=q.device).to(q.dtype)
+    if attn_logits_soft_cap is not None:
+        logits = attn_logits_soft_cap * torch.tanh(logits / attn_logits_soft_cap)
+    allowed = None
+    if mask is not None:
+        allowed = _tensor(mask, device=q.device).to(torch.bool)
+    if is_causal:
+        causal = torch.ones(logits.shape[-2:], dtype=torch.bool, device=q.device).tril()
+        allowed = causal if allowed is None else allowed & causal
+    if allowed is not None:
+        logits = logits.masked_fill(~allowed, torch.finfo(logits.dtype).min)
+    weights = torch.softmax(logits, dim=-1)
+    return torch.matmul(weights, v).transpose(1, 2)
+
+
+__all__ = [
+    name for name, obj in list(globals().items())
+    if not name.startswith("_") and callable(obj) and getattr(obj, "__module__", None) == __name__
+]

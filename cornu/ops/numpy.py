@@ -1,0 +1,1108 @@
+"""NumPy-like ``keras.ops``: creation, element-wise math, reductions, shapes, logic.
+
+Every function takes tensors, NumPy arrays, Variables or Python scalars and
+returns torch tensors. Dtypes follow Keras: Python scalars are weakly typed,
+integer inputs to float-only functions give ``floatx()``, integer sums keep
+``int32``, index results are ``int32``.
+"""
+from __future__ import annotations
+
+import builtins
+import math as _pymath
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from cornu import config, symbolic
+from cornu.ops.core import (
+    _binary,
+    _canonical_axes,
+    _canonical_axis,
+    _floatx,
+    _is_float,
+    _operands,
+    _shape_tuple,
+    _tensor,
+)
+from cornu.symbolic import KerasTensor, symbolic_op
+
+_SMALL_INTS = (torch.bool, torch.int8, torch.int16, torch.uint8)
+
+
+def _dtype_or(dtype: Any, default: torch.dtype) -> torch.dtype:
+    return default if dtype is None else config.torch_dtype(dtype)
+
+
+def _as_float(x: Any) -> torch.Tensor:
+    """Tensor of ``x``; integer and bool inputs become ``floatx()``."""
+    t = _tensor(x)
+    return t if _is_float(t) else t.to(_floatx())
+
+
+def _common(*xs: Any) -> list[torch.Tensor]:
+    """Tensors of ``xs`` cast to their common (promoted) dtype."""
+    ts = [_tensor(x) for x in xs]
+    device = next((t.device for t in ts), None)
+    dtype = ts[0].dtype
+    for t in ts[1:]:
+        dtype = torch.promote_types(dtype, t.dtype)
+    return [t.to(device=device, dtype=dtype) for t in ts]
+
+
+def _dims(x: torch.Tensor, axis: Any) -> tuple[int, ...]:
+    """Axes to reduce: all of them for ``None``."""
+    axes = _canonical_axes(axis, x.ndim)
+    return tuple(range(x.ndim)) if axes is None else axes
+
+
+def _sum_dtype(dtype: torch.dtype) -> torch.dtype:
+    return torch.int32 if dtype in _SMALL_INTS else dtype
+
+
+def _fake_size_mismatch(numel: int) -> bool:
+    return symbolic.in_fake_run() and numel % symbolic.current_sentinel() == 0
+
+
+def _is_float_value(v: Any) -> bool:
+    if isinstance(v, float):
+        return True
+    if isinstance(v, torch.Tensor):
+        return v.is_floating_point()
+    return isinstance(v, (np.ndarray, np.generic)) and v.dtype.kind == "f"
+
+
+# ------------------------------------------------------------------ creation
+@symbolic_op
+def zeros(shape: Any, dtype: Any = None) -> torch.Tensor:
+    """A tensor of zeros (``floatx()`` by default)."""
+    return torch.zeros(_shape_tuple(shape), dtype=config.torch_dtype(dtype), device=config.device())
+
+
+@symbolic_op
+def ones(shape: Any, dtype: Any = None) -> torch.Tensor:
+    """A tensor of ones (``floatx()`` by default)."""
+    return torch.ones(_shape_tuple(shape), dtype=config.torch_dtype(dtype), device=config.device())
+
+
+@symbolic_op
+def empty(shape: Any, dtype: Any = None) -> torch.Tensor:
+    """An uninitialized tensor."""
+    return torch.empty(_shape_tuple(shape), dtype=config.torch_dtype(dtype), device=config.device())
+
+
+@symbolic_op
+def full(shape: Any, fill_value: Any, dtype: Any = None) -> torch.Tensor:
+    """A tensor of ``shape`` filled with ``fill_value`` (dtype inferred from it by default)."""
+    fill = _tensor(fill_value)
+    target = _dtype_or(dtype, fill.dtype)
+    return fill.to(device=config.device(), dtype=target).expand(_shape_tuple(shape)).clone()
+
+
+@symbolic_op
+def zeros_like(x: Any, dtype: Any = None) -> torch.Tensor:
+    """Zeros with the shape (and by default the dtype) of ``x``."""
+    t = _tensor(x)
+    return torch.zeros_like(t, dtype=_dtype_or(dtype, t.dtype))
+
+
+@symbolic_op
+def ones_like(x: Any, dtype: Any = None) -> torch.Tensor:
+    """Ones with the shape (and by default the dtype) of ``x``."""
+    t = _tensor(x)
+    return torch.ones_like(t, dtype=_dtype_or(dtype, t.dtype))
+
+
+@symbolic_op
+def full_like(x: Any, fill_value: Any, dtype: Any = None) -> torch.Tensor:
+    """``fill_value`` broadcast to the shape of ``x`` (dtype of ``x`` by default)."""
+    t = _tensor(x)
+    fill = _tensor(fill_value, device=t.device)
+    return fill.to(_dtype_or(dtype, t.dtype)).expand(t.shape).clone()
+
+
+@symbolic_op
+def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> torch.Tensor:
+    """Evenly spaced values in ``[start, stop)``; ``int32`` for integer arguments."""
+    if stop is None:
+        start, stop = 0, start
+    if step is None:
+        step = 1
+    if dtype is None:
+        is_float = builtins.any(_is_float_value(v) for v in (start, stop, step))
+        dtype = config.floatx() if is_float else "int32"
+    return torch.arange(start, stop, step, dtype=config.torch_dtype(dtype), device=config.device())
+
+
+@symbolic_op
+def eye(N: int, M: int | None = None, k: int = 0, dtype: Any = None) -> torch.Tensor:
+    """A 2-D tensor with ones on the ``k``-th diagonal."""
+    M = N if M is None else M
+    ones_ = torch.ones((N, M), dtype=config.torch_dtype(dtype), device=config.device())
+    return ones_.tril(k).triu(k)
+
+
+@symbolic_op
+def identity(n: int, dtype: Any = None) -> torch.Tensor:
+    """The ``n`` x ``n`` identity matrix."""
+    return torch.eye(n, dtype=config.torch_dtype(dtype), device=config.device())
+
+
+@symbolic_op
+def tri(N: int, M: int | None = None, k: int = 0, dtype: Any = None) -> torch.Tensor:
+    """Ones at and below the ``k``-th diagonal."""
+    M = N if M is None else M
+    return torch.ones((N, M), dtype=config.torch_dtype(dtype), device=config.device()).tril(k)
+
+
+@symbolic_op
+def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, retstep: bool = False,
+             dtype: Any = None, axis: int = 0) -> Any:
+    """``num`` evenly spaced samples from ``start`` to ``stop`` (array endpoints allowed)."""
+    if num < 0:
+        raise ValueError(f"`num` must be non-negative. Received: num={num}")
+    lo, hi = _common(_as_float(start), _as_float(stop))
+    lo, hi = torch.broadcast_tensors(lo.to(torch.float64), hi.to(torch.float64))
+    div = (num - 1) if endpoint else num
+    step = (hi - lo) / div if div > 0 else torch.full_like(lo, float("nan"))
+    steps = torch.arange(num, dtype=torch.float64, device=lo.device).reshape((num,) + (1,) * lo.ndim)
+    out = lo + steps * step
+    if endpoint and num > 1:
+        out[-1] = hi
+    out = torch.movedim(out, 0, _canonical_axis(axis, out.ndim))
+    target = config.torch_dtype(dtype)
+    out = out.to(target)
+    return (out, step.to(target)) if retstep else out
+
+
+@symbolic_op
+def array(x: Any, dtype: Any = None) -> torch.Tensor:
+    """A tensor holding ``x``."""
+    return _tensor(x, dtype=dtype)
+
+
+@symbolic_op
+def copy(x: Any) -> torch.Tensor:
+    """A copy of ``x``."""
+    return _tensor(x).clone()
+
+
+# ------------------------------------------------------------------ arithmetic
+@symbolic_op
+def add(x1: Any, x2: Any) -> torch.Tensor:
+    """Element-wise ``x1 + x2`` with broadcasting."""
+    return _binary(torch.add, x1, x2)
+
+
+@symbolic_op
+def subtract(x1: Any, x2: Any) -> torch.Tensor:
+    """Element-wise ``x1 - x2``."""
+    return _binary(torch.sub, x1, x2)
+
+
+@symbolic_op
+def multiply(x1: Any, x2: Any) -> torch.Tensor:
+    """Element-wise ``x1 * x2``."""
+    return _binary(torch.mul, x1, x2)
+
+
+@symbolic_op
+def divide(x1: Any, x2: Any) -> torch.Tensor:
+    """Element-wise true division; integer inputs give ``floatx()``."""
+    (a, b), dtype = _operands(x1, x2)
+    if not (dtype.is_floating_point or dtype.is_complex):
+        dtype = _floatx()
+    return torch.true_divide(a, b).to(dtype)
+
+
+@symbolic_op
+def true_divide(x1: Any, x2: Any) -> torch.Tensor:
+    """Alias of ``divide``."""
+    return divide.__wrapped__(x1, x2)
+
+
+@symbolic_op
+def divide_no_nan(x1: Any, x2: Any) -> torch.Tensor:
+    """``x1 / x2``, with 0 wherever ``x2`` is 0."""
+    out = divide.__wrapped__(x1, x2)
+    denom = _tensor(x2, device=out.device)
+    return torch.where(denom == 0, torch.zeros_like(out), out)
+
+
+@symbolic_op
+def floor_divide(x1: Any, x2: Any) -> torch.Tensor:
+    """Element-wise ``floor(x1 / x2)``."""
+    return _binary(torch.floor_divide, x1, x2)
+
+
+@symbolic_op
+def mod(x1: Any, x2: Any) -> torch.Tensor:
+    """Element-wise remainder with the sign of the divisor (NumPy ``mod``)."""
+    return _binary(torch.remainder, x1, x2)
+
+
+@symbolic_op
+def power(x1: Any, x2: Any) -> torch.Tensor:
+    """Element-wise ``x1 ** x2``."""
+    return _binary(torch.pow, x1, x2)
+
+
+@symbolic_op
+def maximum(x1: Any, x2: Any) -> torch.Tensor:
+    """Element-wise maximum."""
+    return _binary(torch.maximum, x1, x2, scalars=False, cast_inputs=True)
+
+
+@symbolic_op
+def minimum(x1: Any, x2: Any) -> torch.Tensor:
+    """Element-wise minimum."""
+    return _binary(torch.minimum, x1, x2, scalars=False, cast_inputs=True)
+
+
+@symbolic_op
+def arctan2(x1: Any, x2: Any) -> torch.Tensor:
+    """Element-wise angle of the point ``(x2, x1)``."""
+    a, b = _common(_as_float(x1), _as_float(x2))
+    return torch.atan2(a, b)
+
+
+@symbolic_op
+def logaddexp(x1: Any, x2: Any) -> torch.Tensor:
+    """``log(exp(x1) + exp(x2))``, computed stably."""
+    a, b = _common(_as_float(x1), _as_float(x2))
+    return torch.logaddexp(a, b)
+
+
+@symbolic_op
+def negative(x: Any) -> torch.Tensor:
+    """Element-wise ``-x``."""
+    return torch.neg(_tensor(x))
+
+
+@symbolic_op
+def abs(x: Any) -> torch.Tensor:
+    """Element-wise absolute value."""
+    return torch.abs(_tensor(x))
+
+
+@symbolic_op
+def absolute(x: Any) -> torch.Tensor:
+    """Alias of ``abs``."""
+    return torch.abs(_tensor(x))
+
+
+@symbolic_op
+def square(x: Any) -> torch.Tensor:
+    """Element-wise ``x * x`` (bool input gives ``int32``)."""
+    t = _tensor(x)
+    if t.dtype == torch.bool:
+        t = t.to(torch.int32)
+    return t * t
+
+
+@symbolic_op
+def sign(x: Any) -> torch.Tensor:
+    """Element-wise sign (-1, 0 or 1)."""
+    return torch.sign(_tensor(x))
+
+
+@symbolic_op
+def round(x: Any, decimals: int = 0) -> torch.Tensor:
+    """Round half to even to ``decimals`` places."""
+    t = _tensor(x)
+    if _is_float(t):
+        return torch.round(t, decimals=decimals)
+    if decimals >= 0:
+        return t
+    return torch.round(t.to(torch.float64), decimals=decimals).to(t.dtype)
+
+
+@symbolic_op
+def clip(x: Any, x_min: Any, x_max: Any) -> torch.Tensor:
+    """Limit values to ``[x_min, x_max]``; the dtype of ``x`` is kept (bool -> int32)."""
+    t = _tensor(x)
+    if t.dtype == torch.bool:
+        t = t.to(torch.int32)
+    bounds = [x_min, x_max]
+    if builtins.any(not isinstance(b, (int, float, type(None))) for b in bounds):
+        bounds = [None if b is None else _tensor(b, device=t.device).to(t.dtype) for b in bounds]
+    return torch.clamp(t, bounds[0], bounds[1]).to(t.dtype)
+
+
+def _float_unary(fn, name: str, doc: str):
+    def op(x: Any) -> torch.Tensor:
+        return fn(_as_float(x))
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc
+    op.__module__ = __name__
+    return symbolic_op(op)
+
+
+exp = _float_unary(torch.exp, "exp", "Element-wise exponential.")
+exp2 = _float_unary(torch.exp2, "exp2", "Element-wise ``2 ** x``.")
+expm1 = _float_unary(torch.expm1, "expm1", "Element-wise ``exp(x) - 1``, accurate near 0.")
+log = _float_unary(torch.log, "log", "Element-wise natural logarithm.")
+log1p = _float_unary(torch.log1p, "log1p", "Element-wise ``log(1 + x)``, accurate near 0.")
+log2 = _float_unary(torch.log2, "log2", "Element-wise base-2 logarithm.")
+log10 = _float_unary(torch.log10, "log10", "Element-wise base-10 logarithm.")
+sqrt = _float_unary(torch.sqrt, "sqrt", "Element-wise square root.")
+sin = _float_unary(torch.sin, "sin", "Element-wise sine.")
+cos = _float_unary(torch.cos, "cos", "Element-wise cosine.")
+tan = _float_unary(torch.tan, "tan", "Element-wise tangent.")
+arcsin = _float_unary(torch.asin, "arcsin", "Element-wise inverse sine.")
+arccos = _float_unary(torch.acos, "arccos", "Element-wise inverse cosine.")
+arctan = _float_unary(torch.atan, "arctan", "Element-wise inverse tangent.")
+sinh = _float_unary(torch.sinh, "sinh", "Element-wise hyperbolic sine.")
+cosh = _float_unary(torch.cosh, "cosh", "Element-wise hyperbolic cosine.")
+tanh = _float_unary(torch.tanh, "tanh", "Element-wise hyperbolic tangent.")
+arcsinh = _float_unary(torch.asinh, "arcsinh", "Element-wise inverse hyperbolic sine.")
+arccosh = _float_unary(torch.acosh, "arccosh", "Element-wise inverse hyperbolic cosine.")
+arctanh = _float_unary(torch.atanh, "arctanh", "Element-wise inverse hyperbolic tangent.")
+reciprocal = _float_unary(torch.reciprocal, "reciprocal", "Element-wise ``1 / x``.")
+floor = _float_unary(torch.floor, "floor", "Element-wise floor (integer input gives floatx).")
+ceil = _float_unary(torch.ceil, "ceil", "Element-wise ceiling (integer input gives floatx).")
+trunc = _float_unary(torch.trunc, "trunc", "Element-wise rounding toward zero.")
+
+
+@symbolic_op
+def nan_to_num(x: Any, nan: float = 0.0, posinf: float | None = None,
+               neginf: float | None = None) -> torch.Tensor:
+    """Replace NaN and infinities by finite numbers."""
+    t = _tensor(x)
+    return torch.nan_to_num(t, nan=nan, posinf=posinf, neginf=neginf) if _is_float(t) else t
+
+
+# ------------------------------------------------------------------ products
+def _check_matmul(a: torch.Tensor, b: torch.Tensor) -> None:
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError("`matmul` does not accept scalars; use `multiply`.")
+    inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if a.shape[-1] != inner_b:
+        raise ValueError(
+            f"Incompatible shapes for matmul: {tuple(a.shape)} and {tuple(b.shape)} "
+            f"(last axis of x1 is {a.shape[-1]}, contraction axis of x2 is {inner_b})."
+        )
+
+
+def _int_safe(fn, *ts: torch.Tensor) -> torch.Tensor:
+    """Run a product op; integer inputs on GPU are computed in float64 (no int GEMM there)."""
+    dtype = ts[0].dtype
+    if not _is_float(ts[0]) and ts[0].device.type != "cpu":
+        return fn(*(t.to(torch.float64) for t in ts)).round().to(dtype)
+    return fn(*ts)
+
+
+@symbolic_op
+def matmul(x1: Any, x2: Any) -> torch.Tensor:
+    """Matrix product with NumPy broadcasting of batch axes."""
+    a, b = _common(x1, x2)
+    _check_matmul(a, b)
+    return _int_safe(torch.matmul, a, b)
+
+
+@symbolic_op
+def dot(x1: Any, x2: Any) -> torch.Tensor:
+    """NumPy ``dot``: inner, matrix, or sum-product over last/second-to-last axes."""
+    a, b = _common(x1, x2)
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    if b.ndim == 1 or a.ndim == 1:
+        return matmul.__wrapped__(a, b)
+    _check_matmul(a, b)
+    return _int_safe(lambda p, q: torch.tensordot(p, q, dims=([-1], [q.ndim - 2])), a, b)
+
+
+@symbolic_op
+def tensordot(x1: Any, x2: Any, axes: Any = 2) -> torch.Tensor:
+    """Sum products over the last ``axes`` axes of ``x1`` and first of ``x2`` (or listed axes)."""
+    a, b = _common(x1, x2)
+    if not isinstance(axes, int):
+        first, second = axes
+        first = [first] if isinstance(first, int) else list(first)
+        second = [second] if isinstance(second, int) else list(second)
+        axes = (first, second)
+    return _int_safe(lambda p, q: torch.tensordot(p, q, dims=axes), a, b)
+
+
+@symbolic_op
+def einsum(subscripts: str, *operands: Any) -> torch.Tensor:
+    """Einstein summation over ``operands``."""
+    ts = _common(*operands)
+    return _int_safe(lambda *xs: torch.einsum(subscripts, *xs), *ts)
+
+
+@symbolic_op
+def outer(x1: Any, x2: Any) -> torch.Tensor:
+    """Outer product of the flattened inputs."""
+    a, b = _common(x1, x2)
+    return a.reshape(-1, 1) * b.reshape(1, -1)
+
+
+@symbolic_op
+def vdot(x1: Any, x2: Any) -> torch.Tensor:
+    """Dot product of the flattened inputs."""
+    a, b = _common(x1, x2)
+    return torch.sum(a.reshape(-1) * b.reshape(-1), dtype=_sum_dtype(a.dtype))
+
+
+@symbolic_op
+def inner(x1: Any, x2: Any) -> torch.Tensor:
+    """Sum product over the last axes (scalars multiply)."""
+    a, b = _common(x1, x2)
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    return _int_safe(lambda p, q: torch.tensordot(p, q, dims=([-1], [-1])), a, b)
+
+
+# ------------------------------------------------------------------ reductions
+@symbolic_op
+def sum(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
+    """Sum over ``axis`` (int, tuple or ``None`` for all); small ints accumulate in int32."""
+    t = _tensor(x)
+    dims = _dims(t, axis)
+    dtype = _sum_dtype(t.dtype)
+    if not dims:
+        return t.to(dtype)
+    return torch.sum(t, dim=dims, keepdim=keepdims, dtype=dtype)
+
+
+@symbolic_op
+def mean(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
+    """Arithmetic mean over ``axis``; integer input gives ``floatx()``."""
+    t = _as_float(x)
+    dims = _dims(t, axis)
+    return torch.mean(t, dim=dims, keepdim=keepdims) if dims else t
+
+
+def _extreme(fn, t: torch.Tensor, axis: Any, keepdims: bool, initial: Any, pick) -> torch.Tensor:
+    dims = _dims(t, axis)
+    out = fn(t, dim=dims, keepdim=keepdims) if dims else t
+    if initial is not None:
+        out = pick(out, _tensor(initial, device=out.device).to(out.dtype))
+    return out
+
+
+@symbolic_op
+def max(x: Any, axis: Any = None, keepdims: bool = False, initial: Any = None) -> torch.Tensor:
+    """Maximum over ``axis``, at least ``initial`` when given."""
+    return _extreme(torch.amax, _tensor(x), axis, keepdims, initial, torch.maximum)
+
+
+@symbolic_op
+def min(x: Any, axis: Any = None, keepdims: bool = False, initial: Any = None) -> torch.Tensor:
+    """Minimum over ``axis``, at most ``initial`` when given."""
+    return _extreme(torch.amin, _tensor(x), axis, keepdims, initial, torch.minimum)
+
+
+@symbolic_op
+def amax(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
+    """Maximum over ``axis``."""
+    return _extreme(torch.amax, _tensor(x), axis, keepdims, None, None)
+
+
+@symbolic_op
+def amin(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
+    """Minimum over ``axis``."""
+    return _extreme(torch.amin, _tensor(x), axis, keepdims, None, None)
+
+
+@symbolic_op
+def prod(x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None) -> torch.Tensor:
+    """Product over ``axis``; small ints accumulate in int32."""
+    t = _tensor(x)
+    out_dtype = _dtype_or(dtype, _sum_dtype(t.dtype))
+    t = t.to(out_dtype)
+    for d in sorted(_dims(t, axis), reverse=True):
+        t = torch.prod(t, dim=d, keepdim=keepdims, dtype=out_dtype)
+    return t
+
+
+@symbolic_op
+def var(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
+    """Population variance (``ddof=0``) over ``axis``."""
+    t = _as_float(x)
+    dims = _dims(t, axis)
+    return torch.var(t, dim=dims, correction=0, keepdim=keepdims) if dims else torch.zeros_like(t)
+
+
+@symbolic_op
+def std(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
+    """Population standard deviation (``ddof=0``) over ``axis``."""
+    t = _as_float(x)
+    dims = _dims(t, axis)
+    return torch.std(t, dim=dims, correction=0, keepdim=keepdims) if dims else torch.zeros_like(t)
+
+
+def _arg_extreme(fn, x: Any, axis: Any, keepdims: bool) -> torch.Tensor:
+    t = _tensor(x)
+    if t.dtype == torch.bool:
+        t = t.to(torch.uint8)
+    if axis is None:
+        out = fn(t.reshape(-1), dim=0)
+        if keepdims:
+            out = out.reshape((1,) * t.ndim)
+    else:
+        out = fn(t, dim=_canonical_axis(axis, t.ndim), keepdim=keepdims)
+    return out.to(torch.int32)
+
+
+@symbolic_op
+def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> torch.Tensor:
+    """Index (int32) of the maximum along ``axis`` (of the flattened tensor for ``None``)."""
+    return _arg_extreme(torch.argmax, x, axis, keepdims)
+
+
+@symbolic_op
+def argmin(x: Any, axis: int | None = None, keepdims: bool = False) -> torch.Tensor:
+    """Index (int32) of the minimum along ``axis``."""
+    return _arg_extreme(torch.argmin, x, axis, keepdims)
+
+
+def _logical_reduce(fn, x: Any, axis: Any, keepdims: bool) -> torch.Tensor:
+    t = _tensor(x)
+    dims = _dims(t, axis)
+    if not dims:
+        return t.to(torch.bool)
+    return fn(t, dim=dims, keepdim=keepdims)
+
+
+@symbolic_op
+def any(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
+    """Whether any element along ``axis`` is true."""
+    return _logical_reduce(torch.any, x, axis, keepdims)
+
+
+@symbolic_op
+def all(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
+    """Whether all elements along ``axis`` are true."""
+    return _logical_reduce(torch.all, x, axis, keepdims)
+
+
+@symbolic_op
+def count_nonzero(x: Any, axis: Any = None) -> torch.Tensor:
+    """Number of non-zero entries along ``axis`` (int32)."""
+    t = _tensor(x)
+    return torch.sum(t != 0, dim=_dims(t, axis), dtype=torch.int32)
+
+
+@symbolic_op
+def average(x: Any, axis: int | None = None, weights: Any = None) -> torch.Tensor:
+    """Weighted mean along ``axis``; 1-D ``weights`` apply along that axis."""
+    t = _as_float(x)
+    if weights is None:
+        return mean.__wrapped__(t, axis=axis)
+    w = _tensor(weights, device=t.device).to(t.dtype)
+    if axis is not None and w.ndim == 1 and t.ndim > 1:
+        ax = _canonical_axis(axis, t.ndim)
+        w = w.reshape([-1 if i == ax else 1 for i in range(t.ndim)])
+    return sum.__wrapped__(t * w, axis=axis) / sum.__wrapped__(w * torch.ones_like(t), axis=axis)
+
+
+def _scan(fn, x: Any, axis: Any, dtype: Any) -> torch.Tensor:
+    t = _tensor(x)
+    if axis is None:
+        t, axis = t.reshape(-1), 0
+    out_dtype = _dtype_or(dtype, _sum_dtype(t.dtype))
+    return fn(t, dim=_canonical_axis(axis, t.ndim), dtype=out_dtype)
+
+
+@symbolic_op
+def cumsum(x: Any, axis: int | None = None, dtype: Any = None) -> torch.Tensor:
+    """Cumulative sum along ``axis`` (of the flattened tensor for ``None``)."""
+    return _scan(torch.cumsum, x, axis, dtype)
+
+
+@symbolic_op
+def cumprod(x: Any, axis: int | None = None, dtype: Any = None) -> torch.Tensor:
+    """Cumulative product along ``axis`` (of the flattened tensor for ``None``)."""
+    return _scan(torch.cumprod, x, axis, dtype)
+
+
+@symbolic_op
+def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> torch.Tensor:
+    """Sum along a diagonal."""
+    t = _tensor(x)
+    return torch.sum(torch.diagonal(t, offset, axis1, axis2), dim=-1, dtype=_sum_dtype(t.dtype))
+
+
+# ------------------------------------------------------------------ shape
+def ndim(x: Any) -> int:
+    """Number of dimensions."""
+    if isinstance(x, KerasTensor):
+        return len(x.shape)
+    return _tensor(x).ndim
+
+
+@symbolic_op
+def size(x: Any) -> torch.Tensor:
+    """Number of elements, as an int32 tensor."""
+    t = _tensor(x)
+    return torch.tensor(t.numel(), dtype=torch.int32, device=t.device)
+
+
+@symbolic_op
+def reshape(x: Any, newshape: Any) -> torch.Tensor:
+    """Give ``x`` a new shape with the same number of elements (one ``-1`` is inferred)."""
+    t = _tensor(x)
+    shape = _shape_tuple(newshape)
+    if builtins.sum(1 for d in shape if d == -1) > 1 or builtins.any(d < -1 for d in shape):
+        raise ValueError(f"Invalid new shape {shape}: at most one dimension may be -1, none below.")
+    known = _pymath.prod(d for d in shape if d != -1)
+    numel = t.numel()
+    if -1 in shape:
+        ok = known != 0 and numel % known == 0
+        if not ok and known != 0 and _fake_size_mismatch(numel):
+            out_shape = tuple(symbolic.current_sentinel() if d == -1 else d for d in shape)
+            return t.new_empty(out_shape)
+    else:
+        ok = known == numel
+    if not ok:
+        raise ValueError(
+            f"Cannot reshape a tensor of shape {tuple(t.shape)} ({numel} elements) into shape {shape}."
+        )
+    return t.reshape(shape)
+
+
+@symbolic_op
+def transpose(x: Any, axes: Sequence[int] | None = None) -> torch.Tensor:
+    """Permute axes; ``axes=None`` reverses them."""
+    t = _tensor(x)
+    if axes is None:
+        return t.permute(*reversed(range(t.ndim)))
+    perm = _canonical_axes(tuple(axes), t.ndim)
+    if len(perm) != t.ndim:
+        raise ValueError(f"`axes` must be a permutation of {t.ndim} axes. Received: axes={axes!r}")
+    return t.permute(*perm)
+
+
+@symbolic_op
+def expand_dims(x: Any, axis: Any) -> torch.Tensor:
+    """Insert size-1 axes at ``axis`` (int or tuple, positions in the result)."""
+    t = _tensor(x)
+    axes = axis if isinstance(axis, (list, tuple)) else (axis,)
+    out_ndim = t.ndim + len(axes)
+    for a in sorted(_canonical_axis(a, out_ndim) for a in axes):
+        t = t.unsqueeze(a)
+    return t
+
+
+@symbolic_op
+def squeeze(x: Any, axis: Any = None) -> torch.Tensor:
+    """Remove size-1 axes (all of them for ``None``)."""
+    t = _tensor(x)
+    if axis is None:
+        return t.reshape([d for d in t.shape if d != 1])
+    axes = _canonical_axes(axis, t.ndim)
+    for a in axes:
+        if t.shape[a] != 1:
+            raise ValueError(f"Cannot squeeze axis {a} of shape {tuple(t.shape)}: its size is not 1.")
+    return t.reshape([d for i, d in enumerate(t.shape) if i not in axes])
+
+
+def _check_same_rank(ts: list[torch.Tensor], what: str) -> None:
+    if not ts:
+        raise ValueError(f"`{what}` needs at least one tensor.")
+    if len({t.ndim for t in ts}) != 1:
+        raise ValueError(f"All tensors passed to `{what}` must have the same rank. "
+                         f"Received shapes: {[tuple(t.shape) for t in ts]}")
+
+
+@symbolic_op
+def concatenate(xs: Sequence[Any], axis: int = 0) -> torch.Tensor:
+    """Join tensors along an existing axis."""
+    ts = _common(*xs)
+    _check_same_rank(ts, "concatenate")
+    ax = _canonical_axis(axis, ts[0].ndim)
+    ref = [d for i, d in enumerate(ts[0].shape) if i != ax]
+    for t in ts[1:]:
+        if [d for i, d in enumerate(t.shape) if i != ax] != ref:
+            raise ValueError(
+                f"Cannot concatenate along axis {axis}: shapes must match on all other axes. "
+                f"Received shapes: {[tuple(s.shape) for s in ts]}"
+            )
+    return torch.cat(ts, dim=ax)
+
+
+@symbolic_op
+def append(x1: Any, x2: Any, axis: int | None = None) -> torch.Tensor:
+    """Concatenate ``x2`` after ``x1`` (flattened for ``axis=None``)."""
+    a, b = _common(x1, x2)
+    if axis is None:
+        return torch.cat([a.reshape(-1), b.reshape(-1)])
+    return concatenate.__wrapped__([a, b], axis=axis)
+
+
+@symbolic_op
+def stack(x: Sequence[Any], axis: int = 0) -> torch.Tensor:
+    """Join same-shape tensors along a new axis."""
+    ts = _common(*x)
+    _check_same_rank(ts, "stack")
+    if len({tuple(t.shape) for t in ts}) != 1:
+        raise ValueError(f"All tensors passed to `stack` must have the same shape. "
+                         f"Received shapes: {[tuple(t.shape) for t in ts]}")
+    return torch.stack(ts, dim=_canonical_axis(axis, ts[0].ndim + 1))
+
+
+@symbolic_op
+def hstack(xs: Sequence[Any]) -> torch.Tensor:
+    """Concatenate along axis 1 (axis 0 for 1-D tensors)."""
+    ts = _common(*xs)
+    return concatenate.__wrapped__(ts, axis=0 if ts[0].ndim == 1 else 1)
+
+
+@symbolic_op
+def vstack(xs: Sequence[Any]) -> torch.Tensor:
+    """Concatenate along axis 0, 1-D tensors becoming rows."""
+    ts = [t.reshape(1, -1) if t.ndim == 1 else t for t in _common(*xs)]
+    return concatenate.__wrapped__(ts, axis=0)
+
+
+@symbolic_op
+def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[torch.Tensor]:
+    """Split into equal sections (an int) or at the listed indices."""
+    t = _tensor(x)
+    ax = _canonical_axis(axis, t.ndim)
+    if isinstance(indices_or_sections, (int, np.integer)):
+        n = int(indices_or_sections)
+        if n <= 0 or t.shape[ax] % n != 0:
+            raise ValueError(
+                f"Cannot split axis {axis} of size {t.shape[ax]} into {n} equal sections."
+            )
+        return list(torch.split(t, t.shape[ax] // n, dim=ax))
+    return list(torch.tensor_split(t, [int(i) for i in indices_or_sections], dim=ax))
+
+
+@symbolic_op
+def tile(x: Any, repeats: Any) -> torch.Tensor:
+    """Repeat the whole tensor ``repeats`` times per axis (NumPy ``tile``)."""
+    return torch.tile(_tensor(x), _shape_tuple(repeats))
+
+
+@symbolic_op
+def repeat(x: Any, repeats: Any, axis: int | None = None) -> torch.Tensor:
+    """Repeat each element ``repeats`` times along ``axis`` (flattened for ``None``)."""
+    t = _tensor(x)
+    if not isinstance(repeats, (int, np.integer)):
+        repeats = _tensor(repeats, device=t.device).to(torch.int64)
+    if axis is None:
+        return torch.repeat_interleave(t.reshape(-1), repeats)
+    return torch.repeat_interleave(t, repeats, dim=_canonical_axis(axis, t.ndim))
+
+
+def _wrap_indices(idx: torch.Tensor, size: int) -> torch.Tensor:
+    idx = idx.to(torch.int64)
+    return torch.where(idx < 0, idx + size, idx)
+
+
+@symbolic_op
+def take(x: Any, indices: Any, axis: int | None = None) -> torch.Tensor:
+    """Gather entries at ``indices`` along ``axis`` (flattened for ``None``; negatives wrap)."""
+    t = _tensor(x)
+    if axis is None:
+        t, axis = t.reshape(-1), 0
+    ax = _canonical_axis(axis, t.ndim)
+    idx = _wrap_indices(_tensor(indices, device=t.device), t.shape[ax])
+    out = torch.index_select(t, ax, idx.reshape(-1))
+    return out.reshape(tuple(t.shape[:ax]) + tuple(idx.shape) + tuple(t.shape[ax + 1:]))
+
+
+@symbolic_op
+def take_along_axis(x: Any, indices: Any, axis: int | None = None) -> torch.Tensor:
+    """Gather with an index tensor that matches ``x`` on the other axes (broadcasting)."""
+    t = _tensor(x)
+    if axis is None:
+        t, axis = t.reshape(-1), 0
+    ax = _canonical_axis(axis, t.ndim)
+    idx = _wrap_indices(_tensor(indices, device=t.device), t.shape[ax])
+    if idx.ndim != t.ndim:
+        raise ValueError(f"`indices` must have the rank of `x` ({t.ndim}). "
+                         f"Received shape {tuple(idx.shape)}")
+    return torch.take_along_dim(t, idx, dim=ax)
+
+
+@symbolic_op
+def where(condition: Any, x1: Any = None, x2: Any = None) -> Any:
+    """Pick ``x1`` where ``condition`` holds, else ``x2``."""
+    if x1 is None and x2 is None:
+        return nonzero(condition)
+    if x1 is None or x2 is None:
+        raise ValueError("`x1` and `x2` must either both be given or both be None.")
+    (a, b), dtype = _operands(x1, x2, scalars=False)
+    c = _tensor(condition, device=a.device).to(torch.bool)
+    return torch.where(c, a.to(dtype), b.to(dtype))
+
+
+def nonzero(x: Any) -> tuple[torch.Tensor, ...]:
+    """Indices (int32) of the non-zero entries, one tensor per axis. Eager only."""
+    if isinstance(x, KerasTensor) or symbolic.in_fake_run():
+        raise ValueError("`nonzero` (and one-argument `where`) has a data-dependent output shape "
+                         "and cannot be used on symbolic KerasTensors.")
+    t = _tensor(x)
+    return tuple(i.to(torch.int32) for i in torch.nonzero(t, as_tuple=True))
+
+
+def _pad_widths(pad_width: Any, ndim: int) -> list[tuple[int, int]]:
+    arr = np.asarray(pad_width, dtype=np.int64)
+    if arr.ndim == 0:
+        arr = np.full((ndim, 2), int(arr))
+    elif arr.ndim == 1 and arr.shape[0] in (1, 2):
+        arr = np.tile(np.resize(arr, 2), (ndim, 1))
+    elif arr.shape == (1, 2):
+        arr = np.tile(arr, (ndim, 1))
+    if arr.shape != (ndim, 2):
+        raise ValueError(f"`pad_width` must give (before, after) for each of {ndim} axes. "
+                         f"Received: pad_width={pad_width!r}")
+    if (arr < 0).any():
+        raise ValueError(f"`pad_width` cannot be negative. Received: pad_width={pad_width!r}")
+    return [(int(b), int(a)) for b, a in arr]
+
+
+def _pad_index(n: int, before: int, after: int, mode: str, device: torch.device) -> torch.Tensor:
+    pos = torch.arange(-before, n + after, device=device)
+    if mode == "edge":
+        return pos.clamp(0, n - 1)
+    if mode == "wrap":
+        return pos.remainder(n)
+    if mode == "symmetric":
+        q = pos.remainder(2 * n)
+        return torch.where(q >= n, 2 * n - 1 - q, q)
+    if n == 1:
+        return torch.zeros_like(pos)
+    q = pos.remainder(2 * n - 2)
+    return torch.where(q >= n, 2 * n - 2 - q, q)
+
+
+_PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
+
+
+@symbolic_op
+def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = None) -> torch.Tensor:
+    """Pad with NumPy semantics; modes: constant, edge, reflect, symmetric, wrap."""
+    t = _tensor(x)
+    if mode not in _PAD_MODES:
+        raise ValueError(f"`mode` must be one of {_PAD_MODES}. Received: mode={mode!r}")
+    if constant_values is not None and mode != "constant":
+        raise ValueError(f"`constant_values` can only be set with mode='constant'. Received: mode={mode!r}")
+    widths = _pad_widths(pad_width, t.ndim)
+    if mode == "constant":
+        flat = [w for pair in reversed(widths) for w in pair]
+        value = 0 if constant_values is None else constant_values
+        return torch.nn.functional.pad(t, flat, mode="constant", value=value)
+    for axis, (before, after) in enumerate(widths):
+        if before or after:
+            n = t.shape[axis]
+            if n == 0:
+                raise ValueError(f"Cannot pad the empty axis {axis} with mode={mode!r}.")
+            t = torch.index_select(t, axis, _pad_index(n, before, after, mode, t.device))
+    return t
+
+
+@symbolic_op
+def flip(x: Any, axis: Any = None) -> torch.Tensor:
+    """Reverse the order of elements along ``axis`` (all axes for ``None``)."""
+    t = _tensor(x)
+    return torch.flip(t, _dims(t, axis))
+
+
+@symbolic_op
+def roll(x: Any, shift: Any, axis: Any = None) -> torch.Tensor:
+    """Roll elements along ``axis`` (of the flattened tensor for ``None``)."""
+    t = _tensor(x)
+    if axis is None:
+        return torch.roll(t, shift)
+    return torch.roll(t, shift, _canonical_axes(axis, t.ndim))
+
+
+@symbolic_op
+def broadcast_to(x: Any, shape: Any) -> torch.Tensor:
+    """Broadcast ``x`` to ``shape``."""
+    t = _tensor(x)
+    target = _shape_tuple(shape)
+    ok = len(target) >= t.ndim and builtins.all(
+        d == 1 or d == s for d, s in zip(reversed(t.shape), reversed(target))
+    )
+    if not ok:
+        raise ValueError(f"Cannot broadcast a tensor of shape {tuple(t.shape)} to shape {target}.")
+    return torch.broadcast_to(t, target)
+
+
+@symbolic_op
+def moveaxis(x: Any, source: Any, destination: Any) -> torch.Tensor:
+    """Move axes to new positions."""
+    return torch.movedim(_tensor(x), source, destination)
+
+
+@symbolic_op
+def swapaxes(x: Any, axis1: int, axis2: int) -> torch.Tensor:
+    """Interchange two axes."""
+    return torch.swapaxes(_tensor(x), axis1, axis2)
+
+
+@symbolic_op
+def ravel(x: Any) -> torch.Tensor:
+    """Flatten to 1-D."""
+    return _tensor(x).reshape(-1)
+
+
+@symbolic_op
+def diag(x: Any, k: int = 0) -> torch.Tensor:
+    """The ``k``-th diagonal of a 2-D tensor, or a 2-D tensor with a 1-D one on it."""
+    t = _tensor(x)
+    if t.ndim not in (1, 2):
+        raise ValueError(f"`diag` needs a 1-D or 2-D input. Received shape {tuple(t.shape)}")
+    return torch.diag(t, k)
+
+
+@symbolic_op
+def diagonal(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> torch.Tensor:
+    """Diagonal over ``axis1``/``axis2``, appended as the last axis."""
+    return torch.diagonal(_tensor(x), offset, axis1, axis2)
+
+
+@symbolic_op
+def tril(x: Any, k: int = 0) -> torch.Tensor:
+    """Zero the entries above the ``k``-th diagonal (last two axes)."""
+    return torch.tril(_tensor(x), k)
+
+
+@symbolic_op
+def triu(x: Any, k: int = 0) -> torch.Tensor:
+    """Zero the entries below the ``k``-th diagonal (last two axes)."""
+    return torch.triu(_tensor(x), k)
+
+
+@symbolic_op
+def sort(x: Any, axis: int = -1) -> torch.Tensor:
+    """Sorted copy along ``axis`` (ascending; flattened for ``None``)."""
+    t = _tensor(x)
+    if axis is None:
+        t, axis = t.reshape(-1), 0
+    return torch.sort(t, dim=axis, stable=True).values
+
+
+@symbolic_op
+def argsort(x: Any, axis: int = -1) -> torch.Tensor:
+    """Indices (int32) that sort ``x`` along ``axis`` (stable)."""
+    t = _tensor(x)
+    if axis is None:
+        t, axis = t.reshape(-1), 0
+    if t.dtype == torch.bool:
+        t = t.to(torch.uint8)
+    return torch.sort(t, dim=axis, stable=True).indices.to(torch.int32)
+
+
+@symbolic_op
+def diff(a: Any, n: int = 1, axis: int = -1) -> torch.Tensor:
+    """``n``-th discrete difference along ``axis``."""
+    return torch.diff(_tensor(a), n=n, dim=axis)
+
+
+@symbolic_op
+def meshgrid(*x: Any, indexing: str = "xy") -> list[torch.Tensor]:
+    """Coordinate grids from 1-D coordinate vectors."""
+    if indexing not in ("xy", "ij"):
+        raise ValueError(f"`indexing` must be 'xy' or 'ij'. Received: indexing={indexing!r}")
+    return list(torch.meshgrid(*[_tensor(v) for v in x], indexing=indexing))
+
+
+# ------------------------------------------------------------------ comparison / logic
+def _compare(fn, x1: Any, x2: Any) -> torch.Tensor:
+    return _binary(fn, x1, x2, out_dtype=torch.bool)
+
+
+@symbolic_op
+def equal(x1: Any, x2: Any) -> torch.Tensor:
+    """Element-wise ``x1 == x2``."""
+    return _compare(torch.eq, x1, x2)
+
+
+@symbolic_op
+def not_equal(x1: Any, x2: Any) -> torch.Tensor:
+    """Element-wise ``x1 != x2``."""
+    return _compare(torch.ne, x1, x2)
+
+
+@symbolic_op
+def less(x1: Any, x2: Any) -> torch.Tensor:
+    """Element-wise ``x1 < x2``."""
+    return _compare(torch.lt, x1, x2)
+
+
+@symbolic_op
+def less_equal(x1: Any, x2: Any) -> torch.Tensor:
+    """Element-wise ``x1 <= x2``."""
+    return _compare(torch.le, x1, x2)
+
+
+@symbolic_op
+def greater(x1: Any, x2: Any) -> torch.Tensor:
+    """Element-wise ``x1 > x2``."""
+    return _compare(torch.gt, x1, x2)
+
+
+@symbolic_op
+def greater_equal(x1: Any, x2: Any) -> torch.Tensor:
+    """Element-wise ``x1 >= x2``."""
+    return _compare(torch.ge, x1, x2)
+
+
+@symbolic_op
+def isclose(x1: Any, x2: Any, rtol: float = 1e-5, atol: float = 1e-8,
+            equal_nan: bool = False) -> torch.Tensor:
+    """Element-wise ``|x1 - x2| <= atol + rtol * |x2|``."""
+    (a, b), dtype = _operands(x1, x2, scalars=False)
+    return torch.isclose(a.to(dtype), b.to(dtype), rtol=rtol, atol=atol, equal_nan=equal_nan)
+
+
+def _logical(fn, x1: Any, x2: Any) -> torch.Tensor:
+    (a, b), _ = _operands(x1, x2, scalars=False)
+    return fn(a, b)
+
+
+@symbolic_op
+def logical_and(x1: Any, x2: Any) -> torch.Tensor:
+    """Element-wise logical AND."""
+    return _logical(torch.logical_and, x1, x2)
+
+
+@symbolic_op
+def logical_or(x1: Any, x2: Any) -> torch.Tensor:
+    """Element-wise logical OR."""
+    return _logical(torch.logical_or, x1, x2)
+
+
+@symbolic_op
+def logical_xor(x1: Any, x2: Any) -> torch.Tensor:
+    """Element-wise logical XOR."""
+    return _logical(torch.logical_xor, x1, x2)
+
+
+@symbolic_op
+def logical_not(x: Any) -> torch.Tensor:
+    """Element-wise logical NOT."""
+    return torch.logical_not(_tensor(x))
+
+
+@symbolic_op
+def isnan(x: Any) -> torch.Tensor:
+    """Element-wise NaN test."""
+    return torch.isnan(_tensor(x))
+
+
+@symbolic_op
+def isinf(x: Any) -> torch.Tensor:
+    """Element-wise infinity test."""
+    return torch.isinf(_tensor(x))
+
+
+@symbolic_op
+def isfinite(x: Any) -> torch.Tensor:
+    """Element-wise finiteness test."""
+    return torch.isfinite(_tensor(x))
+
+
+__all__ = [
+    name for name, obj in list(globals().items())
+    if not name.startswith("_") and callable(obj) and getattr(obj, "__module__", None) == __name__
+]
