@@ -65,6 +65,18 @@ def topological_nodes(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> 
     return order
 
 
+def check_input_shapes(model_name: str, expected: list[tuple], inputs: list) -> None:
+    """Raise Keras's ValueError when an input's rank or a fixed dimension differs from its ``Input``."""
+    for i, (spec, x) in enumerate(zip(expected, inputs)):
+        shape = getattr(x, "shape", None)
+        if shape is None:
+            continue
+        if len(shape) != len(spec) or any(
+                s is not None and d is not None and s != d for s, d in zip(spec[1:], tuple(shape)[1:])):
+            raise ValueError(f'Input {i} of layer "{model_name}" is incompatible with the layer: expected '
+                             f"shape={spec}, found shape={tuple(shape)}")
+
+
 class Functional(Model):
     """A model whose forward pass is a recorded DAG of layer and op calls."""
 
@@ -143,14 +155,7 @@ class Functional(Model):
         return flat
 
     def _check_input_spec(self, inputs: Any) -> None:
-        for i, (spec, x) in enumerate(zip(self.inputs, self._flatten_inputs(inputs))):
-            shape = getattr(x, "shape", None)
-            if shape is None:
-                continue
-            if len(shape) != len(spec.shape) or any(
-                    s is not None and d is not None and s != d for s, d in zip(spec.shape[1:], tuple(shape)[1:])):
-                raise ValueError(f'Input {i} of layer "{self.name}" is incompatible with the layer: expected '
-                                 f"shape={spec.shape}, found shape={tuple(shape)}")
+        check_input_shapes(self.name, [t.shape for t in self.inputs], self._flatten_inputs(inputs))
 
     def call(self, inputs, training=None, mask=None):
         values: dict[int, Any] = {}

@@ -85,6 +85,12 @@ class Sequential(Model):
             self._outputs = outs
         self.built = True
 
+    def _check_input_spec(self, inputs: Any) -> None:
+        if self._input_layer is not None:
+            from cornu.models.functional import check_input_shapes
+
+            check_input_shapes(self.name, [self._input_layer.batch_shape], [inputs])
+
     def call(self, inputs, training=None, mask=None):
         x = inputs
         for layer in self._stack:
