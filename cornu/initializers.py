@@ -1,0 +1,391 @@
+"""Weight initializers (``keras.initializers``).
+
+An initializer is called as ``init(shape, dtype=None)`` with ``shape`` in
+Keras layout and returns a CPU torch tensor (the layer moves it to its
+device). Random initializers draw from torch's global RNG when ``seed`` is
+None, so ``torch.manual_seed`` makes weights reproducible; an integer seed
+gives the same values on every call, as in Keras 3.
+"""
+from __future__ import annotations
+
+import inspect
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+from cornu import config
+
+
+def compute_fans(shape: tuple) -> tuple[int, int]:
+    """``(fan_in, fan_out)`` for a Keras-layout shape ``(..., in, out)``.
+
+    Leading dims form the receptive field; a 1-D shape has fan_in = fan_out = shape[0].
+    """
+    shape = tuple(shape)
+    if len(shape) < 1:
+        return 1, 1
+    if len(shape) == 1:
+        return int(shape[0]), int(shape[0])
+    receptive_field = math.prod(shape[:-2]) if len(shape) > 2 else 1
+    return int(shape[-2] * receptive_field), int(shape[-1] * receptive_field)
+
+
+def _float_dtype(dtype: Any, who: str) -> torch.dtype:
+    dt = config.torch_dtype(config.standardize_dtype(dtype))
+    if not dt.is_floating_point:
+        raise ValueError(f"{who} only supports float dtypes. Received: dtype={config.standardize_dtype(dtype)!r}")
+    return dt
+
+
+class Initializer:
+    """Base class: subclasses implement ``__call__(shape, dtype=None)``."""
+
+    def __call__(self, shape: tuple, dtype: Any = None) -> torch.Tensor:
+        raise NotImplementedError(f"{type(self).__name__} must implement `__call__(shape, dtype=None)`.")
+
+    def get_config(self) -> dict:
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Initializer":
+        return cls(**config)
+
+    def clone(self) -> "Initializer":
+        return self.__class__.from_config(self.get_config())
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class Zeros(Initializer):
+    """All zeros (any dtype)."""
+
+    def __call__(self, shape: tuple, dtype: Any = None) -> torch.Tensor:
+        return torch.zeros(tuple(shape), dtype=config.torch_dtype(dtype or config.floatx()))
+
+
+class Ones(Initializer):
+    """All ones (any dtype)."""
+
+    def __call__(self, shape: tuple, dtype: Any = None) -> torch.Tensor:
+        return torch.ones(tuple(shape), dtype=config.torch_dtype(dtype or config.floatx()))
+
+
+class Constant(Initializer):
+    """Every element set to ``value`` (a scalar, or an array broadcastable to the shape)."""
+
+    def __init__(self, value: Any = 0.0):
+        if isinstance(value, torch.Tensor):
+            value = value.detach().cpu().numpy()
+        self.value = value.tolist() if isinstance(value, np.ndarray) else value
+
+    def __call__(self, shape: tuple, dtype: Any = None) -> torch.Tensor:
+        dt = config.torch_dtype(dtype or config.floatx())
+        value = torch.as_tensor(np.asarray(self.value), dtype=dt)
+        try:
+            return torch.broadcast_to(value, tuple(shape)).clone()
+        except RuntimeError:
+            raise ValueError(
+                f"Constant initializer value of shape {tuple(value.shape)} cannot fill a weight of shape {tuple(shape)}."
+            ) from None
+
+    def get_config(self) -> dict:
+        return {"value": self.value}
+
+
+class RandomInitializer(Initializer):
+    """Base of seeded initializers: ``seed`` is None (global torch RNG) or an int."""
+
+    def __init__(self, seed: int | None = None):
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+            raise ValueError(
+                f"`seed` argument should be an integer or None. Received: seed={seed!r}"
+            )
+        self.seed = None if seed is None else int(seed)
+
+    def _generator(self) -> torch.Generator | None:
+        """A fresh generator for an int seed (same values each call), else the global RNG."""
+        return None if self.seed is None else torch.Generator().manual_seed(self.seed)
+
+    def _empty(self, shape: tuple, dtype: Any) -> tuple[torch.Tensor, torch.dtype]:
+        """Buffer to sample into: float64 stays float64, lower precisions sample in float32."""
+        target = _float_dtype(dtype or config.floatx(), type(self).__name__)
+        work = torch.float64 if target == torch.float64 else torch.float32
+        return torch.empty(tuple(shape), dtype=work), target
+
+    def _normal(self, shape, dtype, mean: float, stddev: float) -> torch.Tensor:
+        buf, target = self._empty(shape, dtype)
+        return buf.normal_(mean, stddev, generator=self._generator()).to(target)
+
+    def _uniform(self, shape, dtype, low: float, high: float) -> torch.Tensor:
+        buf, target = self._empty(shape, dtype)
+        return buf.uniform_(low, high, generator=self._generator()).to(target)
+
+    def _truncated_normal(self, shape, dtype, mean: float, stddev: float) -> torch.Tensor:
+        """Normal(mean, stddev) restricted to ``mean +- 2 * stddev``."""
+        buf, target = self._empty(shape, dtype)
+        torch.nn.init.trunc_normal_(buf, mean, stddev, mean - 2 * stddev, mean + 2 * stddev,
+                                    generator=self._generator())
+        return buf.to(target)
+
+    def get_config(self) -> dict:
+        return {"seed": self.seed}
+
+
+class RandomNormal(RandomInitializer):
+    """Samples from ``N(mean, stddev**2)``."""
+
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None):
+        super().__init__(seed)
+        self.mean = mean
+        self.stddev = stddev
+
+    def __call__(self, shape: tuple, dtype: Any = None) -> torch.Tensor:
+        return self._normal(shape, dtype, self.mean, self.stddev)
+
+    def get_config(self) -> dict:
+        return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
+
+
+class RandomUniform(RandomInitializer):
+    """Samples from ``U[minval, maxval)``."""
+
+    def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: int | None = None):
+        super().__init__(seed)
+        self.minval = minval
+        self.maxval = maxval
+
+    def __call__(self, shape: tuple, dtype: Any = None) -> torch.Tensor:
+        return self._uniform(shape, dtype, self.minval, self.maxval)
+
+    def get_config(self) -> dict:
+        return {"minval": self.minval, "maxval": self.maxval, **super().get_config()}
+
+
+class TruncatedNormal(RandomInitializer):
+    """``N(mean, stddev**2)`` with values beyond two stddevs from the mean redrawn."""
+
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None):
+        super().__init__(seed)
+        self.mean = mean
+        self.stddev = stddev
+
+    def __call__(self, shape: tuple, dtype: Any = None) -> torch.Tensor:
+        return self._truncated_normal(shape, dtype, self.mean, self.stddev)
+
+    def get_config(self) -> dict:
+        return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
+
+
+# stddev of a standard normal truncated to [-2, 2]; divides it out so the result has the target variance
+_TRUNCATED_STD = 0.87962566103423978
+
+
+class VarianceScaling(RandomInitializer):
+    """Variance ``scale / n`` where ``n`` is fan_in, fan_out or their mean (``mode``).
+
+    ``distribution``: ``"truncated_normal"``, ``"untruncated_normal"`` or ``"uniform"``
+    (limit ``sqrt(3 * scale / n)``).
+    """
+
+    _MODES = ("fan_in", "fan_out", "fan_avg")
+    _DISTRIBUTIONS = ("uniform", "truncated_normal", "untruncated_normal")
+
+    def __init__(self, scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal",
+                 seed: int | None = None):
+        super().__init__(seed)
+        if not isinstance(scale, (int, float)) or scale <= 0.0:
+            raise ValueError(f"Argument `scale` must be positive float. Received: scale={scale!r}")
+        if mode not in self._MODES:
+            raise ValueError(f"Invalid `mode` argument: {mode!r}. Expected one of {set(self._MODES)}")
+        distribution = str(distribution).lower()
+        if distribution not in self._DISTRIBUTIONS:
+            raise ValueError(
+                f"Invalid `distribution` argument: {distribution!r}. Expected one of {set(self._DISTRIBUTIONS)}"
+            )
+        self.scale = scale
+        self.mode = mode
+        self.distribution = distribution
+
+    def __call__(self, shape: tuple, dtype: Any = None) -> torch.Tensor:
+        fan_in, fan_out = compute_fans(shape)
+        n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
+        variance = self.scale / max(1.0, n)
+        if self.distribution == "uniform":
+            limit = math.sqrt(3.0 * variance)
+            return self._uniform(shape, dtype, -limit, limit)
+        if self.distribution == "truncated_normal":
+            return self._truncated_normal(shape, dtype, 0.0, math.sqrt(variance) / _TRUNCATED_STD)
+        return self._normal(shape, dtype, 0.0, math.sqrt(variance))
+
+    def get_config(self) -> dict:
+        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
+                **super().get_config()}
+
+
+class _FixedVarianceScaling(VarianceScaling):
+    """A ``VarianceScaling`` preset whose config is only the seed."""
+
+    _PRESET: tuple[float, str, str] = (1.0, "fan_in", "truncated_normal")
+
+    def __init__(self, seed: int | None = None):
+        scale, mode, distribution = self._PRESET
+        super().__init__(scale=scale, mode=mode, distribution=distribution, seed=seed)
+
+    def get_config(self) -> dict:
+        return {"seed": self.seed}
+
+
+class GlorotUniform(_FixedVarianceScaling):
+    """``U[-limit, limit]`` with ``limit = sqrt(6 / (fan_in + fan_out))``."""
+
+    _PRESET = (1.0, "fan_avg", "uniform")
+
+
+class GlorotNormal(_FixedVarianceScaling):
+    """Truncated normal with stddev ``sqrt(2 / (fan_in + fan_out))``."""
+
+    _PRESET = (1.0, "fan_avg", "truncated_normal")
+
+
+class HeUniform(_FixedVarianceScaling):
+    """``U[-limit, limit]`` with ``limit = sqrt(6 / fan_in)``."""
+
+    _PRESET = (2.0, "fan_in", "uniform")
+
+
+class HeNormal(_FixedVarianceScaling):
+    """Truncated normal with stddev ``sqrt(2 / fan_in)``."""
+
+    _PRESET = (2.0, "fan_in", "truncated_normal")
+
+
+class LecunUniform(_FixedVarianceScaling):
+    """``U[-limit, limit]`` with ``limit = sqrt(3 / fan_in)``."""
+
+    _PRESET = (1.0, "fan_in", "uniform")
+
+
+class LecunNormal(_FixedVarianceScaling):
+    """Truncated normal with stddev ``sqrt(1 / fan_in)``."""
+
+    _PRESET = (1.0, "fan_in", "truncated_normal")
+
+
+class Orthogonal(RandomInitializer):
+    """A (semi-)orthogonal matrix times ``gain``; shapes of rank > 2 are flattened to ``(prod(shape[:-1]), shape[-1])``."""
+
+    def __init__(self, gain: float = 1.0, seed: int | None = None):
+        super().__init__(seed)
+        self.gain = gain
+
+    def __call__(self, shape: tuple, dtype: Any = None) -> torch.Tensor:
+        shape = tuple(shape)
+        if len(shape) < 2:
+            raise ValueError(
+                f"The tensor to initialize must be at least two-dimensional. Received: shape={shape} of rank {len(shape)}."
+            )
+        rows, cols = math.prod(shape[:-1]), shape[-1]
+        a = self._normal((max(rows, cols), min(rows, cols)), "float64", 0.0, 1.0)
+        q, r = torch.linalg.qr(a)
+        q = q * torch.sign(torch.diagonal(r))
+        if rows < cols:
+            q = q.T
+        target = _float_dtype(dtype or config.floatx(), "Orthogonal")
+        return (self.gain * q).reshape(shape).to(target)
+
+    def get_config(self) -> dict:
+        return {"gain": self.gain, **super().get_config()}
+
+
+class Identity(Initializer):
+    """``gain`` times the (possibly non-square) identity matrix; 2-D shapes only."""
+
+    def __init__(self, gain: float = 1.0):
+        self.gain = gain
+
+    def __call__(self, shape: tuple, dtype: Any = None) -> torch.Tensor:
+        shape = tuple(shape)
+        if len(shape) != 2:
+            raise ValueError(
+                "Identity matrix initializer can only be used for 2D matrices. "
+                f"Received: shape={shape} of rank {len(shape)}."
+            )
+        dt = _float_dtype(dtype or config.floatx(), "Identity")
+        return self.gain * torch.eye(*shape, dtype=dt)
+
+    def get_config(self) -> dict:
+        return {"gain": self.gain}
+
+
+OrthogonalInitializer = Orthogonal
+IdentityInitializer = Identity
+
+_CLASSES = (
+    Initializer, Zeros, Ones, Constant, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling,
+    GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal, Orthogonal, Identity,
+)
+ALL_OBJECTS_DICT: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
+ALL_OBJECTS_DICT.update({
+    "initializer": Initializer, "zeros": Zeros, "ones": Ones, "constant": Constant,
+    "random_normal": RandomNormal, "random_uniform": RandomUniform, "truncated_normal": TruncatedNormal,
+    "variance_scaling": VarianceScaling, "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal,
+    "he_uniform": HeUniform, "he_normal": HeNormal, "lecun_uniform": LecunUniform,
+    "lecun_normal": LecunNormal, "orthogonal": Orthogonal, "identity": Identity,
+    "OrthogonalInitializer": Orthogonal, "IdentityInitializer": Identity,
+    "orthogonal_initializer": Orthogonal, "identity_initializer": Identity,
+    "uniform": RandomUniform, "normal": RandomNormal, "one": Ones, "zero": Zeros,
+})
+
+# Keras also exports the snake_case names as callables (``keras.initializers.glorot_uniform``).
+zeros, ones, constant = Zeros, Ones, Constant
+random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
+variance_scaling, orthogonal, identity = VarianceScaling, Orthogonal, Identity
+glorot_uniform, glorot_normal, he_uniform, he_normal = GlorotUniform, GlorotNormal, HeUniform, HeNormal
+lecun_uniform, lecun_normal = LecunUniform, LecunNormal
+
+
+def serialize(initializer: Initializer) -> dict:
+    """``{"class_name": ..., "config": ...}`` for an initializer instance."""
+    if not hasattr(initializer, "get_config"):
+        raise TypeError(f"Cannot serialize {initializer!r}: it has no `get_config()`.")
+    return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
+
+
+def deserialize(config: dict | str, custom_objects: dict | None = None) -> Initializer:
+    """Build an initializer from ``serialize``'s dict or a registered name."""
+    objects = {**ALL_OBJECTS_DICT, **(custom_objects or {})}
+    if isinstance(config, str):
+        config = {"class_name": config, "config": {}}
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise TypeError(f"Initializer config must be a name or a dict with 'class_name'. Received: {config!r}")
+    name = config["class_name"]
+    if name not in objects:
+        raise ValueError(f"Unknown initializer: {name!r}. Valid names are: {sorted(ALL_OBJECTS_DICT)}")
+    cls = objects[name]
+    inner = config.get("config") or {}
+    return cls.from_config(inner) if hasattr(cls, "from_config") else cls(**inner)
+
+
+def get(identifier: Any) -> Any:
+    """Resolve None, a name (``"glorot_uniform"``), a config dict, a class or a callable."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, (str, dict)):
+        return deserialize(identifier)
+    if inspect.isclass(identifier):
+        return identifier()
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"Could not interpret initializer identifier: {identifier!r}")
+
+
+__all__ = [cls.__name__ for cls in _CLASSES] + [
+    "OrthogonalInitializer", "IdentityInitializer", "compute_fans", "get", "serialize", "deserialize",
+    "zeros", "ones", "constant", "random_normal", "random_uniform", "truncated_normal", "variance_scaling",
+    "orthogonal", "identity", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
+    "lecun_uniform", "lecun_normal",
+]

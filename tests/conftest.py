@@ -1,0 +1,8 @@
+"""Test-wide setup: tests run on the CPU unless CORNU_TEST_DEVICE names another device.
+
+GPU tests choose CUDA explicitly (and skip without it), so the suite means the
+same thing on a laptop, in CI and on a GPU machine.
+"""
+import os
+
+os.environ.setdefault("CORNU_DEVICE", os.environ.get("CORNU_TEST_DEVICE", "cpu"))

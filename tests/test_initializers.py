@@ -1,0 +1,159 @@
+"""Initializer statistics, fans, determinism and name resolution."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from cornu import initializers
+
+KERNEL = (3, 3, 32, 64)  # conv kernel, Keras layout: receptive field 9
+FAN_IN, FAN_OUT = 9 * 32, 9 * 64
+
+
+def test_compute_fans():
+    assert initializers.compute_fans(KERNEL) == (FAN_IN, FAN_OUT)
+    assert initializers.compute_fans((10, 20)) == (10, 20)
+    assert initializers.compute_fans((7,)) == (7, 7)
+    assert initializers.compute_fans(()) == (1, 1)
+
+
+def test_glorot_uniform_limit_and_variance():
+    w = initializers.GlorotUniform()(KERNEL).double().numpy()
+    limit = math.sqrt(6.0 / (FAN_IN + FAN_OUT))
+    assert w.shape == KERNEL
+    assert np.abs(w).max() <= limit
+    assert np.abs(w).max() > 0.95 * limit
+    np.testing.assert_allclose(w.var(), limit**2 / 3.0, rtol=0.05)
+
+
+@pytest.mark.parametrize("name, variance, limit_sigmas", [
+    ("glorot_normal", 2.0 / (FAN_IN + FAN_OUT), 2),
+    ("he_normal", 2.0 / FAN_IN, 2),
+    ("lecun_normal", 1.0 / FAN_IN, 2),
+])
+def test_truncated_normal_presets(name, variance, limit_sigmas):
+    w = initializers.get(name)(KERNEL).double().numpy()
+    np.testing.assert_allclose(w.var(), variance, rtol=0.05)
+    stddev = math.sqrt(variance) / 0.87962566103423978
+    assert np.abs(w).max() <= limit_sigmas * stddev + 1e-6
+
+
+@pytest.mark.parametrize("name, limit", [
+    ("he_uniform", math.sqrt(6.0 / FAN_IN)),
+    ("lecun_uniform", math.sqrt(3.0 / FAN_IN)),
+])
+def test_uniform_presets(name, limit):
+    w = initializers.get(name)(KERNEL).double().numpy()
+    assert np.abs(w).max() <= limit
+    np.testing.assert_allclose(w.var(), limit**2 / 3.0, rtol=0.05)
+
+
+def test_variance_scaling_modes():
+    shape = (200, 50)
+    for mode, n in (("fan_in", 200), ("fan_out", 50), ("fan_avg", 125)):
+        init = initializers.VarianceScaling(scale=3.0, mode=mode, distribution="untruncated_normal")
+        w = init(shape, dtype="float64").numpy()
+        np.testing.assert_allclose(w.var(), 3.0 / n, rtol=0.05)
+
+
+def test_variance_scaling_rejects_bad_args():
+    with pytest.raises(ValueError, match="scale"):
+        initializers.VarianceScaling(scale=-1.0)
+    with pytest.raises(ValueError, match="mode"):
+        initializers.VarianceScaling(mode="fan_sideways")
+    with pytest.raises(ValueError, match="distribution"):
+        initializers.VarianceScaling(distribution="cauchy")
+
+
+def test_random_normal_uniform_truncated_stats():
+    shape = (400, 250)
+    w = initializers.RandomNormal(mean=1.0, stddev=2.0)(shape, "float64").numpy()
+    np.testing.assert_allclose([w.mean(), w.std()], [1.0, 2.0], rtol=0.02, atol=0.02)
+    u = initializers.RandomUniform(minval=-3.0, maxval=1.0)(shape, "float64").numpy()
+    assert u.min() >= -3.0 and u.max() < 1.0
+    np.testing.assert_allclose([u.mean(), u.var()], [-1.0, 16.0 / 12.0], rtol=0.02, atol=0.02)
+    t = initializers.TruncatedNormal(mean=0.5, stddev=0.1)(shape, "float64").numpy()
+    assert t.min() >= 0.3 - 1e-12 and t.max() <= 0.7 + 1e-12
+    np.testing.assert_allclose(t.std(), 0.1 * 0.87962566103423978, rtol=0.02)
+
+
+def test_constant_zeros_ones_and_dtype():
+    c = initializers.Constant(3.5)((2, 3), "float64")
+    assert c.dtype == torch.float64 and np.all(c.numpy() == 3.5)
+    assert np.all(initializers.get("zeros")((4,), "int32").numpy() == 0)
+    ones = initializers.get("ones")((2, 2))
+    assert ones.dtype == torch.float32 and np.all(ones.numpy() == 1)
+
+
+@pytest.mark.parametrize("shape", [(6, 4), (4, 6), (3, 2, 8)])
+def test_orthogonal(shape):
+    w = initializers.Orthogonal(gain=2.0, seed=3)(shape).double().numpy()
+    flat = w.reshape(-1, shape[-1])
+    gram = flat.T @ flat if flat.shape[0] >= flat.shape[1] else flat @ flat.T
+    np.testing.assert_allclose(gram, 4.0 * np.eye(gram.shape[0]), atol=1e-5)
+
+
+def test_orthogonal_needs_2d():
+    with pytest.raises(ValueError, match="two-dimensional"):
+        initializers.Orthogonal()((5,))
+
+
+def test_identity():
+    np.testing.assert_array_equal(initializers.Identity(gain=3.0)((2, 3)).numpy(), 3.0 * np.eye(2, 3))
+    with pytest.raises(ValueError, match="2D"):
+        initializers.Identity()((2, 2, 2))
+
+
+@pytest.mark.parametrize("cls", [initializers.RandomNormal, initializers.RandomUniform,
+                                 initializers.TruncatedNormal, initializers.GlorotUniform,
+                                 initializers.HeNormal, initializers.Orthogonal])
+def test_seeded_is_deterministic_and_unseeded_follows_torch_seed(cls):
+    a = cls(seed=7)((5, 5))
+    assert torch.equal(a, cls(seed=7)((5, 5)))
+    init = cls(seed=7)
+    assert torch.equal(init((5, 5)), init((5, 5)))
+    assert not torch.equal(a, cls(seed=8)((5, 5)))
+    torch.manual_seed(0)
+    first = cls()((5, 5))
+    torch.manual_seed(0)
+    assert torch.equal(first, cls()((5, 5)))
+    assert not torch.equal(first, cls()((5, 5)))
+
+
+def test_bad_seed_and_int_dtype():
+    with pytest.raises(ValueError, match="seed"):
+        initializers.RandomNormal(seed="abc")
+    with pytest.raises(ValueError, match="int32"):
+        initializers.RandomNormal()((2,), "int32")
+
+
+@pytest.mark.parametrize("name, cls", [
+    ("glorot_uniform", initializers.GlorotUniform), ("GlorotUniform", initializers.GlorotUniform),
+    ("he_normal", initializers.HeNormal), ("zeros", initializers.Zeros), ("orthogonal", initializers.Orthogonal),
+    ("uniform", initializers.RandomUniform), ("identity", initializers.Identity),
+])
+def test_get_by_name(name, cls):
+    assert type(initializers.get(name)) is cls
+
+
+def test_get_other_identifiers():
+    assert initializers.get(None) is None
+    assert isinstance(initializers.get(initializers.HeUniform), initializers.HeUniform)
+    inst = initializers.Constant(2.0)
+    assert initializers.get(inst) is inst
+    with pytest.raises(ValueError, match="glorot_uniform") as err:
+        initializers.get("glorot_unifrom")
+    assert "glorot_unifrom" in str(err.value)
+
+
+@pytest.mark.parametrize("init", [
+    initializers.VarianceScaling(scale=2.0, mode="fan_out", distribution="uniform", seed=4),
+    initializers.RandomNormal(mean=1.0, stddev=0.5, seed=2), initializers.Constant(0.25),
+    initializers.Orthogonal(gain=0.5, seed=1), initializers.GlorotNormal(seed=5),
+])
+def test_config_roundtrip(init):
+    clone = type(init).from_config(init.get_config())
+    assert clone.get_config() == init.get_config()
+    restored = initializers.deserialize(initializers.serialize(init))
+    assert torch.equal(restored((4, 3)), init((4, 3)))
