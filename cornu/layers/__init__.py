@@ -16,3 +16,15 @@ AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePoo
 GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D = GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D
 GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D = (GlobalAveragePooling1D, GlobalAveragePooling2D,
                                                      GlobalAveragePooling3D)
+from cornu.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from cornu.layers.embedding import Embedding
+from cornu.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add,
+                                  average, concatenate, dot, maximum, minimum, multiply, subtract)
+from cornu.layers.noise import (ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise,
+                                SpatialDropout1D, SpatialDropout2D, SpatialDropout3D)
+from cornu.layers.normalization import (BatchNormalization, GroupNormalization, LayerNormalization,
+                                        RMSNormalization, UnitNormalization)
+from cornu.layers.padding_cropping import (Cropping1D, Cropping2D, Cropping3D, ZeroPadding1D, ZeroPadding2D,
+                                           ZeroPadding3D)
+from cornu.layers.reshape import Permute, RepeatVector, Reshape
+from cornu.layers.upsampling import UpSampling1D, UpSampling2D, UpSampling3D

@@ -94,7 +94,7 @@ def _as_loss(identifier: Any):
     fn = losses_module.get(identifier)
     if isinstance(fn, losses_module.Loss):
         return fn
-    return losses_module.LossFunctionWrapper(fn, name=getattr(fn, "__name__", "loss"))
+    return losses_module.LossFunctionWrapper(fn)
 
 
 def _resolve_metric(identifier: Any, y_true: torch.Tensor, y_pred: torch.Tensor, loss_fn: Any):
@@ -115,10 +115,11 @@ def _resolve_metric(identifier: Any, y_true: torch.Tensor, y_pred: torch.Tensor,
             return metrics_module.SparseCategoricalCrossentropy(name=name)
         return metrics_module.CategoricalCrossentropy(name=name)
     metric = metrics_module.get(identifier)
-    if isinstance(metric, metrics_module.Metric):
-        return metric
-    name = identifier if isinstance(identifier, str) else getattr(metric, "__name__", "metric")
-    return metrics_module.MeanMetricWrapper(metric, name=name)
+    if not isinstance(metric, metrics_module.Metric):
+        metric = metrics_module.MeanMetricWrapper(metric, name=getattr(metric, "__name__", "metric"))
+    if isinstance(identifier, str):
+        metric.name = identifier  # Keras logs a string metric under the string given
+    return metric
 
 
 class CompileMetrics(metrics_module.Metric):

@@ -136,7 +136,7 @@ class Trainer:
                 s = torch.stack([torch.as_tensor(l, device=config.device()).float().reshape(()) for l in extra]).sum()
                 total = s if total is None else total + s
         if total is None:
-            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+            total = torch.zeros((), device=config.device())
         return total
 
     def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> dict:
@@ -151,6 +151,9 @@ class Trainer:
         self.zero_grad(set_to_none=True)
         y_pred = self(x, training=True)
         loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
+        if not loss.requires_grad:
+            raise ValueError("No loss to compute: the loss does not depend on any trainable weight. Provide a "
+                             "`loss` argument in `compile()` (or override `compute_loss`).")
         self._loss_tracker.update_state(loss.detach(), sample_weight=batch_size_of(x))
         loss.backward()
         variables = self._train_variables or self.trainable_weights
@@ -162,9 +165,8 @@ class Trainer:
         """Loss and metrics on a batch, no update."""
         x, y, sample_weight = data_module.unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
-        if self._compile_loss is not None or self._has_losses():
-            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False)
-            self._loss_tracker.update_state(loss, sample_weight=batch_size_of(x))
+        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False)
+        self._loss_tracker.update_state(loss, sample_weight=batch_size_of(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def predict_step(self, data: Any) -> Any:
