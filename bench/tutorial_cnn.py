@@ -3,7 +3,8 @@
 Both train the tutorial's model (Conv2D 32 3x3 relu, MaxPool 2, Flatten,
 Dense 128 relu, Dropout 0.5, Dense 10 softmax) on the same data kept on the
 device, batch 32, Adam (Keras defaults: lr 1e-3, eps 1e-7), shuffling by
-index on the device each epoch. The hand-written loop also keeps running loss
+index on the device each epoch. The hand-written loop runs twice: in torch's
+default NCHW layout and in channels_last (cornu's layout). The hand-written loop also keeps running loss
 and accuracy sums on the device, as any loop that reports them must; it reads
 nothing back per step. Reported: seconds per steady epoch (median of the
 epochs after the first) for each, and cornu / torch.
@@ -39,7 +40,8 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def bench_torch(x: np.ndarray, y: np.ndarray, epochs: int, device: torch.device) -> list[float]:
+def bench_torch(x: np.ndarray, y: np.ndarray, epochs: int, device: torch.device,
+                channels_last: bool = False) -> list[float]:
     torch.manual_seed(0)
     model = nn.Sequential(
         nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
@@ -48,6 +50,9 @@ def bench_torch(x: np.ndarray, y: np.ndarray, epochs: int, device: torch.device)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7, foreach=device.type == "cpu",
                            fused=device.type == "cuda")
     xt = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous().to(device)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+        xt = xt.contiguous(memory_format=torch.channels_last)
     yt = torch.from_numpy(y).to(device)
     n, bs = len(xt), 32
     times = []
@@ -121,15 +126,17 @@ def main() -> None:
     x, y = load(args.data, args.samples)
     print(f"device={device} torch={torch.__version__} threads={torch.get_num_threads()} samples={len(x)} "
           f"epochs={args.epochs}")
-    runs = [("torch", bench_torch), ("cornu", bench_cornu)]
+    runs = [("torch", bench_torch), ("torch_cl", lambda *a: bench_torch(*a, channels_last=True)),
+            ("cornu", bench_cornu)]
     if args.order == "cornu-first":
         runs.reverse()
     results = {}
     for name, fn in runs:
         times = fn(x, y, args.epochs, device)
         results[name] = statistics.median(times[1:])
-        print(f"{name:6s} epochs: " + " ".join(f"{t:.2f}s" for t in times) + f"  steady: {results[name]:.3f}s")
-    print(f"ratio cornu/torch (steady epoch): {results['cornu'] / results['torch']:.3f}")
+        print(f"{name:8s} epochs: " + " ".join(f"{t:.2f}s" for t in times) + f"  steady: {results[name]:.3f}s")
+    print(f"ratio cornu/torch (steady epoch, torch loop in NCHW): {results['cornu'] / results['torch']:.3f}")
+    print(f"ratio cornu/torch_cl (torch loop in channels_last):   {results['cornu'] / results['torch_cl']:.3f}")
 
 
 if __name__ == "__main__":

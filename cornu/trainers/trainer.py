@@ -7,6 +7,7 @@ the epoch's numbers are read once at its end.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -21,23 +22,13 @@ from cornu.trainers.compile_utils import CompileLoss, CompileMetrics, batch_size
 from cornu.utils import tree
 
 
-def _to_float_logs(logs: dict) -> dict:
+def _to_float_logs(logs: Mapping) -> dict:
     out = {}
     for k, v in logs.items():
-        if isinstance(v, dict):
+        if isinstance(v, Mapping):
             out.update(_to_float_logs(v))
         elif isinstance(v, torch.Tensor):
             out[k] = float(v.detach()) if v.numel() == 1 else v.detach().cpu().numpy()
-        else:
-            out[k] = v
-    return out
-
-
-def _flat_logs(logs: dict) -> dict:
-    out = {}
-    for k, v in logs.items():
-        if isinstance(v, dict):
-            out.update(_flat_logs(v))
         else:
             out[k] = v
     return out
@@ -69,6 +60,7 @@ class Trainer:
         self._loss_tracker = metrics_module.Mean(name="loss")
         self._run_eagerly = False
         self._jit_compile = False
+        self._step_cache: _StepCache | None = None
 
     # ---------------------------------------------------------------- compile
     def compile(self, optimizer: Any = "rmsprop", loss: Any = None, loss_weights: Any = None,
@@ -130,7 +122,7 @@ class Trainer:
         total = None
         if self._compile_loss is not None:
             total = self._compile_loss(y, y_pred, sample_weight)
-        if self._has_losses():
+        if self._may_have_losses():
             extra = self.losses
             if extra:
                 s = torch.stack([torch.as_tensor(l, device=config.device()).float().reshape(()) for l in extra]).sum()
@@ -139,16 +131,34 @@ class Trainer:
             total = torch.zeros((), device=config.device())
         return total
 
-    def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> dict:
-        """Update the compiled metrics and return all current results."""
+    def _may_have_losses(self) -> bool:
+        cache = self._step_cache
+        if cache is None:
+            return self._has_losses()
+        return cache.static_losses or any(layer._losses for layer in cache.layers)
+
+    def _freeze_step_cache(self) -> None:
+        """After the first step of a loop (all layers built), remember what every step needs."""
+        if self._step_cache is None:
+            self._step_cache = _StepCache(self)
+
+    def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> Mapping:
+        """Update the compiled metrics and return all current results.
+
+        The results are computed when first read (the progress bar reads a few
+        times a second), not on every step.
+        """
         if self._compile_metrics is not None and y is not None:
             self._compile_metrics.update_state(y, y_pred, sample_weight)
-        return self.get_metrics_result()
+        return LazyLogs(self.get_metrics_result)
 
     def train_step(self, data: Any) -> dict:
         """One optimisation step on a batch; returns the running metric results."""
         x, y, sample_weight = data_module.unpack_x_y_sample_weight(data)
-        self.zero_grad(set_to_none=True)
+        cache = self._step_cache
+        variables = cache.variables if cache is not None else self.trainable_weights
+        for v in variables:
+            v.value.grad = None
         y_pred = self(x, training=True)
         loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
         if not loss.requires_grad:
@@ -156,7 +166,6 @@ class Trainer:
                              "`loss` argument in `compile()` (or override `compute_loss`).")
         self._loss_tracker.update_state(loss.detach(), sample_weight=batch_size_of(x))
         loss.backward()
-        variables = self._train_variables or self.trainable_weights
         self.optimizer.apply([v.value.grad for v in variables], variables)
         return self.compute_metrics(x, y, y_pred.detach() if isinstance(y_pred, torch.Tensor) else y_pred,
                                     sample_weight)
@@ -198,7 +207,7 @@ class Trainer:
         cbs = callbacks_module.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
                                             verbose=verbose, epochs=epochs, steps=train.num_batches)
         self.stop_training = False
-        self._train_variables = None
+        self._step_cache = None
         step_fn = self._make_step(self.train_step)
         cbs.on_train_begin()
         epoch_logs: dict = {}
@@ -212,12 +221,11 @@ class Trainer:
                     bsw = _apply_class_weight(class_weights, by, bsw)
                 cbs.on_train_batch_begin(step)
                 logs = step_fn(data_module.pack_x_y_sample_weight(bx, by, bsw))
-                if self._train_variables is None:
-                    self._train_variables = self.trainable_weights
+                self._freeze_step_cache()
                 cbs.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
-            epoch_logs = _to_float_logs(self.get_metrics_result() if logs else {})
+            epoch_logs = self._epoch_logs(logs)
             epoch_logs = dict(sorted(epoch_logs.items()))
             if val is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate_adapter(val, cbs)
@@ -225,10 +233,18 @@ class Trainer:
             cbs.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
                 break
-        self._train_variables = None
+        self._step_cache = None
         cbs.on_train_end(epoch_logs)
         self.eval()
         return self.history
+
+    def _epoch_logs(self, last_logs: Mapping) -> dict:
+        """Keras's rule: the metrics' results, unless a custom step returned other keys."""
+        if not last_logs:
+            return {}
+        last = _to_float_logs(last_logs)
+        results = _to_float_logs(self.get_metrics_result())
+        return results if set(last) <= set(results) else last
 
     def _make_step(self, fn):
         if self._jit_compile:
@@ -307,7 +323,7 @@ class Trainer:
         self._assert_compiled()
         self.to(config.device())
         self.train()
-        self._train_variables = None
+        self._step_cache = None
         adapter = data_module.ArrayDataAdapter(x, y, sample_weight, batch_size=batch_size_of(x) or 1)
         bx, by, bsw = next(iter(adapter))
         cw = _class_weight_tensor(class_weight)
@@ -331,6 +347,52 @@ class Trainer:
         with torch.no_grad():
             out = self.predict_step(data_module.pack_x_y_sample_weight(*next(iter(adapter))))
         return tree.map_structure(_to_numpy, out)
+
+
+class LazyLogs(Mapping):
+    """A read-only logs dict whose values are computed on first access."""
+
+    def __init__(self, compute):
+        self._compute = compute
+        self._values: dict | None = None
+
+    def _get(self) -> dict:
+        if self._values is None:
+            self._values = self._compute()
+        return self._values
+
+    def __getitem__(self, key):
+        return self._get()[key]
+
+    def __iter__(self):
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return repr(self._get())
+
+
+class _StepCache:
+    """What each step of one fit needs and would otherwise recompute by walking the layer tree."""
+
+    def __init__(self, model: Any):
+        self.variables = model.trainable_weights
+        self.layers = _all_layers(model)
+        self.static_losses = any(
+            layer.activity_regularizer is not None or any(v.regularizer is not None for v in layer._variables)
+            for layer in self.layers)
+
+
+def _all_layers(layer: Any) -> list:
+    out = [layer]
+    for sub in layer._flat_layers():
+        out.extend(_all_layers(sub))
+    return out
 
 
 def _values(logs: dict) -> Any:
