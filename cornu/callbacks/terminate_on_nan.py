@@ -1,0 +1,17 @@
+"""``TerminateOnNaN``: stop training as soon as the batch loss is NaN or infinite."""
+from __future__ import annotations
+
+import math
+import sys
+
+from cornu.callbacks.callback import Callback
+
+
+class TerminateOnNaN(Callback):
+    """Sets ``model.stop_training`` when ``logs["loss"]`` is NaN/inf (checks every batch, so it syncs each step)."""
+
+    def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is not None and (math.isnan(loss) or math.isinf(loss)):
+            sys.stdout.write(f"Batch {batch}: Invalid loss, terminating training\n")
+            self.model.stop_training = True

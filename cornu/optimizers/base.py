@@ -1,0 +1,649 @@
+"""``Optimizer``: Keras 3's optimizer base, applying updates with torch foreach ops.
+
+Keras semantics (argument names, update order, clipping, decoupled weight
+decay, EMA, gradient accumulation, ``variables`` order) with a torch engine:
+all parameters of one device/dtype are updated by a handful of
+``torch._foreach_*`` kernels, and the step counter lives on the host as a
+Python int so no step ever waits on the device.
+"""
+from __future__ import annotations
+
+import numbers
+import re
+import warnings
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+import torch
+
+from cornu.optimizers import schedules
+from cornu.utils import naming
+from cornu.variables import Variable
+
+
+class _StepCount(int):
+    """The step counter: a plain ``int`` that also answers ``.numpy()`` like a Keras variable."""
+
+    def numpy(self) -> np.ndarray:
+        return np.asarray(int(self), dtype=np.int64)
+
+
+class _HostScalar:
+    """A scalar optimizer state kept on the host, shown as a variable for saving/loading."""
+
+    trainable = False
+    shape = ()
+    ndim = 0
+    constraint = None
+
+    def __init__(self, name: str, path: str, dtype: str, get: Callable[[], Any], set: Callable[[Any], None]):
+        self.name = name
+        self.path = path
+        self.dtype = dtype
+        self._get = get
+        self._set = set
+
+    @property
+    def value(self) -> torch.Tensor:
+        return torch.tensor(self._get(), dtype=getattr(torch, self.dtype))
+
+    def numpy(self) -> np.ndarray:
+        return np.asarray(self._get(), dtype=self.dtype)
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.numpy()
+        return arr.astype(dtype) if dtype is not None else arr
+
+    def assign(self, value: Any) -> "_HostScalar":
+        arr = np.asarray(value.detach().cpu() if isinstance(value, torch.Tensor) else value)
+        if arr.shape != ():
+            raise ValueError(f"Variable {self.path!r} is a scalar; received a value of shape {arr.shape}.")
+        self._set(arr.item())
+        return self
+
+    def __repr__(self) -> str:
+        return f"<Variable path={self.path}, shape=(), dtype={self.dtype}, value={self._get()}>"
+
+
+def _param_of(variable: Any) -> torch.Tensor:
+    """The torch tensor an optimizer updates: ``variable.value`` or the tensor itself."""
+    value = getattr(variable, "value", None)
+    if isinstance(value, torch.Tensor):
+        return value
+    if isinstance(variable, torch.Tensor):
+        return variable
+    raise TypeError(
+        f"Expected a cornu Variable or a torch tensor to optimize; received {variable!r} "
+        f"of type {type(variable).__name__}."
+    )
+
+
+def _scalar_float(x: Any) -> float:
+    return float(x.detach()) if isinstance(x, torch.Tensor) else float(x)
+
+
+class _Group:
+    """Same-device, same-dtype slice of one step's variables, ready for foreach ops."""
+
+    __slots__ = ("positions", "indices", "variables", "params", "slots", "decay", "accumulators", "shapes",
+                 "dtype_set")
+
+    def __init__(self):
+        self.positions: list[int] = []
+        self.indices: list[int] = []
+        self.variables: list[Any] = []
+        self.params: list[torch.Tensor] = []
+        self.slots: dict[str, list[torch.Tensor]] = {}
+        self.decay: list[torch.Tensor] = []
+        self.accumulators: list[torch.Tensor] = []
+        self.shapes: list[torch.Size] = []
+        self.dtype_set: set = set()
+
+
+class _Plan:
+    """How one (variables, present-gradients) pattern maps onto groups; cached across steps."""
+
+    __slots__ = ("groups", "constrained", "missing")
+
+    def __init__(self, groups: list[_Group], constrained: list[Any], missing: list[str]):
+        self.groups = groups
+        self.constrained = constrained
+        self.missing = missing
+
+
+class Optimizer:
+    """Base class for Keras optimizers.
+
+    Subclasses create their state in ``build`` with ``add_optimizer_variables``
+    and implement ``_foreach_update(params, grads, slots, learning_rate, step)``
+    (fast path) or Keras's per-variable ``update_step(gradient, variable,
+    learning_rate)`` (custom optimizers).
+    """
+
+    def __init__(
+        self,
+        learning_rate: Any,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        use_ema: bool = False,
+        ema_momentum: float = 0.99,
+        ema_overwrite_frequency: int | None = None,
+        loss_scale_factor: float | None = None,
+        gradient_accumulation_steps: int | None = None,
+        name: str | None = None,
+        **kwargs,
+    ):
+        if kwargs.pop("decay", None) is not None:
+            warnings.warn("Argument `decay` is no longer supported and will be ignored.", stacklevel=2)
+        if kwargs:
+            raise ValueError(f"Argument(s) not recognized: {kwargs}")
+        self.name = name if name is not None else naming.uniquify(naming.to_snake_case(type(self).__name__))
+        if gradient_accumulation_steps and not (
+            isinstance(gradient_accumulation_steps, int) and gradient_accumulation_steps >= 2
+        ):
+            raise ValueError(
+                "`gradient_accumulation_steps` must be an integer >= 2. "
+                f"Received: gradient_accumulation_steps={gradient_accumulation_steps}"
+            )
+        if use_ema:
+            if not 0 <= ema_momentum <= 1:
+                raise ValueError(f"`ema_momentum` must be in the range [0, 1]. Received: ema_momentum={ema_momentum}")
+            if ema_overwrite_frequency and (
+                not isinstance(ema_overwrite_frequency, int) or ema_overwrite_frequency < 1
+            ):
+                raise ValueError(
+                    "`ema_overwrite_frequency` must be an integer >= 1 or None. "
+                    f"Received: ema_overwrite_frequency={ema_overwrite_frequency}"
+                )
+        if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
+            raise ValueError(
+                "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. "
+                f"Received: clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}"
+            )
+        self.weight_decay = weight_decay
+        self.clipnorm = clipnorm
+        self.clipvalue = clipvalue
+        self.global_clipnorm = global_clipnorm
+        self.use_ema = use_ema
+        self.ema_momentum = ema_momentum
+        self.ema_overwrite_frequency = ema_overwrite_frequency
+        self.loss_scale_factor = loss_scale_factor
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+
+        self._iterations = 0
+        self._learning_rate = self._check_learning_rate(learning_rate)
+        self.built = False
+        self._trainable_variables: list[Any] = []
+        self._index: dict[int, int] = {}
+        self._slot_variables: list[Variable] = []
+        self._slots: dict[str, list[Variable]] = {}
+        self._extra_variables: list[Any] = []
+        self._averages: list[Variable] = []
+        self._accumulated_gradients: list[Variable] = []
+        self._plans: dict[tuple, _Plan] = {}
+        self._by_param: dict[int, Any] = {}
+        self._exclude_ids: set[int] = set()
+        self._exclude_pattern: re.Pattern | None = None
+
+    # ---- learning rate and step counter ----
+    @staticmethod
+    def _check_learning_rate(learning_rate: Any) -> Any:
+        if isinstance(learning_rate, schedules.LearningRateSchedule) or callable(learning_rate):
+            return learning_rate
+        if isinstance(learning_rate, torch.Tensor) and learning_rate.numel() == 1:
+            return float(learning_rate.detach())
+        if isinstance(learning_rate, numbers.Real) and not isinstance(learning_rate, bool):
+            return float(learning_rate)
+        raise ValueError(
+            "Argument `learning_rate` should be float, or an instance of LearningRateSchedule, or a "
+            "callable (that takes in the current iteration value and returns the corresponding "
+            f"learning rate value). Received instead: learning_rate={learning_rate!r}"
+        )
+
+    @property
+    def iterations(self) -> int:
+        """Optimizer steps applied so far (update steps when accumulating gradients); read-only."""
+        if self.gradient_accumulation_steps:
+            return _StepCount(self._iterations // self.gradient_accumulation_steps)
+        return _StepCount(self._iterations)
+
+    @property
+    def learning_rate(self) -> Any:
+        """The current learning rate (a schedule is evaluated at the current iteration)."""
+        lr = self._learning_rate
+        if isinstance(lr, schedules.LearningRateSchedule):
+            return lr(self._iterations)
+        if callable(lr):
+            return lr()
+        return lr
+
+    @learning_rate.setter
+    def learning_rate(self, learning_rate: Any) -> None:
+        if not isinstance(learning_rate, schedules.LearningRateSchedule) and not callable(learning_rate):
+            if isinstance(self._learning_rate, schedules.LearningRateSchedule):
+                raise TypeError(
+                    "This optimizer was created with a `LearningRateSchedule` object as its "
+                    "`learning_rate` constructor argument, hence its learning rate is not settable. "
+                    "If you need the learning rate to be settable, you should instantiate the "
+                    "optimizer with a float `learning_rate` argument."
+                )
+        self._learning_rate = self._check_learning_rate(learning_rate)
+
+    def _step_learning_rate(self) -> float:
+        return _scalar_float(self.learning_rate)
+
+    # ---- state creation ----
+    def build(self, variables: Sequence[Any]) -> None:
+        """Create the optimizer state for ``variables`` (subclasses add their slots after this)."""
+        variables = list(variables)
+        self._index = {id(v): i for i, v in enumerate(variables)}
+        if self.use_ema:
+            self._averages = [self.add_variable_from_reference(v, "average") for v in variables]
+            with torch.no_grad():
+                for avg, v in zip(self._averages, variables):
+                    avg.value.copy_(_param_of(v))
+        if self.gradient_accumulation_steps:
+            self._accumulated_gradients = [
+                self.add_variable_from_reference(v, "gradient_accumulator") for v in variables
+            ]
+        self._trainable_variables = variables
+        self._plans.clear()
+        self.built = True
+
+    def add_variable(
+        self,
+        shape: Sequence[int],
+        initializer: Any = "zeros",
+        dtype: Any = None,
+        aggregation: str = "none",
+        name: str | None = None,
+    ) -> Variable:
+        """Create a non-trainable state variable owned by the optimizer."""
+        torch_dtype = getattr(torch, dtype) if isinstance(dtype, str) else (dtype or torch.float32)
+        value = self._initial_value(tuple(shape), initializer, torch_dtype, None)
+        return self._track(Variable(value, name=name or "variable", path=f"{self.name}/{name or 'variable'}"))
+
+    def add_variable_from_reference(self, reference_variable: Any, name: str | None = None,
+                                    initializer: Any = "zeros") -> Variable:
+        """Create a state variable shaped like ``reference_variable`` (same torch layout and device)."""
+        name = name or "var"
+        ref_name = getattr(reference_variable, "path", None) or getattr(reference_variable, "name", None) or "variable"
+        full = str(ref_name).replace("/", "_").replace(":", "_") + "_" + name
+        param = _param_of(reference_variable)
+        value = self._initial_value(None, initializer, param.dtype, param)
+        var = Variable(
+            value,
+            name=full,
+            path=f"{self.name}/{full}",
+            layout=getattr(reference_variable, "layout", None),
+            memory_format=getattr(reference_variable, "memory_format", torch.contiguous_format),
+        )
+        return self._track(var)
+
+    def add_optimizer_variables(self, trainable_variables: Sequence[Any], name: str | Sequence[str],
+                                initializer: Any = "zeros") -> Any:
+        """One state variable per trainable variable for each of ``name`` (interleaved, as Keras)."""
+        names = [name] if isinstance(name, str) else list(name)
+        inits = initializer if isinstance(initializer, (list, tuple)) else [initializer] * len(names)
+        lists: list[list[Variable]] = [[] for _ in names]
+        for variable in trainable_variables:
+            for out, slot, init in zip(lists, names, inits):
+                out.append(self.add_variable_from_reference(variable, slot, init))
+        for slot, out in zip(names, lists):
+            self._slots[slot] = out
+        return lists[0] if isinstance(name, str) else tuple(lists)
+
+    def _initial_value(self, shape, initializer, dtype, like) -> torch.Tensor:
+        if like is not None and (initializer == "zeros" or isinstance(initializer, numbers.Real)):
+            value = torch.zeros_like(like, memory_format=torch.preserve_format, requires_grad=False)
+            if initializer != "zeros":
+                value.fill_(float(initializer))
+            return value
+        if isinstance(initializer, numbers.Real):
+            return torch.full(shape, float(initializer), dtype=dtype)
+        from cornu import initializers
+
+        if like is not None:
+            shape = tuple(like.shape)
+        value = torch.as_tensor(initializers.get(initializer)(shape, dtype=dtype)).to(dtype)
+        if like is not None:
+            value = value.to(like.device)
+        return value.detach()
+
+    def _track(self, variable: Variable) -> Variable:
+        self._slot_variables.append(variable)
+        return variable
+
+    @property
+    def variables(self) -> list:
+        """All optimizer state, in Keras order: iteration, learning rate, then per-variable state."""
+        own = [
+            _HostScalar("iteration", f"{self.name}/iteration", "int64",
+                        lambda: self._iterations, self._set_iterations)
+        ]
+        if not callable(self._learning_rate):
+            own.append(_HostScalar("learning_rate", f"{self.name}/learning_rate", "float32",
+                                   lambda: self._learning_rate, self._set_learning_rate_value))
+        return own + self._slot_variables + self._extra_variables
+
+    def _set_iterations(self, value: Any) -> None:
+        self._iterations = int(value)
+
+    def _set_learning_rate_value(self, value: Any) -> None:
+        self._learning_rate = float(value)
+
+    # ---- applying gradients ----
+    def apply_gradients(self, grads_and_vars: Iterable[tuple[Any, Any]]) -> int:
+        """Apply ``(gradient, variable)`` pairs; returns the iteration count."""
+        grads, variables = zip(*grads_and_vars)
+        self.apply(list(grads), list(variables))
+        return self.iterations
+
+    def apply(self, grads: Sequence[Any], trainable_variables: Sequence[Any] | None = None) -> None:
+        """Update ``trainable_variables`` from ``grads`` (torch layout, as in ``variable.value.grad``)."""
+        grads = list(grads)
+        if len(grads) == 0:
+            return
+        if trainable_variables is None:
+            if not self.built:
+                raise ValueError(
+                    "When passing `grads` without `variables`, the optimizer must already be built on a "
+                    "list of variables. Call `optimizer.build(trainable_variables)` first."
+                )
+            variables = self._trainable_variables
+        else:
+            variables = list(trainable_variables)
+            if not self.built:
+                self.build(variables)
+        if len(grads) != len(variables):
+            raise ValueError(
+                f"Received {len(grads)} gradients for {len(variables)} variables; they must match one-to-one."
+            )
+        with torch.no_grad():
+            plan = self._plan_for(grads, variables)
+            if plan.missing:
+                warnings.warn(
+                    f"Gradients do not exist for variables {plan.missing} when minimizing the loss. "
+                    "If using `model.compile()`, did you forget to provide a `loss` argument?",
+                    stacklevel=2,
+                )
+            group_grads = [self._group_grads(group, grads) for group in plan.groups]
+            if self.loss_scale_factor is not None:
+                group_grads = [torch._foreach_div(g, float(self.loss_scale_factor)) for g in group_grads]
+            self._apply_groups(plan, group_grads)
+            for variable in plan.constrained:
+                variable.value.copy_(variable._to_torch(variable.constraint(variable.keras_value)))
+
+    def _apply_groups(self, plan: _Plan, group_grads: list[list[torch.Tensor]]) -> None:
+        steps = self.gradient_accumulation_steps
+        if steps and (self._iterations + 1) % steps != 0:
+            for group, grads in zip(plan.groups, group_grads):
+                torch._foreach_add_(group.accumulators, grads)
+        else:
+            if steps:
+                group_grads = [
+                    torch._foreach_div(torch._foreach_add(grads, group.accumulators), float(steps))
+                    for group, grads in zip(plan.groups, group_grads)
+                ]
+            group_grads = self._clip_gradients(group_grads)
+            lr = self._step_learning_rate()
+            step = int(self.iterations) + 1
+            if self.weight_decay:
+                factor = 1.0 - lr * float(self.weight_decay)
+                for group in plan.groups:
+                    if group.decay:
+                        torch._foreach_mul_(group.decay, factor)
+            self._before_update(step)
+            for group, grads in zip(plan.groups, group_grads):
+                self._foreach_update(group.params, grads, group.slots, lr, step)
+            if steps:
+                for group in plan.groups:
+                    torch._foreach_zero_(group.accumulators)
+        if self.use_ema:
+            self._update_ema()
+        self._iterations += 1
+
+    def _group_grads(self, group: _Group, grads: list[Any]) -> list[torch.Tensor]:
+        out = [grads[pos] for pos in group.positions]
+        try:
+            if [g.shape for g in out] == group.shapes and {g.dtype for g in out} == group.dtype_set and (
+                out[0].device == group.params[0].device
+            ):
+                return out
+        except AttributeError:
+            pass
+        return [self._fix_grad(g, p, v) for g, p, v in zip(out, group.params, group.variables)]
+
+    @staticmethod
+    def _fix_grad(g: Any, param: torch.Tensor, variable: Any) -> torch.Tensor:
+        """Bring one gradient to the parameter's torch layout, dtype and device."""
+        if not isinstance(g, torch.Tensor):
+            g = torch.as_tensor(np.asarray(g), device=param.device)
+        if g.shape != param.shape:
+            if isinstance(variable, Variable) and tuple(g.shape) == variable.shape:
+                g = variable._to_torch(g)
+            else:
+                raise ValueError(
+                    f"Gradient for variable {getattr(variable, 'path', variable)!r} has shape "
+                    f"{tuple(g.shape)}, expected {tuple(param.shape)}."
+                )
+        if g.dtype != param.dtype or g.device != param.device:
+            g = g.to(device=param.device, dtype=param.dtype)
+        return g
+
+    def _plan_for(self, grads: list[Any], variables: list[Any]) -> _Plan:
+        key = (tuple(map(id, variables)), tuple([g is None for g in grads]))
+        plan = self._plans.get(key)
+        if plan is None:
+            if len(self._plans) > 32:
+                self._plans.clear()
+            plan = self._plans[key] = self._make_plan(grads, variables)
+        return plan
+
+    def _make_plan(self, grads: list[Any], variables: list[Any]) -> _Plan:
+        groups: dict[tuple, _Group] = {}
+        constrained, missing = [], []
+        for pos, (g, variable) in enumerate(zip(grads, variables)):
+            index = self._index.get(id(variable))
+            if index is None:
+                raise ValueError(
+                    f"Unknown variable: {variable}. This optimizer can only be called for the variables it "
+                    "was originally built with. When working with a new set of variables, you should "
+                    "recreate a new optimizer instance."
+                )
+            if g is None:
+                missing.append(getattr(variable, "name", str(variable)))
+                continue
+            param = _param_of(variable)
+            group = groups.setdefault((param.device, param.dtype), _Group())
+            group.positions.append(pos)
+            group.indices.append(index)
+            group.variables.append(variable)
+            group.params.append(param)
+            group.shapes.append(param.shape)
+            group.dtype_set = {param.dtype}
+            for slot, slot_vars in self._slots.items():
+                group.slots.setdefault(slot, []).append(slot_vars[index].value)
+            if self._accumulated_gradients:
+                group.accumulators.append(self._accumulated_gradients[index].value)
+            if self._use_weight_decay(variable):
+                group.decay.append(param)
+            if getattr(variable, "constraint", None) is not None:
+                constrained.append(variable)
+        if not groups:
+            raise ValueError("No gradients provided for any variable.")
+        return _Plan(list(groups.values()), constrained, missing)
+
+    # ---- pieces of one update ----
+    def _clip_gradients(self, group_grads: list[list[torch.Tensor]]) -> list[list[torch.Tensor]]:
+        if self.clipnorm and self.clipnorm > 0:
+            c = float(self.clipnorm)
+            out = []
+            for grads in group_grads:
+                scale = torch._foreach_norm(grads)
+                torch._foreach_clamp_min_(scale, c)
+                torch._foreach_reciprocal_(scale)
+                torch._foreach_mul_(scale, c)
+                out.append(torch._foreach_mul(grads, scale))
+            return out
+        if self.global_clipnorm and self.global_clipnorm > 0:
+            c = float(self.global_clipnorm)
+            device = group_grads[0][0].device
+            wide = any(grads[0].dtype == torch.float64 for grads in group_grads)
+            dtype = torch.float64 if wide else torch.float32
+            norms = [n.to(device=device, dtype=dtype) for grads in group_grads for n in torch._foreach_norm(grads)]
+            norm = torch.linalg.vector_norm(torch.stack(norms))
+            scale = c / torch.clamp_min(norm, c) + (norm - norm)
+            return [torch._foreach_mul(grads, scale.to(grads[0].device, grads[0].dtype)) for grads in group_grads]
+        if self.clipvalue and self.clipvalue > 0:
+            v = float(self.clipvalue)
+            out = []
+            for grads in group_grads:
+                clipped = torch._foreach_clamp_min(grads, -v)
+                torch._foreach_clamp_max_(clipped, v)
+                out.append(clipped)
+            return out
+        return group_grads
+
+    def exclude_from_weight_decay(self, var_list: Sequence[Any] | None = None,
+                                  var_names: Sequence[str] | None = None) -> None:
+        """Exclude variables (by object or by a name substring/regex) from weight decay; call before build."""
+        if self.built:
+            raise ValueError("`exclude_from_weight_decay()` can only be configured before the optimizer is built.")
+        self._exclude_ids = {id(v) for v in var_list or ()}
+        self._exclude_pattern = re.compile("|".join(set(var_names))) if var_names else None
+
+    def _use_weight_decay(self, variable: Any) -> bool:
+        if id(variable) in self._exclude_ids:
+            return False
+        if self._exclude_pattern is not None and self._exclude_pattern.search(str(getattr(variable, "name", ""))):
+            return False
+        return True
+
+    def _before_update(self, step: int) -> None:
+        """Per-update hook for state shared by all variables (Nadam's momentum product)."""
+
+    def _foreach_update(self, params: list[torch.Tensor], grads: list[torch.Tensor],
+                        slots: dict[str, list[torch.Tensor]], learning_rate: float, step: int) -> None:
+        """Fallback: Keras's per-variable ``update_step`` (for custom optimizers)."""
+        if len(self._by_param) != len(self._trainable_variables):
+            self._by_param = {id(_param_of(v)): v for v in self._trainable_variables}
+        for param, grad in zip(params, grads):
+            variable = self._by_param[id(param)]
+            if isinstance(variable, Variable):
+                grad = variable._to_keras(grad)
+            self.update_step(grad, variable, learning_rate)
+
+    def update_step(self, gradient: torch.Tensor, variable: Any, learning_rate: float) -> None:
+        """Update one variable (Keras layout); implement this in custom optimizers."""
+        raise NotImplementedError
+
+    def _get_variable_index(self, variable: Any) -> int:
+        return self._index[id(variable)]
+
+    def assign(self, variable: Any, value: Any) -> None:
+        """Overwrite a model or optimizer variable (Keras layout for Variables)."""
+        variable.assign(value) if hasattr(variable, "assign") else variable.copy_(value)
+
+    def assign_add(self, variable: Any, value: Any) -> None:
+        variable.assign_add(value) if hasattr(variable, "assign_add") else variable.add_(value)
+
+    def assign_sub(self, variable: Any, value: Any) -> None:
+        variable.assign_sub(value) if hasattr(variable, "assign_sub") else variable.sub_(value)
+
+    def _update_ema(self) -> None:
+        params = [_param_of(v) for v in self._trainable_variables]
+        averages = [a.value for a in self._averages]
+        momentum = self.ema_momentum if int(self.iterations) != 0 else 0.0
+        torch._foreach_lerp_(averages, params, 1.0 - momentum)
+        freq = self.ema_overwrite_frequency
+        if freq and (int(self.iterations) + 1) % freq == 0:
+            torch._foreach_copy_(params, averages)
+
+    def finalize_variable_values(self, var_list: Sequence[Any]) -> None:
+        """With ``use_ema``, overwrite the model variables with their moving averages."""
+        if not self.use_ema:
+            return
+        var_list = list(var_list)
+        if len(var_list) != len(self._averages):
+            raise ValueError(
+                f"The length of model variables ({len(var_list)}) to override does not match the length "
+                f"of model variables stored in the optimizer ({len(self._averages)}). Please check if the "
+                "optimizer was called on your model."
+            )
+        with torch.no_grad():
+            for variable, average in zip(var_list, self._averages):
+                _param_of(variable).copy_(average.value)
+
+    def scale_loss(self, loss: Any) -> Any:
+        """Multiply the loss by ``loss_scale_factor`` (if set) before computing gradients."""
+        return loss * self.loss_scale_factor if self.loss_scale_factor is not None else loss
+
+    # ---- saving ----
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Set all optimizer variables from arrays, in ``variables`` order."""
+        if not self.built:
+            raise ValueError(
+                "You are calling `set_weights()` on an optimizer that has not yet been built. Please call "
+                "`optimizer.build(trainable_variables)` to create the optimizer weights before calling "
+                "`set_weights()`."
+            )
+        for variable, weight in zip(self.variables, weights):
+            if tuple(variable.shape) != tuple(np.shape(weight)):
+                raise ValueError(
+                    f"Optimizer variable {variable.path} has shape {tuple(variable.shape)} not compatible "
+                    f"with provided weight shape {tuple(np.shape(weight))}."
+                )
+            variable.assign(weight)
+
+    def save_own_variables(self, store: dict) -> None:
+        """Write the state into ``store`` as ``{"0": array, "1": ...}``."""
+        for i, variable in enumerate(self.variables):
+            store[str(i)] = variable.numpy()
+
+    def load_own_variables(self, store: dict) -> None:
+        """Read the state written by ``save_own_variables``."""
+        variables = self.variables
+        if len(store.keys()) != len(variables):
+            msg = (
+                f"Skipping variable loading for optimizer '{self.name}', because it has {len(variables)} "
+                f"variables whereas the saved optimizer has {len(store.keys())} variables. "
+            )
+            if not self.built:
+                msg += "This is likely because the optimizer has not been called/built yet."
+            warnings.warn(msg, stacklevel=2)
+            return
+        for i, variable in enumerate(variables):
+            variable.assign(store[str(i)])
+
+    def get_config(self) -> dict:
+        lr = self._learning_rate
+        if isinstance(lr, schedules.LearningRateSchedule):
+            lr = schedules.serialize(lr)
+        elif callable(lr):
+            lr = _scalar_float(lr())
+        return {
+            "name": self.name,
+            "learning_rate": lr,
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "global_clipnorm": self.global_clipnorm,
+            "clipvalue": self.clipvalue,
+            "use_ema": self.use_ema,
+            "ema_momentum": self.ema_momentum,
+            "ema_overwrite_frequency": self.ema_overwrite_frequency,
+            "loss_scale_factor": self.loss_scale_factor,
+            "gradient_accumulation_steps": self.gradient_accumulation_steps,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Optimizer":
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = schedules.deserialize(config["learning_rate"], custom_objects)
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
