@@ -234,6 +234,8 @@ class Trainer:
             if self.stop_training:
                 break
         self._step_cache = None
+        if hasattr(self.optimizer, "finalize_variable_values"):
+            self.optimizer.finalize_variable_values(self.trainable_weights)
         cbs.on_train_end(epoch_logs)
         self.eval()
         return self.history

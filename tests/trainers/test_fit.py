@@ -227,9 +227,18 @@ def test_sample_weight_and_class_weight_change_the_loss():
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-def test_model_and_batches_on_cuda_by_default():
-    x, y = blobs(n=64)
-    model = mlp()
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    model.fit(x, y, verbose=0)
-    assert all(v.value.device.type == "cuda" for v in model.weights)
+def test_training_on_cuda_keeps_weights_there_and_learns():
+    previous = keras.config.device()
+    keras.config.set_device("cuda")
+    try:
+        keras.utils.set_random_seed(0)
+        x, y = blobs()
+        model = mlp()
+        model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        hist = model.fit(x, y, epochs=10, verbose=0)
+        assert all(v.value.device.type == "cuda" for v in model.weights)
+        assert hist.history["accuracy"][-1] > 0.85
+        assert model.predict(x[:4], verbose=0).shape == (4, 3)
+    finally:
+        keras.config.set_device(previous)
