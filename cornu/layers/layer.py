@@ -403,9 +403,17 @@ class Layer(nn.Module):
                     kwargs["training"] = bool(ctx.training)
             else:
                 kwargs.pop("training", None)
-            if not self._call_takes_mask:
+            in_mask = kwargs.get("mask")
+            if in_mask is None:
+                in_mask = _mask_of(inputs)
+            if self._call_takes_mask:
+                if kwargs.get("mask") is None and in_mask is not None:
+                    kwargs["mask"] = in_mask
+            else:
                 kwargs.pop("mask", None)
             outputs = super().__call__(*args, **kwargs)
+            if in_mask is not None or self._computes_own_mask:
+                _set_mask(outputs, self.compute_mask(inputs, in_mask))
             if self.activity_regularizer is not None and not symbolic.in_fake_run():
                 for o in tree.flatten(outputs):
                     self.add_loss(self.activity_regularizer(o) / o.shape[0])
@@ -449,6 +457,15 @@ class Layer(nn.Module):
             return [KerasTensor(s, dtype=self.compute_dtype) for s in out_shapes]
         return symbolic.compute_output_spec(lambda *a, **k: Layer.__call__(self, *a, **k), args, kwargs)
 
+    # ----------------------------------------------------------------- masks
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """The mask of the outputs: passed through by layers that support masking, else dropped."""
+        return mask if self.supports_masking else None
+
+    @property
+    def _computes_own_mask(self) -> bool:
+        return type(self).compute_mask is not Layer.compute_mask and getattr(self, "supports_masking", False)
+
     # ---------------------------------------------------------------- config
     def get_config(self) -> dict:
         """Constructor arguments that rebuild this layer (``from_config``)."""
@@ -484,6 +501,27 @@ class Layer(nn.Module):
 
     def extra_repr(self) -> str:
         return self.name
+
+
+def _mask_of(inputs: Any) -> Any:
+    """Keras masks travel on tensors as ``_keras_mask``; None when no input has one."""
+    if isinstance(inputs, torch.Tensor):
+        return getattr(inputs, "_keras_mask", None)
+    if isinstance(inputs, (list, tuple)):
+        masks = [getattr(t, "_keras_mask", None) for t in inputs]
+        return masks if any(m is not None for m in masks) else None
+    return None
+
+
+def _set_mask(outputs: Any, mask: Any) -> None:
+    if mask is None:
+        return
+    if isinstance(outputs, torch.Tensor):
+        outputs._keras_mask = mask
+    elif isinstance(outputs, (list, tuple)):
+        for o, m in zip(outputs, mask if isinstance(mask, (list, tuple)) else [mask] * len(outputs)):
+            if isinstance(o, torch.Tensor) and m is not None:
+                o._keras_mask = m
 
 
 def _is_shape(s: Any) -> bool:

@@ -108,16 +108,26 @@ class BaseGlobalPooling(Layer):
         super().__init__(**kwargs)
         self.data_format = conv_utils.normalize_data_format(data_format)
         self.keepdims = keepdims
+        self.supports_masking = True
         self.input_spec = InputSpec(ndim=self.rank + 2)
 
     def _axes(self) -> tuple:
         return tuple(range(1, self.rank + 1)) if self.data_format == "channels_last" else tuple(range(2, self.rank + 2))
 
-    def call(self, inputs):
+    def call(self, inputs, mask=None):
         axes = self._axes()
+        if mask is not None and self.rank == 1 and self.mode != "max":
+            # Average over the unmasked steps only (Keras's masked GlobalAveragePooling1D).
+            step_axis = axes[0]
+            w = mask.to(inputs.dtype).unsqueeze(-1 if step_axis == 1 else 1)
+            total = torch.sum(inputs * w, dim=step_axis, keepdim=self.keepdims)
+            return total / torch.sum(w, dim=step_axis, keepdim=self.keepdims).clamp_min(1.0)
         if self.mode == "max":
             return torch.amax(inputs, dim=axes, keepdim=self.keepdims)
         return torch.mean(inputs, dim=axes, keepdim=self.keepdims)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
 
     def compute_output_shape(self, input_shape):
         axes = self._axes()

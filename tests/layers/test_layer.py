@@ -82,3 +82,25 @@ def test_layer_is_a_torch_module_with_parameters():
     layer.build((None, 2))
     assert isinstance(layer, torch.nn.Module)
     assert {n for n, _ in layer.named_parameters()} == {"kernel", "bias"}
+
+
+def test_masks_propagate_from_embedding_to_masked_average_pooling():
+    import cornu as keras
+
+    tokens = np.array([[3, 5, 0, 0], [7, 0, 0, 0]])
+    inp = keras.Input((4,), dtype="int64")
+    emb = keras.layers.Embedding(10, 3, mask_zero=True)
+    out = keras.layers.GlobalAveragePooling1D()(keras.layers.Dense(3)(emb(inp)))
+    model = keras.Model(inp, out)
+    got = model.predict(tokens, verbose=0)
+    table = emb.get_weights()[0]
+    k, b = model.layers[2].get_weights()
+    ref = np.stack([np.mean(table[row[row > 0]] @ k + b, axis=0) for row in tokens])
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6)
+
+
+def test_layers_without_mask_support_drop_the_mask():
+    x = torch.ones(2, 3)
+    x._keras_mask = torch.tensor([True, False])
+    assert getattr(Dense(2)(x), "_keras_mask", None) is not None  # Dense passes masks through
+    assert getattr(Scale()(x), "_keras_mask", None) is None
