@@ -9,6 +9,7 @@ from typing import Any
 
 from cornu import symbolic
 from cornu.layers.layer import Layer
+from cornu.metrics.base import Metric
 from cornu.symbolic import KerasTensor
 from cornu.trainers.trainer import Trainer
 from cornu.utils import tree
@@ -30,6 +31,14 @@ class Model(Trainer, Layer):
                             "pass `inputs=` and `outputs=` to build a functional model.")
         Layer.__init__(self, trainable=trainable, name=name, dtype=dtype, **kwargs)
         self._init_trainer()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Keras tracks metrics held as model attributes: they join ``model.metrics``.
+        if isinstance(value, Metric) and not name.startswith("_"):
+            tracked = self.__dict__.setdefault("_tracked_metrics", [])
+            if all(value is not m for m in tracked):
+                tracked.append(value)
+        super().__setattr__(name, value)
 
     @property
     def layers(self) -> list[Layer]:

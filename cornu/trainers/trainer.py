@@ -94,6 +94,7 @@ class Trainer:
             out.append(self._compile_metrics)
         if self._compile_loss is not None:
             out.extend(self._compile_loss.metrics)
+        out.extend(self.__dict__.get("_tracked_metrics", []))
         return out
 
     @property

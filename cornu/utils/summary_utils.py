@@ -140,7 +140,7 @@ def print_summary(model: Any, line_length: int | None = None, positions: list | 
     print_fn(f" Trainable params: {trainable:,} ({_format_bytes(trainable_b)})")
     print_fn(f" Non-trainable params: {non_t:,} ({_format_bytes(non_t_b)})")
     opt = getattr(model, "optimizer", None)
-    if opt is not None and getattr(opt, "variables", None):
+    if opt is not None and getattr(opt, "built", False) and getattr(opt, "variables", None):
         opt_params, opt_b = _count(opt.variables)
         if opt_params:
             print_fn(f" Optimizer params: {opt_params:,} ({_format_bytes(opt_b)})")
