@@ -173,3 +173,34 @@ def test_lambda_layer_in_models():
     np.testing.assert_allclose(model.predict(np.ones((2, 3), "float32"), verbose=0), 2.0)
     with pytest.raises(TypeError, match="callable"):
         layers.Lambda(3)
+
+
+class TrackedMetricModel(keras.Model):
+    """A metric held as an attribute joins model.metrics and is reset at each epoch."""
+
+    def __init__(self):
+        super().__init__()
+        self.dense = layers.Dense(1)
+        self.epoch_tracker = keras.metrics.Mean(name="epoch_value")
+        self.value = 0.0
+
+    def call(self, x):
+        return self.dense(x)
+
+    def train_step(self, data):
+        self.epoch_tracker.update_state(self.value)
+        return {"epoch_value": self.epoch_tracker.result()}
+
+
+class SetValue(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        self.model.value = float(epoch)
+
+
+def test_attribute_metrics_are_tracked_and_reset_each_epoch():
+    model = TrackedMetricModel()
+    model.compile(optimizer="sgd")
+    assert model.epoch_tracker in model.metrics
+    x, y = regression_data(32)
+    hist = model.fit(x, y, batch_size=8, epochs=3, verbose=0, callbacks=[SetValue()])
+    assert hist.history["epoch_value"] == [0.0, 1.0, 2.0]  # not running means across epochs
