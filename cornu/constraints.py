@@ -6,12 +6,12 @@ each unit's incoming weights).
 """
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import torch
 
 from cornu import config
+from cornu.utils import identifiers
 
 
 def _tensor(x: Any) -> torch.Tensor:
@@ -118,37 +118,17 @@ ALL_OBJECTS_DICT: dict[str, type] = {
 
 def serialize(constraint: Constraint) -> dict:
     """``{"class_name": ..., "config": ...}``."""
-    if not hasattr(constraint, "get_config"):
-        raise TypeError(f"Cannot serialize {constraint!r}: it has no `get_config()`.")
-    return {"class_name": type(constraint).__name__, "config": constraint.get_config()}
+    return identifiers.serialize(constraint)
 
 
 def deserialize(config: dict | str, custom_objects: dict | None = None) -> Constraint:
     """Build a constraint from ``serialize``'s dict or a registered name."""
-    objects = {**ALL_OBJECTS_DICT, **(custom_objects or {})}
-    if isinstance(config, str):
-        config = {"class_name": config, "config": {}}
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise TypeError(f"Constraint config must be a name or a dict with 'class_name'. Received: {config!r}")
-    name = config["class_name"]
-    if name not in objects:
-        raise ValueError(f"Unknown constraint: {name!r}. Valid names are: {sorted(ALL_OBJECTS_DICT)}")
-    cls = objects[name]
-    inner = config.get("config") or {}
-    return cls.from_config(inner) if hasattr(cls, "from_config") else cls(**inner)
+    return identifiers.deserialize(config, ALL_OBJECTS_DICT, "constraint", custom_objects)
 
 
 def get(identifier: Any) -> Any:
-    """Resolve None (-> None), a name, a config dict, a class or a callable."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if inspect.isclass(identifier):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret constraint identifier: {identifier!r}")
+    """Resolve None, a name, a config dict, a class or a callable."""
+    return identifiers.get(identifier, ALL_OBJECTS_DICT, "constraint")
 
 
 __all__ = ["Constraint", "MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm", "max_norm", "min_max_norm",

@@ -8,7 +8,6 @@ gives the same values on every call, as in Keras 3.
 """
 from __future__ import annotations
 
-import inspect
 import math
 from typing import Any
 
@@ -16,6 +15,7 @@ import numpy as np
 import torch
 
 from cornu import config
+from cornu.utils import identifiers
 
 
 def compute_fans(shape: tuple) -> tuple[int, int]:
@@ -349,38 +349,18 @@ lecun_uniform, lecun_normal = LecunUniform, LecunNormal
 
 
 def serialize(initializer: Initializer) -> dict:
-    """``{"class_name": ..., "config": ...}`` for an initializer instance."""
-    if not hasattr(initializer, "get_config"):
-        raise TypeError(f"Cannot serialize {initializer!r}: it has no `get_config()`.")
-    return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
+    """``{"class_name": ..., "config": ...}``."""
+    return identifiers.serialize(initializer)
 
 
 def deserialize(config: dict | str, custom_objects: dict | None = None) -> Initializer:
-    """Build an initializer from ``serialize``'s dict or a registered name."""
-    objects = {**ALL_OBJECTS_DICT, **(custom_objects or {})}
-    if isinstance(config, str):
-        config = {"class_name": config, "config": {}}
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise TypeError(f"Initializer config must be a name or a dict with 'class_name'. Received: {config!r}")
-    name = config["class_name"]
-    if name not in objects:
-        raise ValueError(f"Unknown initializer: {name!r}. Valid names are: {sorted(ALL_OBJECTS_DICT)}")
-    cls = objects[name]
-    inner = config.get("config") or {}
-    return cls.from_config(inner) if hasattr(cls, "from_config") else cls(**inner)
+    """Build a initializer from ``serialize``'s dict or a registered name."""
+    return identifiers.deserialize(config, ALL_OBJECTS_DICT, "initializer", custom_objects)
 
 
 def get(identifier: Any) -> Any:
-    """Resolve None, a name (``"glorot_uniform"``), a config dict, a class or a callable."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if inspect.isclass(identifier):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret initializer identifier: {identifier!r}")
+    """Resolve None, a name, a config dict, a class or a callable."""
+    return identifiers.get(identifier, ALL_OBJECTS_DICT, "initializer")
 
 
 __all__ = [cls.__name__ for cls in _CLASSES] + [

@@ -5,7 +5,6 @@ the weight's device, which the layer adds to its losses.
 """
 from __future__ import annotations
 
-import inspect
 import math
 from typing import Any
 
@@ -13,6 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from cornu import config
+from cornu.utils import identifiers
 
 
 def _validate_penalty(value: Any, name: str) -> float:
@@ -142,37 +142,17 @@ ALL_OBJECTS_DICT: dict[str, type] = {
 
 def serialize(regularizer: Regularizer) -> dict:
     """``{"class_name": ..., "config": ...}``."""
-    if not hasattr(regularizer, "get_config"):
-        raise TypeError(f"Cannot serialize {regularizer!r}: it has no `get_config()`.")
-    return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
+    return identifiers.serialize(regularizer)
 
 
 def deserialize(config: dict | str, custom_objects: dict | None = None) -> Regularizer:
     """Build a regularizer from ``serialize``'s dict or a registered name."""
-    objects = {**ALL_OBJECTS_DICT, **(custom_objects or {})}
-    if isinstance(config, str):
-        config = {"class_name": config, "config": {}}
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise TypeError(f"Regularizer config must be a name or a dict with 'class_name'. Received: {config!r}")
-    name = config["class_name"]
-    if name not in objects:
-        raise ValueError(f"Unknown regularizer: {name!r}. Valid names are: {sorted(ALL_OBJECTS_DICT)}")
-    cls = objects[name]
-    inner = config.get("config") or {}
-    return cls.from_config(inner) if hasattr(cls, "from_config") else cls(**inner)
+    return identifiers.deserialize(config, ALL_OBJECTS_DICT, "regularizer", custom_objects)
 
 
 def get(identifier: Any) -> Any:
-    """Resolve None (-> None), a name, a config dict, a class or a callable."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if inspect.isclass(identifier):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}")
+    """Resolve None, a name, a config dict, a class or a callable."""
+    return identifiers.get(identifier, ALL_OBJECTS_DICT, "regularizer")
 
 
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "OrthogonalRegularizer", "l1", "l2", "l1_l2",

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+from typing import Callable
 
-import torch
 import torch.nn.functional as F
 
 from cornu import activations, constraints, initializers, regularizers
