@@ -9,6 +9,9 @@ import torch
 from cornu.optimizers.base import Optimizer
 
 
+_FUSED_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
+
+
 class Adam(Optimizer):
     """Adam (optionally AMSGrad).
 
@@ -45,6 +48,7 @@ class Adam(Optimizer):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.amsgrad = amsgrad
+        self._fused_steps: dict[int, list] = {}
 
     def build(self, var_list) -> None:
         if self.built:
@@ -55,9 +59,29 @@ class Adam(Optimizer):
         if self.amsgrad:
             self._velocity_hats = self.add_optimizer_variables(var_list, "velocity_hat")
 
+    def _fused_update(self, params, grads, m, v, learning_rate, step) -> None:
+        """One kernel for the whole update (torch's fused Adam, made to follow Keras's rule).
+
+        torch adds epsilon to the bias-corrected ``sqrt(v / (1 - beta_2^t))``; Keras adds it to
+        ``sqrt(v)``. Passing ``epsilon / sqrt(1 - beta_2^t)`` makes the two updates the same.
+        """
+        b1, b2 = float(self.beta_1), float(self.beta_2)
+        key = id(params[0])
+        steps = self._fused_steps.get(key)
+        if steps is None or steps[1] != step - 1:
+            state = [torch.full((), float(step - 1), dtype=torch.float32, device=params[0].device) for _ in params]
+            steps = self._fused_steps[key] = [state, step - 1]
+        torch._foreach_add_(steps[0], 1.0)
+        steps[1] = step
+        torch._fused_adam_(params, grads, m, v, [], steps[0], lr=float(learning_rate), beta1=b1, beta2=b2,
+                           weight_decay=0.0, eps=float(self.epsilon) / math.sqrt(1 - b2**step), amsgrad=False,
+                           maximize=False)
+
     def _foreach_update(self, params, grads, slots, learning_rate, step) -> None:
         b1, b2 = float(self.beta_1), float(self.beta_2)
         m, v = slots["momentum"], slots["velocity"]
+        if params[0].device.type in ("cpu", "cuda") and not self.amsgrad and params[0].dtype in _FUSED_DTYPES:
+            return self._fused_update(params, grads, m, v, learning_rate, step)
         alpha = learning_rate * math.sqrt(1 - b2**step) / (1 - b1**step)
         torch._foreach_lerp_(m, grads, 1 - b1)
         torch._foreach_mul_(v, b2)
