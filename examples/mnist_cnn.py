@@ -69,11 +69,13 @@ print('Test accuracy:', score[1])
 
 # ---- the curves the tutorial's matplotlib import is for
 fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
+epoch_numbers = [e + 1 for e in history.epoch]
 for key in ("loss", "val_loss"):
-    ax_loss.plot(history.epoch, history.history[key], marker="o", label=key)
+    ax_loss.plot(epoch_numbers, history.history[key], marker="o", label=key)
 for key in ("accuracy", "val_accuracy"):
-    ax_acc.plot(history.epoch, history.history[key], marker="o", label=key)
+    ax_acc.plot(epoch_numbers, history.history[key], marker="o", label=key)
 for ax, title in ((ax_loss, "loss"), (ax_acc, "accuracy")):
+    ax.set_xticks(epoch_numbers)
     ax.set_xlabel("epoch")
     ax.set_title(title)
     ax.legend()
