@@ -7,8 +7,9 @@ hand-written loop, its fastest), shuffling by
 index on the device each epoch. The hand-written loop runs twice: in torch's
 default NCHW layout and in channels_last (cornu's layout). The hand-written loop also keeps running loss
 and accuracy sums on the device, as any loop that reports them must; it reads
-nothing back per step. Reported: seconds per steady epoch (median of the
-epochs after the first) for each, and cornu / torch.
+nothing back per step. The contenders train in interleaved rounds (one epoch each per round), so
+machine noise hits all of them alike. Reported: seconds per steady epoch
+(median of the rounds after the first) for each, and cornu / torch.
 
     python bench/tutorial_cnn.py --epochs 3 [--steps 600] [--data ../shared/data/mnist.npz]
 """
@@ -41,8 +42,8 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def bench_torch(x: np.ndarray, y: np.ndarray, epochs: int, device: torch.device,
-                channels_last: bool = False) -> list[float]:
+def torch_trainer(x: np.ndarray, y: np.ndarray, device: torch.device, channels_last: bool = False):
+    """A hand-written loop; returns a function that trains one epoch and returns its seconds."""
     torch.manual_seed(0)
     model = nn.Sequential(
         nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
@@ -55,8 +56,8 @@ def bench_torch(x: np.ndarray, y: np.ndarray, epochs: int, device: torch.device,
         xt = xt.contiguous(memory_format=torch.channels_last)
     yt = torch.from_numpy(y).to(device)
     n, bs = len(xt), 32
-    times = []
-    for _ in range(epochs):
+
+    def epoch() -> float:
         sync(device)
         t0 = time.perf_counter()
         model.train()
@@ -75,8 +76,9 @@ def bench_torch(x: np.ndarray, y: np.ndarray, epochs: int, device: torch.device,
             correct += (logits.detach().argmax(-1) == yb).sum()
         float(loss_sum), int(correct)
         sync(device)
-        times.append(time.perf_counter() - t0)
-    return times
+        return time.perf_counter() - t0
+
+    return epoch
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -95,7 +97,8 @@ class EpochTimer(keras.callbacks.Callback):
         self.times.append(time.perf_counter() - self.t0)
 
 
-def bench_cornu(x: np.ndarray, y: np.ndarray, epochs: int, device: torch.device) -> list[float]:
+def cornu_trainer(x: np.ndarray, y: np.ndarray, device: torch.device):
+    """The tutorial's model through ``fit``; one call trains one more epoch and returns its seconds."""
     keras.utils.set_random_seed(0)
     model = keras.Sequential([
         keras.layers.Conv2D(32, (3, 3), activation="relu", input_shape=(28, 28, 1)),
@@ -108,8 +111,16 @@ def bench_cornu(x: np.ndarray, y: np.ndarray, epochs: int, device: torch.device)
     model.compile(loss=keras.losses.categorical_crossentropy, optimizer=keras.optimizers.Adam(),
                   metrics=["accuracy"])
     timer = EpochTimer(device)
-    model.fit(x, keras.utils.to_categorical(y, 10), batch_size=32, epochs=epochs, verbose=0, callbacks=[timer])
-    return timer.times
+    y_onehot = keras.utils.to_categorical(y, 10)
+    state = {"epoch": 0}
+
+    def epoch() -> float:
+        model.fit(x, y_onehot, batch_size=32, epochs=state["epoch"] + 1, initial_epoch=state["epoch"], verbose=0,
+                  callbacks=[timer])
+        state["epoch"] += 1
+        return timer.times[-1]
+
+    return epoch
 
 
 def main() -> None:
@@ -118,7 +129,6 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=60000, help="training samples per epoch")
     parser.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data",
                                                        "mnist.npz"))
-    parser.add_argument("--order", choices=["torch-first", "cornu-first"], default="torch-first")
     args = parser.parse_args()
     if args.epochs < 2:
         parser.error("--epochs must be at least 2 (the first epoch is warm-up)")
@@ -126,18 +136,17 @@ def main() -> None:
     x, y = load(args.data, args.samples)
     print(f"device={device} torch={torch.__version__} threads={torch.get_num_threads()} samples={len(x)} "
           f"epochs={args.epochs}")
-    runs = [("torch", bench_torch), ("torch_cl", lambda *a: bench_torch(*a, channels_last=True)),
-            ("cornu", bench_cornu)]
-    if args.order == "cornu-first":
-        runs.reverse()
-    results = {}
-    for name, fn in runs:
-        times = fn(x, y, args.epochs, device)
-        results[name] = statistics.median(times[1:])
-        print(f"{name:8s} epochs: " + " ".join(f"{t:.2f}s" for t in times) + f"  steady: {results[name]:.3f}s")
-    print(f"ratio cornu/torch (steady epoch, torch loop in NCHW): {results['cornu'] / results['torch']:.3f}")
-    print(f"ratio cornu/torch_cl (torch loop in channels_last):   {results['cornu'] / results['torch_cl']:.3f}")
-
+    trainers = {"torch": torch_trainer(x, y, device), "torch_cl": torch_trainer(x, y, device, channels_last=True),
+                "cornu": cornu_trainer(x, y, device)}
+    times: dict[str, list[float]] = {name: [] for name in trainers}
+    for _ in range(args.epochs):  # interleaved rounds: drift and noise hit every contender alike
+        for name, epoch in trainers.items():
+            times[name].append(epoch())
+    steady = {name: statistics.median(t[1:]) for name, t in times.items()}
+    for name, t in times.items():
+        print(f"{name:8s} epochs: " + " ".join(f"{v:.2f}s" for v in t) + f"  steady: {steady[name]:.3f}s")
+    print(f"ratio cornu/torch (steady epoch, torch loop in NCHW): {steady['cornu'] / steady['torch']:.3f}")
+    print(f"ratio cornu/torch_cl (torch loop in channels_last):   {steady['cornu'] / steady['torch_cl']:.3f}")
 
 if __name__ == "__main__":
     main()

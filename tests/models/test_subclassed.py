@@ -204,3 +204,45 @@ def test_attribute_metrics_are_tracked_and_reset_each_epoch():
     x, y = regression_data(32)
     hist = model.fit(x, y, batch_size=8, epochs=3, verbose=0, callbacks=[SetValue()])
     assert hist.history["epoch_value"] == [0.0, 1.0, 2.0]  # not running means across epochs
+
+
+class CountingTestStep(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.dense = layers.Dense(1)
+        self.tests = 0
+
+    def call(self, x):
+        return self.dense(x)
+
+    def test_step(self, data):
+        self.tests += 1
+        return super().test_step(data)
+
+
+def test_overridden_test_step_drives_evaluate_and_validation():
+    model = CountingTestStep()
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = regression_data(32)
+    model.fit(x, y, batch_size=8, epochs=1, validation_data=(x, y), verbose=0)
+    assert model.tests == 4
+    model.evaluate(x, y, batch_size=16, verbose=0)
+    assert model.tests == 6
+
+
+class NonNegDense(layers.Layer):
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], 1), initializer="ones", name="w",
+                                 constraint=keras.constraints.NonNeg())
+
+    def call(self, x):
+        return x @ self.w
+
+
+def test_add_weight_constraint_is_applied_after_each_update():
+    model = keras.Sequential([keras.Input((3,)), NonNegDense()])
+    model.compile(optimizer=keras.optimizers.SGD(1.0), loss="mse")
+    x, y = regression_data(32)
+    model.fit(x, -10 * np.abs(y), epochs=2, verbose=0)  # pushes weights negative
+    w = model.layers[0].w.numpy()
+    assert (w >= 0).all() and (w == 0).any()
