@@ -148,6 +148,14 @@ class Mean(Metric):
         self.count = self.add_variable((), "zeros", name="count")
 
     def update_state(self, values: Any, sample_weight: Any = None) -> None:
+        if (isinstance(values, torch.Tensor) and values.ndim == 0 and values.device == self.total.value.device
+                and isinstance(sample_weight, (int, float)) and not isinstance(sample_weight, bool)
+                and getattr(values, "_keras_mask", None) is None):
+            # Hot path of the training loop's loss tracker: two kernels, no host sync.
+            with torch.no_grad():
+                self.total.value.add_(values.detach().to(self.total.value.dtype), alpha=sample_weight)
+                self.count.value.add_(sample_weight)
+            return
         self._to_device(values, sample_weight)
         values = self._tensor(values)
         dt = config.torch_dtype(self.dtype)
