@@ -7,6 +7,7 @@ the epoch's numbers are read once at its end.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -226,6 +227,7 @@ class Trainer:
                 if self.stop_training:
                     break
             epoch_logs = self._epoch_logs(logs)
+            _check_finite_loss(epoch_logs, epoch)
             epoch_logs = dict(sorted(epoch_logs.items()))
             if val is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate_adapter(val, cbs)
@@ -395,6 +397,16 @@ def _all_layers(layer: Any) -> list:
     for sub in layer._flat_layers():
         out.extend(_all_layers(sub))
     return out
+
+
+def _check_finite_loss(logs: dict, epoch: int) -> None:
+    """Stop with a precise error when an epoch's loss is NaN or infinite (read at the epoch end only)."""
+    loss = logs.get("loss")
+    if isinstance(loss, float) and not math.isfinite(loss):
+        raise FloatingPointError(
+            f"The training loss became {loss} in epoch {epoch + 1}. Common causes: a learning rate that is "
+            "too high, NaN or infinite values in the inputs or targets, or a custom loss that takes log(0). "
+            "The weights of the model are likely non-finite now.")
 
 
 def _values(logs: dict) -> Any:

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import cornu as keras
+from cornu.saving import deserialize_keras_object
 from cornu.saving.functional_config import functional_config, functional_from_config
 from cornu.symbolic import symbolic_call
 
@@ -146,11 +147,11 @@ def test_loads_a_keras3_style_functional_config(vectors):
             ],
             "input_layers": [["in", 0, 0]], "output_layers": [["out", 0, 0]]},
     }
-    model = keras.saving.deserialize_keras_object(json.loads(json.dumps(config)))
+    model = deserialize_keras_object(json.loads(json.dumps(config)))
     assert isinstance(model, keras.models.Functional) and model.name == "from_keras"
     hidden, out = model.get_layer("hidden"), model.get_layer("out")
     expected = np.maximum(x @ hidden.kernel.numpy() + hidden.bias.numpy(), 0) @ out.kernel.numpy() + out.bias.numpy()
     np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-5)
     config["config"]["layers"][1]["config"]["quantization_config"] = {"mode": "int8"}
     with pytest.raises(TypeError, match="quantization_config"):
-        keras.saving.deserialize_keras_object(config)
+        deserialize_keras_object(config)

@@ -242,3 +242,12 @@ def test_training_on_cuda_keeps_weights_there_and_learns():
         assert model.predict(x[:4], verbose=0).shape == (4, 3)
     finally:
         keras.config.set_device(previous)
+
+
+def test_nan_loss_stops_fit_with_a_precise_error():
+    x, y = blobs(n=32)
+    x[3, 0] = np.nan
+    model = mlp()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    with pytest.raises(FloatingPointError, match=r"loss became nan in epoch 1"):
+        model.fit(x, y, epochs=2, verbose=0)

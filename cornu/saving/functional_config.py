@@ -1,0 +1,319 @@
+"""Functional models as Keras 3 configs, and back.
+
+``functional_config`` writes ``{"name", "trainable", "layers", "input_layers",
+"output_layers"}``; each layer entry is its serialized config plus ``name``
+and ``inbound_nodes`` (the arguments of each call, KerasTensors written as
+``__keras_tensor__`` entries whose ``keras_history`` is ``[layer name, node
+index, tensor index]``). ``functional_from_config`` re-creates the layers and
+re-calls them, in order, on new symbolic tensors.
+
+Bare ``keras.ops`` calls in the graph are written as cornu ``Operation``
+entries naming a public ``keras.ops`` function (Keras itself cannot read
+those entries); an op that is not a public ``keras.ops`` function raises
+``NotImplementedError``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from cornu.saving.serialization import deserialize_keras_object, serialize_keras_object
+
+_OP_MODULE = "cornu.ops"
+_OP_CLASS = "Operation"
+
+
+class _NotReady(Exception):
+    """A node argument refers to a node that has not been re-created yet."""
+
+
+# ------------------------------------------------------------ graph order
+def operation_order(model: Any) -> tuple[list, list]:
+    """``(operations, nodes)`` of a functional model in Keras's order.
+
+    Operations are sorted by depth (distance from the outputs, deepest first),
+    ties broken by first discovery in a depth-first walk from the outputs;
+    ``nodes`` are the model's own nodes (input nodes included).
+    """
+    input_ids = {id(t) for t in model.inputs}
+    discovery: dict[int, int] = {}
+    ops: dict[int, Any] = {}
+    post: list = []
+    finished: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(t, False) for t in reversed(model.outputs)]
+    while stack:
+        tensor, expanded = stack.pop()
+        node = tensor._node
+        if node is None:
+            raise ValueError(f"Tensor {tensor!r} of model {model.name!r} has no producing node.")
+        if expanded:
+            if id(node) not in finished:
+                finished.add(id(node))
+                post.append(node)
+            continue
+        if id(node) in finished:
+            continue
+        discovery.setdefault(id(node.operation), len(discovery))
+        ops[id(node.operation)] = node.operation
+        stack.append((tensor, True))
+        if id(tensor) not in input_ids:
+            stack.extend((parent, False) for parent in reversed(node.input_tensors))
+    node_depth: dict[int, int] = {}
+    op_depth: dict[int, int] = {}
+    own = {id(n) for n in post}
+    for node in reversed(post):
+        depth = max(node_depth.get(id(node), 0), op_depth.get(id(node.operation), 0))
+        node_depth[id(node)] = depth
+        op_depth[id(node.operation)] = depth
+        for parent in node.input_tensors:
+            if parent._node is not None and id(parent._node) in own:
+                node_depth[id(parent._node)] = max(depth + 1, node_depth.get(id(parent._node), 0))
+    order = sorted(ops, key=lambda k: (-op_depth[k], discovery[k]))
+    return [ops[k] for k in order], post
+
+
+def functional_layers(model: Any) -> list:
+    """The layers of a functional model (input layers included) in Keras's order."""
+    from cornu.layers.layer import Layer
+
+    return [op for op in operation_order(model)[0] if isinstance(op, Layer)]
+
+
+# ----------------------------------------------------------------- config
+def _op_function_name(op: Any) -> str:
+    import cornu.ops as ops_module
+    from cornu.ops import core
+
+    candidates = dict(vars(ops_module))
+    candidates["_getitem"] = core._getitem
+    for name, fn in candidates.items():
+        if callable(fn) and (fn is op.fn or getattr(fn, "__wrapped__", None) is op.fn) \
+                and (not name.startswith("_") or name == "_getitem"):
+            return name
+    raise NotImplementedError(
+        f"Cannot serialize the functional-graph operation {op.name!r}: it is not a public `keras.ops` "
+        "function. Wrap the computation in a layer (a `Layer` subclass registered with "
+        "`@keras.saving.register_keras_serializable()`) to save this model.")
+
+
+def _check_inputs(model: Any) -> None:
+    from cornu.layers.input_layer import InputLayer
+
+    for t in model.inputs:
+        if t._node is None or not isinstance(t._node.operation, InputLayer):
+            raise NotImplementedError(f"Cannot serialize functional model {model.name!r}: its input {t!r} does not "
+                                      "come from `keras.Input`.")
+
+
+def functional_config(model: Any) -> dict:
+    """Keras 3 config of a functional model."""
+    from cornu.layers.layer import Layer
+    from cornu.symbolic import KerasTensor
+
+    _check_inputs(model)
+    operations, nodes = operation_order(model)
+    own = {id(n) for n in nodes}
+    used = {op.name for op in operations if isinstance(op, Layer)}
+    names: dict[int, str] = {}
+    for op in operations:
+        if isinstance(op, Layer):
+            names[id(op)] = op.name
+            continue
+        base = name = op.name
+        i = 1
+        while name in used:
+            name = f"{base}_{i}"
+            i += 1
+        used.add(name)
+        names[id(op)] = name
+
+    def own_nodes(op: Any) -> list:
+        return [n for n in op._inbound_nodes if id(n) in own]
+
+    def history(t: KerasTensor) -> list:
+        node = t._node
+        index = next(i for i, n in enumerate(own_nodes(node.operation)) if n is node)
+        return [names[id(node.operation)], index, t._index]
+
+    def arg(x: Any) -> Any:
+        if isinstance(x, KerasTensor):
+            return {"class_name": "__keras_tensor__",
+                    "config": {"shape": list(x.shape), "dtype": x.dtype, "keras_history": history(x)}}
+        if isinstance(x, tuple):
+            return {"class_name": "__tuple__", "config": {"value": [arg(v) for v in x]}}
+        if isinstance(x, list):
+            return [arg(v) for v in x]
+        if isinstance(x, dict):
+            return {k: arg(v) for k, v in x.items()}
+        return serialize_keras_object(x)
+
+    layers = []
+    for op in operations:
+        if isinstance(op, Layer):
+            entry = serialize_keras_object(op)
+        else:
+            entry = {"module": _OP_MODULE, "class_name": _OP_CLASS,
+                     "config": {"name": names[id(op)], "function": _op_function_name(op)}, "registered_name": None}
+        entry["name"] = names[id(op)]
+        entry["inbound_nodes"] = [{"args": [arg(a) for a in n.call_args], "kwargs": arg(dict(n.call_kwargs))}
+                                  for n in own_nodes(op) if n.input_tensors]
+        layers.append(entry)
+
+    def structure(struct: Any) -> Any:
+        if isinstance(struct, KerasTensor):
+            return [history(struct)]
+        if isinstance(struct, dict):
+            return {k: history(v) for k, v in struct.items()}
+        return [history(t) for t in struct]
+
+    return {"name": model.name, "trainable": model.trainable, "layers": layers,
+            "input_layers": structure(model._inputs_struct), "output_layers": structure(model._outputs_struct)}
+
+
+# ------------------------------------------------------------ from config
+def _operation_callable(entry: dict) -> Any:
+    import cornu.ops as ops_module
+    from cornu.ops import core
+    from cornu.saving.serialization import UnresolvedObjectError
+
+    config = entry.get("config") or {}
+    module = entry.get("module") or ""
+    if module == _OP_MODULE and entry.get("class_name") == _OP_CLASS:
+        name = config.get("function")
+    else:
+        from cornu.utils.naming import to_snake_case
+
+        name = to_snake_case(str(entry.get("class_name")))
+    if name == "_getitem" or name == "get_item":
+        return core._getitem
+    fn = getattr(ops_module, name, None) if isinstance(name, str) and not name.startswith("_") else None
+    if not callable(fn):
+        raise UnresolvedObjectError(f"Functional config entry {entry.get('name')!r} names operation {name!r}, "
+                                    "which is not a `keras.ops` function.")
+    return fn
+
+
+def _is_operation(entry: dict) -> bool:
+    module = entry.get("module") or ""
+    return (module == _OP_MODULE and entry.get("class_name") == _OP_CLASS) or module.startswith("keras.src.ops")
+
+
+def _legacy_node(node_data: list) -> dict:
+    """Keras 2 ``[[name, node_index, tensor_index, kwargs], ...]`` as Keras 3 ``{"args", "kwargs"}``."""
+    tensors, kwargs = [], {}
+    for item in node_data:
+        if not isinstance(item, (list, tuple)) or len(item) < 3:
+            raise ValueError(f"Malformed inbound node entry: {item!r:.200}")
+        tensors.append({"class_name": "__keras_tensor__", "config": {"keras_history": list(item[:3])}})
+        if len(item) > 3 and isinstance(item[3], dict):
+            kwargs = item[3]
+    return {"args": [tensors[0] if len(tensors) == 1 else tensors], "kwargs": kwargs}
+
+
+def functional_from_config(config: dict, custom_objects: dict | None = None, cls: type | None = None) -> Any:
+    """Rebuild a functional model (of class ``cls``, default ``Functional``) from ``functional_config``."""
+    from cornu.layers.input_layer import InputLayer
+    from cornu.models.functional import Functional
+    from cornu.symbolic import KerasTensor
+
+    if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+        raise ValueError(f"A functional model config needs a 'layers' list. Received: {config!r:.200}")
+    created: dict[str, Any] = {}
+    created_nodes: dict[str, list] = {}
+    pending: dict[str, list] = {}
+    order: list[str] = []
+    for entry in config["layers"]:
+        if not isinstance(entry, dict):
+            raise ValueError(f"Malformed layer entry in functional config: {entry!r:.200}")
+        name = entry.get("name") or (entry.get("config") or {}).get("name")
+        if not isinstance(name, str) or name in created:
+            raise ValueError(f"Functional config layer entries need unique names; got {name!r}.")
+        if _is_operation(entry):
+            created[name] = _operation_callable(entry)
+        else:
+            created[name] = deserialize_keras_object(entry, custom_objects=custom_objects)
+        created_nodes[name] = []
+        if isinstance(created[name], InputLayer):
+            created_nodes[name] = list(created[name]._inbound_nodes[:1])
+        nodes = entry.get("inbound_nodes") or []
+        pending[name] = [_legacy_node(n) if isinstance(n, list) else n for n in nodes]
+        order.append(name)
+
+    def tensor_at(history: Any) -> KerasTensor:
+        if not isinstance(history, (list, tuple)) or len(history) != 3 or history[0] not in created:
+            raise ValueError(f"Functional config refers to unknown tensor {history!r:.200}.")
+        layer_name, node_index, tensor_index = history
+        if not isinstance(node_index, int) or not isinstance(tensor_index, int) or node_index < 0:
+            raise ValueError(f"Malformed keras_history {history!r:.200}: indices must be non-negative integers.")
+        nodes = created_nodes[layer_name]
+        if node_index >= len(nodes):
+            raise _NotReady
+        outputs = nodes[node_index].output_tensors
+        if not 0 <= tensor_index < len(outputs):
+            raise ValueError(f"keras_history {history!r:.200} refers to output {tensor_index} of a call that has "
+                             f"{len(outputs)} output(s).")
+        return outputs[tensor_index]
+
+    def restore(x: Any) -> Any:
+        if isinstance(x, list):
+            return [restore(v) for v in x]
+        if not isinstance(x, dict):
+            return x
+        if x.get("class_name") == "__keras_tensor__":
+            return tensor_at((x.get("config") or {}).get("keras_history"))
+        if x.get("class_name") == "__tuple__":
+            return tuple(restore(v) for v in (x.get("config") or {}).get("value", []))
+        if "class_name" in x and "config" in x:
+            return deserialize_keras_object(x, custom_objects=custom_objects)
+        return {k: restore(v) for k, v in x.items()}
+
+    while any(pending.values()):
+        progressed = False
+        for name in order:
+            queue = pending[name]
+            while queue:
+                node_data = queue[0]
+                try:
+                    args = restore(node_data.get("args", []))
+                    kwargs = restore(node_data.get("kwargs", {}))
+                except _NotReady:
+                    break
+                outputs = created[name](*args, **kwargs)
+                first = next((t for t in _leaves(outputs) if isinstance(t, KerasTensor)), None)
+                if first is None or first._node is None:
+                    raise ValueError(f"Re-calling {name!r} while rebuilding the functional model produced no "
+                                     "symbolic output.")
+                created_nodes[name].append(first._node)
+                queue.pop(0)
+                progressed = True
+        if not progressed:
+            stuck = next(n for n in order if pending[n])
+            raise ValueError(f"Cannot rebuild functional model {config.get('name')!r}: a call of layer {stuck!r} "
+                             "depends on a tensor that no layer in the config produces.")
+
+    def structure(struct: Any) -> Any:
+        if isinstance(struct, (list, tuple)) and len(struct) == 3 and isinstance(struct[0], str):
+            try:
+                return tensor_at(struct)
+            except _NotReady:
+                raise ValueError(f"Model input/output {struct!r} refers to a layer call that the config never "
+                                 "makes.") from None
+        if isinstance(struct, dict):
+            return {k: structure(v) for k, v in struct.items()}
+        if isinstance(struct, (list, tuple)):
+            return [structure(v) for v in struct]
+        raise ValueError(f"Malformed input/output layers entry: {struct!r:.200}")
+
+    inputs = structure(config.get("input_layers"))
+    outputs = structure(config.get("output_layers"))
+    if isinstance(inputs, list) and len(inputs) == 1:
+        inputs = inputs[0]
+    if isinstance(outputs, list) and len(outputs) == 1:
+        outputs = outputs[0]
+    target = cls or Functional
+    return target(inputs=inputs, outputs=outputs, name=config.get("name"), trainable=config.get("trainable", True))
+
+
+def _leaves(x: Any) -> list:
+    from cornu.utils import tree
+
+    return tree.flatten(x)
