@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from cornu.saving.serialization import deserialize_keras_object, serialize_keras_object
+from cornu.utils import tree
 
 _OP_MODULE = "cornu.ops"
 _OP_CLASS = "Operation"
@@ -278,7 +279,7 @@ def functional_from_config(config: dict, custom_objects: dict | None = None, cls
                 except _NotReady:
                     break
                 outputs = created[name](*args, **kwargs)
-                first = next((t for t in _leaves(outputs) if isinstance(t, KerasTensor)), None)
+                first = next((t for t in tree.flatten(outputs) if isinstance(t, KerasTensor)), None)
                 if first is None or first._node is None:
                     raise ValueError(f"Re-calling {name!r} while rebuilding the functional model produced no "
                                      "symbolic output.")
@@ -312,8 +313,3 @@ def functional_from_config(config: dict, custom_objects: dict | None = None, cls
     target = cls or Functional
     return target(inputs=inputs, outputs=outputs, name=config.get("name"), trainable=config.get("trainable", True))
 
-
-def _leaves(x: Any) -> list:
-    from cornu.utils import tree
-
-    return tree.flatten(x)

@@ -151,7 +151,7 @@ class Trainer:
         """
         if self._compile_metrics is not None and y is not None:
             self._compile_metrics.update_state(y, y_pred, sample_weight)
-        return LazyLogs(self.get_metrics_result)
+        return LazyLogs(lambda: dict(sorted(self.get_metrics_result().items())))
 
     def train_step(self, data: Any) -> dict:
         """One optimisation step on a batch; returns the running metric results."""
@@ -266,7 +266,7 @@ class Trainer:
                 cbs.on_test_batch_begin(step)
                 logs = self.test_step(data_module.pack_x_y_sample_weight(*batch))
                 cbs.on_test_batch_end(step, logs)
-        logs = _to_float_logs(self.get_metrics_result())
+        logs = dict(sorted(_to_float_logs(self.get_metrics_result()).items()))
         cbs.on_test_end(logs)
         return logs
 
