@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from cornu import config
+from cornu.saving import object_registration
 
 
 def _tensor(x: Any) -> torch.Tensor:
@@ -210,7 +211,8 @@ def serialize(activation: Callable) -> str | dict:
     name = getattr(activation, "__name__", None)
     if name is None:
         raise ValueError(f"Cannot serialize activation {activation!r}: it has no name or config.")
-    return name
+    registered = object_registration.get_registered_name(activation)
+    return registered if object_registration.get_registered_object(registered) is activation else name
 
 
 def deserialize(config: str | dict, custom_objects: dict | None = None) -> Callable:
@@ -231,6 +233,9 @@ def deserialize(config: str | dict, custom_objects: dict | None = None) -> Calla
         return custom_objects[config]
     if config in ALL_OBJECTS_DICT:
         return ALL_OBJECTS_DICT[config]
+    registered = object_registration.get_registered_object(config, custom_objects)
+    if registered is not None:
+        return registered
     raise ValueError(
         f"Unknown activation function: {config!r}. Valid names are: {sorted(ALL_OBJECTS_DICT)}"
     )

@@ -110,3 +110,10 @@ def torch_dtype(dtype) -> torch.dtype:
     if isinstance(dtype, torch.dtype):
         return dtype
     return getattr(torch, standardize_dtype(dtype))
+
+
+def enable_unsafe_deserialization() -> None:
+    """Allow loading Python bytecode (``Lambda`` functions) from saved models; only for files you trust."""
+    from cornu.saving.serialization import enable_unsafe_deserialization as enable
+
+    enable()

@@ -8,6 +8,7 @@ KerasTensors records a functional-graph node instead of computing.
 from __future__ import annotations
 
 import contextvars
+import functools
 import inspect
 from typing import Any
 
@@ -320,6 +321,11 @@ class Layer(nn.Module):
             return True
         return any(layer._has_losses() for layer in self._flat_layers())
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "build" in cls.__dict__:
+            cls.build = _recording_build(cls.__dict__["build"])
+
     # ----------------------------------------------------------------- build
     def build(self, input_shape: Any = None) -> None:
         """Create weights for ``input_shape``; override in subclasses."""
@@ -501,6 +507,21 @@ class Layer(nn.Module):
 
     def extra_repr(self) -> str:
         return self.name
+
+
+def _recording_build(build):
+    """Wrap a subclass's ``build`` so a direct call also marks the layer built and records the shape."""
+
+    @functools.wraps(build)
+    def wrapper(self, *args, **kwargs):
+        build(self, *args, **kwargs)
+        self.built = True
+        if self._build_shapes is None:
+            shape = args[0] if args else kwargs.get("input_shape")
+            if shape is not None:
+                self._build_shapes = shape
+
+    return wrapper
 
 
 def _mask_of(inputs: Any) -> Any:

@@ -2,3 +2,4 @@
 from cornu.models.functional import Functional
 from cornu.models.model import Model
 from cornu.models.sequential import Sequential
+from cornu.saving import load_model, save_model

@@ -181,4 +181,4 @@ class Functional(Model):
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Functional":
         from cornu.saving.functional_config import functional_from_config
 
-        return functional_from_config(config, custom_objects=custom_objects)
+        return functional_from_config(config, custom_objects=custom_objects, cls=cls)

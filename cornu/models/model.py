@@ -110,6 +110,12 @@ class Model(Trainer, Layer):
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Model":
+        if "input_layers" in config and "output_layers" in config:
+            from cornu.models.functional import Functional
+            from cornu.saving.functional_config import functional_from_config
+
+            return functional_from_config(config, custom_objects=custom_objects,
+                                          cls=cls if issubclass(cls, Functional) else Functional)
         return cls(**config)
 
     def to_json(self, **kwargs) -> str:

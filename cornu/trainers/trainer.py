@@ -283,15 +283,15 @@ class Trainer:
         cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
                                             epochs=1, steps=adapter.num_batches)
         logs = self._evaluate_adapter(adapter, cbs)
-        if return_dict:
-            return logs
-        values = []
+        return logs if return_dict else self._ordered_values(logs)
+
+    def _ordered_values(self, logs: dict) -> Any:
+        """Log values in ``metrics_names`` order (Keras's list return): a scalar when there is one."""
+        keys = []
         for m in self.metrics:
             r = m.result()
-            if isinstance(r, dict):
-                values.extend(logs[k] for k in r)
-            else:
-                values.append(logs[m.name])
+            keys.extend(r if isinstance(r, dict) else [m.name])
+        values = [logs[k] for k in keys if k in logs] + [v for k, v in logs.items() if k not in keys]
         return values[0] if len(values) == 1 else values
 
     # --------------------------------------------------------------- predict
@@ -334,7 +334,7 @@ class Trainer:
         if cw is not None:
             bsw = _apply_class_weight(cw, by, bsw)
         logs = _to_float_logs(self.train_step(data_module.pack_x_y_sample_weight(bx, by, bsw)))
-        return logs if return_dict else _values(logs)
+        return logs if return_dict else self._ordered_values(logs)
 
     def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False) -> Any:
         self._assert_compiled()
@@ -343,7 +343,7 @@ class Trainer:
         adapter = data_module.ArrayDataAdapter(x, y, sample_weight, batch_size=batch_size_of(x) or 1)
         with torch.no_grad():
             logs = _to_float_logs(self.test_step(data_module.pack_x_y_sample_weight(*next(iter(adapter)))))
-        return logs if return_dict else _values(logs)
+        return logs if return_dict else self._ordered_values(logs)
 
     def predict_on_batch(self, x: Any) -> Any:
         self.eval()
@@ -407,11 +407,6 @@ def _check_finite_loss(logs: dict, epoch: int) -> None:
             f"The training loss became {loss} in epoch {epoch + 1}. Common causes: a learning rate that is "
             "too high, NaN or infinite values in the inputs or targets, or a custom loss that takes log(0). "
             "The weights of the model are likely non-finite now.")
-
-
-def _values(logs: dict) -> Any:
-    vals = list(logs.values())
-    return vals[0] if len(vals) == 1 else vals
 
 
 def _class_weight_tensor(class_weight: dict | None) -> torch.Tensor | None:

@@ -24,6 +24,12 @@ def deserialize(config: dict | str, table: dict, kind: str, custom_objects: dict
         raise TypeError(f"{kind.capitalize()} config must be a name or a dict with 'class_name'. Received: {config!r}")
     name = config["class_name"]
     if name not in objects:
+        from cornu.saving import object_registration
+
+        found = object_registration.get_registered_object(config.get("registered_name") or name, custom_objects)
+        if found is not None:
+            objects[name] = found
+    if name not in objects:
         raise ValueError(f"Unknown {kind}: {name!r}. Valid names are: {sorted(table)}")
     cls = objects[name]
     inner = config.get("config") or {}

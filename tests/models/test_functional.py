@@ -164,3 +164,12 @@ def test_dict_key_naming_no_output_is_a_clear_error():
     with pytest.raises(ValueError, match="'out_x'"):
         model.fit({"a": np.ones((4, 4)), "b": np.ones((4, 3))}, {"out_a": np.zeros(4), "out_x": np.zeros((4, 1))},
                   verbose=0)
+
+
+def test_model_from_config_rebuilds_a_functional_graph():
+    model = two_io_model()
+    clone = keras.Model.from_config(model.get_config())
+    assert type(clone).__name__ == "Functional"
+    assert [l.name for l in clone.layers] == [l.name for l in model.layers]
+    assert clone.count_params() == model.count_params()
+    assert clone.output_names == model.output_names

@@ -155,3 +155,19 @@ def test_loads_a_keras3_style_functional_config(vectors):
     config["config"]["layers"][1]["config"]["quantization_config"] = {"mode": "int8"}
     with pytest.raises(TypeError, match="quantization_config"):
         deserialize_keras_object(config)
+
+
+def test_keras2_inbound_node_format_is_accepted(vectors):
+    x, _ = vectors
+    model = _two_input_shared()
+    config = json.loads(json.dumps(functional_config(model)))
+    for entry in config["layers"]:
+        legacy = []
+        for node in entry["inbound_nodes"]:
+            arg = node["args"][0]
+            tensors = arg if isinstance(arg, list) else [arg]
+            legacy.append([t["config"]["keras_history"] + [{}] for t in tensors])
+        entry["inbound_nodes"] = legacy
+    rebuilt = functional_from_config(config)
+    rebuilt.set_weights(model.get_weights())
+    np.testing.assert_array_equal(rebuilt.predict([x, x], verbose=0), model.predict([x, x], verbose=0))
