@@ -11,7 +11,7 @@ export KERAS_HOME=/tmp/keras_home
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
 python3 -c "import torch, numpy; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), 'numpy', numpy.__version__)"
 echo "== tests (CUDA tests use the GPU explicitly)"
-python3 -m pytest -q -x 2>&1 | tail -4 | tee "$OUT/tests.log"
+python3 -m pytest -q -p no:warnings -rfE 2>&1 | tee "$OUT/tests.log" | grep -E "passed|failed|FAILED|ERROR" | tail -15
 echo "== tutorial example on the GPU"
 python3 examples/mnist_cnn.py --epochs 3 --plot "$OUT/mnist_cnn_history.png" 2>&1 | grep -v "^[┏┃┡│├└]" | tee "$OUT/example.log"
 echo "== benchmark"
