@@ -44,7 +44,9 @@ class Metric:
         dt = config.standardize_dtype(dtype or self._dtype)
         with torch.no_grad():
             value = torch.as_tensor(init(tuple(shape), dtype=dt), dtype=config.torch_dtype(dt))
-        param = nn.Parameter(value.to(self._device), requires_grad=False)
+            target = torch.empty(value.shape, dtype=value.dtype, device=self._device)
+            _fill_from_host(target, value)
+        param = nn.Parameter(target, requires_grad=False)
         base = name or f"variable_{len(self._variables)}"
         var = Variable(param, name=base, path=f"{self.name}/{base}")
         var.aggregation = aggregation
@@ -83,7 +85,7 @@ class Metric:
             for var in self._variables:
                 init = getattr(var, "_initializer", None)
                 fresh = init(tuple(var.shape), dtype=var.dtype) if init is not None else torch.zeros(var.shape)
-                var.value.copy_(torch.as_tensor(fresh, dtype=var.value.dtype))
+                _fill_from_host(var.value, var._to_torch(torch.as_tensor(fresh, dtype=var.value.dtype)))
 
     def __call__(self, *args: Any, **kwargs: Any) -> torch.Tensor:
         """Update the state with one batch, then return the running result."""
@@ -99,6 +101,21 @@ class Metric:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}>"
+
+
+def _fill_from_host(target: torch.Tensor, value: torch.Tensor) -> None:
+    """Copy a host tensor into ``target``; a constant one (zeros, the usual case) as a device fill.
+
+    A fill is one kernel launch; a host-to-device copy of pageable memory would
+    synchronise a CUDA device, which metric creation and resets must not do.
+    """
+    flat = value.reshape(-1)
+    if flat.numel() == 0:
+        return
+    if target.device.type == "cpu" or not bool(torch.all(flat == flat[0])):
+        target.copy_(value)
+    else:
+        target.fill_(flat[0].item())
 
 
 def reduce_to_samplewise_values(values: torch.Tensor, sample_weight: Any, reduce_fn: Callable,
