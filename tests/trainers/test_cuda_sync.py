@@ -22,7 +22,7 @@ class SyncWatch(keras.callbacks.Callback):
 
     def on_train_batch_begin(self, batch, logs=None):
         if batch == 0:
-            torch.cuda.set_sync_debug_mode("warn")
+            torch.cuda.set_sync_debug_mode("error")  # any host sync now raises
 
     def on_train_batch_end(self, batch, logs=None):
         if batch == self.steps - 1:
@@ -40,11 +40,10 @@ def test_fit_steps_do_not_synchronize_with_the_host():
                                   layers.MaxPooling2D(), layers.Flatten(), layers.Dropout(0.5),
                                   layers.Dense(10, activation="softmax")])
         model.compile(optimizer="adam", loss=keras.losses.categorical_crossentropy, metrics=["accuracy"])
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            model.fit(x, y, batch_size=32, epochs=2, verbose=0, callbacks=[SyncWatch(16)])
-        syncs = [str(w.message) for w in caught if "synchroniz" in str(w.message).lower()]
-        assert syncs == [], syncs[:3]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch notes that its sync detector is a prototype
+            hist = model.fit(x, y, batch_size=32, epochs=2, verbose=0, callbacks=[SyncWatch(16)])
+        assert len(hist.history["loss"]) == 2
     finally:
         torch.cuda.set_sync_debug_mode("default")
         keras.config.set_device(previous)
