@@ -157,10 +157,14 @@ class Trainer:
         """One optimisation step on a batch; returns the running metric results."""
         x, y, sample_weight = data_module.unpack_x_y_sample_weight(data)
         cache = self._step_cache
-        variables = cache.variables if cache is not None else self.trainable_weights
-        for v in variables:
-            v.value.grad = None
+        if cache is None:
+            self.zero_grad(set_to_none=True)
+        else:
+            for v in cache.variables:
+                v.value.grad = None
         y_pred = self(x, training=True)
+        # After the forward pass: a lazily built model has its weights only now.
+        variables = cache.variables if cache is not None else self.trainable_weights
         loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
         if not loss.requires_grad:
             raise ValueError("No loss to compute: the loss does not depend on any trainable weight. Provide a "

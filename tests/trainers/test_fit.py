@@ -251,3 +251,11 @@ def test_nan_loss_stops_fit_with_a_precise_error():
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     with pytest.raises(FloatingPointError, match=r"loss became nan in epoch 1"):
         model.fit(x, y, epochs=2, verbose=0)
+
+
+def test_first_step_updates_a_lazily_built_model():
+    model = keras.Sequential([layers.Dense(2)])  # no input shape: built by the first batch
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    x = np.ones((4, 3), "float32")
+    model.train_on_batch(x, np.zeros((4, 2), "float32"))
+    assert model.optimizer.iterations == 1
