@@ -40,6 +40,8 @@ def test_two_input_two_output_model_trains_with_dict_losses_and_weights():
     model = two_io_model()
     assert isinstance(model, keras.Model) and type(model).__name__ == "Functional"
     assert model.output_names == ["out_a", "out_b"]
+    assert model.output_shape == {"out_a": (None, 3), "out_b": (None, 1)}
+    assert model.count_params() == (4 * 8 + 8) + (11 * 3 + 3) + (11 * 1 + 1)
     rng = np.random.default_rng(0)
     xa, xb = rng.normal(size=(128, 4)).astype("float32"), rng.normal(size=(128, 3)).astype("float32")
     ya = (xa[:, 0] > 0).astype("int64") + (xa[:, 1] > 0)
@@ -80,8 +82,10 @@ def test_shared_layer_is_one_set_of_weights():
     x = np.random.default_rng(1).normal(size=(2, 3)).astype("float32")
     out = model([x, x]).detach().numpy()
     np.testing.assert_allclose(out[:, :4], out[:, 4:])
-    model.compile(optimizer="adam", loss="mse")
+    assert model.output_shape == (None, 8)
+    model.compile(optimizer="adam", loss="mse", metrics=["mae"])
     hist = model.fit([x, x], np.zeros((2, 8), "float32"), epochs=3, verbose=0)
+    assert list(hist.history) == ["loss", "mae"]
     assert hist.history["loss"][-1] < hist.history["loss"][0]
 
 
@@ -94,9 +98,11 @@ def test_nested_model_used_as_a_layer():
     assert outer.output_shape == (None, 1)
     assert outer.get_layer("inner") is inner
     assert outer.count_params() == (4 * 2 + 2) + (2 + 1)
-    outer.compile(optimizer="sgd", loss="mse")
+    outer.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse")
     data = np.random.default_rng(2).normal(size=(16, 4)).astype("float32")
-    outer.fit(data, data[:, :1], epochs=1, verbose=0)
+    hist = outer.fit(data, data[:, :1], epochs=5, verbose=0)
+    assert list(hist.history) == ["loss"]
+    assert hist.history["loss"][-1] < hist.history["loss"][0]
     np.testing.assert_allclose(outer.predict(data, verbose=0),
                                outer.layers[-1](inner(torch.as_tensor(data))).detach().numpy(), rtol=1e-5)
 
@@ -113,6 +119,8 @@ def test_residual_block_with_add_trains_and_summary_has_connected_to(capsys):
     out = layers.Dense(2, activation="softmax")(layers.GlobalAveragePooling2D()(residual_block(inp, 4)))
     model = keras.Model(inp, out)
     assert model.count_params() == 2 * (3 * 3 * 4 * 4 + 4) + (4 * 2 + 2)
+    add_layer = [l for l in model.layers if isinstance(l, layers.Add)][0]
+    assert add_layer.output.shape == (None, 8, 8, 4) and model.output_shape == (None, 2)
     model.summary()
     text = capsys.readouterr().out
     assert "Connected to" in text and re.search(r"add(_\d+)? \(Add\)", text)
@@ -123,6 +131,7 @@ def test_residual_block_with_add_trains_and_summary_has_connected_to(capsys):
     model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     hist = model.fit(x, y, epochs=6, batch_size=16, verbose=0)
+    assert list(hist.history) == ["accuracy", "loss"]
     assert hist.history["loss"][-1] < hist.history["loss"][0]
 
 
