@@ -8,6 +8,7 @@ the epoch's numbers are read once at its end.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -74,7 +75,11 @@ class Trainer:
         self._compile_metrics = CompileMetrics(metrics, weighted_metrics, names) \
             if metrics or weighted_metrics else None
         self._run_eagerly = run_eagerly
-        self._jit_compile = jit_compile is True
+        if jit_compile is True:
+            warnings.warn("jit_compile=True is not supported by cornu yet (torch.compile of the whole training "
+                          "step); the model runs eagerly, which is Keras's default on the PyTorch backend.",
+                          stacklevel=2)
+        self._jit_compile = False
         self.compiled = True
         self.stop_training = False
 
@@ -213,7 +218,6 @@ class Trainer:
                                             verbose=verbose, epochs=epochs, steps=train.num_batches)
         self.stop_training = False
         self._step_cache = None
-        step_fn = self._make_step(self.train_step)
         cbs.on_train_begin()
         epoch_logs: dict = {}
         for epoch in range(initial_epoch, epochs):
@@ -225,7 +229,7 @@ class Trainer:
                 if class_weights is not None:
                     bsw = _apply_class_weight(class_weights, by, bsw)
                 cbs.on_train_batch_begin(step)
-                logs = step_fn(data_module.pack_x_y_sample_weight(bx, by, bsw))
+                logs = self.train_step(data_module.pack_x_y_sample_weight(bx, by, bsw))
                 self._freeze_step_cache()
                 cbs.on_train_batch_end(step, logs)
                 if self.stop_training:
@@ -253,11 +257,6 @@ class Trainer:
         last = _to_float_logs(last_logs)
         results = _to_float_logs(self.get_metrics_result())
         return results if set(last) <= set(results) else last
-
-    def _make_step(self, fn):
-        if self._jit_compile:
-            return torch.compile(fn)
-        return fn
 
     # -------------------------------------------------------------- evaluate
     def _evaluate_adapter(self, adapter, cbs) -> dict:
