@@ -187,6 +187,12 @@ class IterableDataAdapter:
         return conv(x, "x"), conv(y, "y"), conv(sw, "sample_weight")
 
     def __iter__(self) -> Iterator[tuple]:
+        from cornu.utils.py_dataset import PyDataset, iterate_py_dataset
+
+        if isinstance(self.data, PyDataset):
+            for batch in iterate_py_dataset(self.data, self.steps):
+                yield self._convert(batch)
+            return
         if self._reiterable or self._iterator is None:
             self._iterator = iter(self.data) if not hasattr(self.data, "__getitem__") or hasattr(self.data, "__iter__") \
                 else (self.data[i] for i in range(len(self.data)))

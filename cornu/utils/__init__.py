@@ -2,5 +2,6 @@
 from cornu.utils.file_utils import get_file
 from cornu.utils.numerical_utils import normalize, to_categorical
 from cornu.utils.progbar import Progbar
+from cornu.utils.py_dataset import PyDataset
 from cornu.utils.rng_utils import set_random_seed
 from cornu.utils.sequence_utils import pad_sequences
