@@ -2,7 +2,7 @@
 
 ``import cornu as keras`` and Keras code runs on torch kernels, on CPU or GPU.
 """
-from cornu import (activations, callbacks, config, constraints, datasets, initializers, layers, losses, metrics,
+from cornu import (activations, backend, callbacks, config, constraints, datasets, initializers, layers, losses, metrics,
                    models, ops, optimizers, random, regularizers, saving, utils)
 from cornu.layers import Input, InputSpec, Layer
 from cornu.models import Model, Sequential

@@ -5,3 +5,10 @@ from cornu.utils.progbar import Progbar
 from cornu.utils.py_dataset import PyDataset
 from cornu.utils.rng_utils import set_random_seed
 from cornu.utils.sequence_utils import pad_sequences
+
+
+def clear_session(free_memory: bool = True) -> None:
+    """Alias of ``keras.backend.clear_session`` (Keras 3 exposes both)."""
+    from cornu.backend import clear_session as _clear
+
+    _clear(free_memory)

@@ -1,0 +1,23 @@
+"""``keras.backend``: session and global-setting helpers kept from Keras's backend module."""
+from __future__ import annotations
+
+import gc
+
+from cornu.config import (backend, epsilon, floatx, image_data_format, set_epsilon, set_floatx,
+                          set_image_data_format)
+from cornu.utils import naming
+
+
+def clear_session(free_memory: bool = True) -> None:
+    """Reset the automatic layer names (``dense``, ``dense_1``...) and free cached GPU memory."""
+    naming.reset_names()
+    if free_memory:
+        gc.collect()
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+
+__all__ = ["backend", "clear_session", "epsilon", "floatx", "image_data_format", "set_epsilon", "set_floatx",
+           "set_image_data_format"]
