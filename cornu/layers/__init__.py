@@ -7,7 +7,7 @@ from cornu.layers.pooling import (AveragePooling1D, AveragePooling2D, AveragePoo
                                   GlobalAveragePooling2D, GlobalAveragePooling3D, GlobalMaxPooling1D,
                                   GlobalMaxPooling2D, GlobalMaxPooling3D, MaxPooling1D, MaxPooling2D, MaxPooling3D)
 from cornu.layers.regularization import Dropout
-from cornu.layers.reshaping import Flatten
+from cornu.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
 
 # Keras's short aliases.
 Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
@@ -26,5 +26,4 @@ from cornu.layers.normalization import (BatchNormalization, GroupNormalization, 
                                         RMSNormalization, UnitNormalization)
 from cornu.layers.padding_cropping import (Cropping1D, Cropping2D, Cropping3D, ZeroPadding1D, ZeroPadding2D,
                                            ZeroPadding3D)
-from cornu.layers.reshape import Permute, RepeatVector, Reshape
 from cornu.layers.upsampling import UpSampling1D, UpSampling2D, UpSampling3D

@@ -5,7 +5,7 @@ import torch
 
 from cornu.layers.padding_cropping import (Cropping1D, Cropping2D, Cropping3D, ZeroPadding1D, ZeroPadding2D,
                                            ZeroPadding3D)
-from cornu.layers.reshape import Permute, RepeatVector, Reshape
+from cornu.layers.reshaping import Permute, RepeatVector, Reshape
 from cornu.layers.upsampling import UpSampling1D, UpSampling2D, UpSampling3D
 from cornu.symbolic import KerasTensor
 
