@@ -93,6 +93,8 @@ def standardize_dtype(dtype) -> str:
     """Return the Keras dtype name (``"float32"``...) for a string, numpy or torch dtype."""
     if dtype is None:
         return floatx()
+    if isinstance(dtype, str) and dtype in _TORCH_DTYPES:
+        return dtype
     if isinstance(dtype, torch.dtype):
         return str(dtype).removeprefix("torch.")
     if hasattr(dtype, "name") and not isinstance(dtype, str):
@@ -109,7 +111,14 @@ def torch_dtype(dtype) -> torch.dtype:
     """The torch dtype for a Keras dtype name (or any dtype-like)."""
     if isinstance(dtype, torch.dtype):
         return dtype
-    return getattr(torch, standardize_dtype(dtype))
+    found = _TORCH_DTYPES.get(dtype) if isinstance(dtype, str) else None
+    return found if found is not None else getattr(torch, standardize_dtype(dtype))
+
+
+# The common names, looked up on every layer call and loss: a dict is cheaper than getattr chains.
+_TORCH_DTYPES = {name: getattr(torch, name) for name in (
+    "float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool",
+    "complex64", "complex128")}
 
 
 def enable_unsafe_deserialization() -> None:

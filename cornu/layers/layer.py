@@ -381,7 +381,12 @@ class Layer(nn.Module):
     def __call__(self, *args, **kwargs):
         if not args and not kwargs:
             raise TypeError(f"Layer {self.name!r} was called without inputs.")
-        if symbolic.is_symbolic(*args, **kwargs):
+        if args and isinstance(args[0], torch.Tensor):
+            # The training hot path: one real tensor in; a shallow look at the rest suffices.
+            if any(isinstance(v, KerasTensor) for v in args[1:]) or any(
+                    isinstance(v, KerasTensor) for v in kwargs.values()):
+                return self._symbolic_call(args, kwargs)
+        elif symbolic.is_symbolic(*args, **kwargs):
             return self._symbolic_call(args, kwargs)
         ctx = _CALL_CONTEXT.get()
         outermost = ctx is None
@@ -399,7 +404,12 @@ class Layer(nn.Module):
                     self._losses = []
             dtype = config.torch_dtype(self.compute_dtype) if self.autocast else None
             if args:
-                args = (tree.map_structure(lambda a: _to_tensor(a, dtype), args[0]),) + args[1:]
+                first = args[0]
+                if isinstance(first, torch.Tensor):
+                    if dtype is not None and first.dtype != dtype and first.is_floating_point():
+                        args = (first.to(dtype),) + args[1:]
+                else:
+                    args = (tree.map_structure(lambda a: _to_tensor(a, dtype), first),) + args[1:]
             inputs = self._first_arg(args, kwargs)
             if not self.built:
                 self._maybe_build(tree.map_structure(_shape_of, inputs))
