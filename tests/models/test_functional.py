@@ -182,3 +182,14 @@ def test_model_from_config_rebuilds_a_functional_graph():
     assert [l.name for l in clone.layers] == [l.name for l in model.layers]
     assert clone.count_params() == model.count_params()
     assert clone.output_names == model.output_names
+
+
+def test_to_json_model_from_json_and_clone_model():
+    model = two_io_model()
+    for clone in (keras.models.model_from_json(model.to_json()), keras.models.clone_model(model)):
+        assert type(clone).__name__ == "Functional" and clone is not model
+        assert clone.count_params() == model.count_params()
+        assert [l.name for l in clone.layers] == [l.name for l in model.layers]
+        assert not np.array_equal(clone.get_layer("out_a").get_weights()[0], model.get_layer("out_a").get_weights()[0])
+    with pytest.raises(ValueError, match="to_json"):
+        keras.models.model_from_json("not json")
