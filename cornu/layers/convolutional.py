@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from cornu import activations, constraints, initializers, regularizers
-from cornu.layers import conv_utils
+from cornu.utils import conv_utils
 from cornu.layers.core import _ser
 from cornu.layers.layer import InputSpec, Layer
 

@@ -118,7 +118,7 @@ class Layer(nn.Module):
         if name is not None and not isinstance(name, str):
             raise TypeError(f"Argument `name` must be a string. Received: name={name!r}")
         self.name = name or naming.uniquify(naming.to_snake_case(type(self).__name__))
-        self._dtype = config.standardize_dtype(dtype) if not isinstance(dtype, str) or dtype != "mixed_float16" else "float32"
+        self._dtype = "float32" if dtype == "mixed_float16" else config.standardize_dtype(dtype)
         self.autocast = autocast
         self._trainable = trainable
         self.built = False
@@ -177,10 +177,6 @@ class Layer(nn.Module):
 
         visit(self)
         return out
-
-    @property
-    def _layers(self) -> list["Layer"]:
-        return self._flat_layers()
 
     # --------------------------------------------------------------- weights
     def add_weight(self, shape=None, initializer=None, dtype=None, trainable: bool = True,
@@ -514,9 +510,6 @@ class Layer(nn.Module):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
-
-    def extra_repr(self) -> str:
-        return self.name
 
 
 def _recording_build(build):

@@ -7,9 +7,9 @@ import math
 import torch
 
 from cornu import regularizers
-from cornu.layers import conv_utils
+from cornu.utils import conv_utils
 from cornu.layers.layer import InputSpec, Layer
-from cornu.layers.regularization import Dropout
+from cornu.layers.regularization import Dropout, SeededLayer
 
 
 def _check_rate(value, arg: str = "rate") -> float:
@@ -19,22 +19,8 @@ def _check_rate(value, arg: str = "rate") -> float:
     return float(value)
 
 
-class _SeededNoise(Layer):
-    """A layer drawing random numbers from its own generator when ``seed`` is given."""
-
-    def __init__(self, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        self.seed = seed
-        self._generator: torch.Generator | None = None
-        self.supports_masking = True
-
-    def _rng(self, device: torch.device) -> torch.Generator | None:
-        if self.seed is None:
-            return None
-        if self._generator is None or self._generator.device != device:
-            self._generator = torch.Generator(device=device)
-            self._generator.manual_seed(int(self.seed))
-        return self._generator
+class _SeededNoise(SeededLayer):
+    """Noise layers: Gaussian draws from the layer's (optionally seeded) generator."""
 
     def _normal(self, like: torch.Tensor) -> torch.Tensor:
         return torch.randn(like.shape, dtype=like.dtype, device=like.device, generator=self._rng(like.device))

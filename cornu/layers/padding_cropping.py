@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch.nn.functional as F
 
-from cornu.layers import conv_utils
+from cornu.utils import conv_utils
 from cornu.layers.layer import InputSpec, Layer
 
 _AXIS_NAMES = {1: "(left, right)", 2: "((top, bottom), (left, right))",

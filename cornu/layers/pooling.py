@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from cornu.layers import conv_utils
+from cornu.utils import conv_utils
 from cornu.layers.layer import InputSpec, Layer
 
 _MAX = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}

@@ -7,16 +7,11 @@ import torch.nn.functional as F
 from cornu.layers.layer import Layer
 
 
-class Dropout(Layer):
-    """Zeroes a ``rate`` fraction of inputs during training and scales the rest by ``1/(1-rate)``."""
+class SeededLayer(Layer):
+    """A layer drawing random numbers from its own generator when ``seed`` is given (else torch's global one)."""
 
-    def __init__(self, rate: float, noise_shape=None, seed=None, **kwargs):
+    def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
-            raise ValueError(f"Invalid value received for argument `rate`. Expected a float value between 0 "
-                             f"and 1. Received: rate={rate!r}")
-        self.rate = float(rate)
-        self.noise_shape = tuple(noise_shape) if noise_shape is not None else None
         self.seed = seed
         self._generator: torch.Generator | None = None
         self.supports_masking = True
@@ -28,6 +23,18 @@ class Dropout(Layer):
             self._generator = torch.Generator(device=device)
             self._generator.manual_seed(int(self.seed))
         return self._generator
+
+
+class Dropout(SeededLayer):
+    """Zeroes a ``rate`` fraction of inputs during training and scales the rest by ``1/(1-rate)``."""
+
+    def __init__(self, rate: float, noise_shape=None, seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        if not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+            raise ValueError(f"Invalid value received for argument `rate`. Expected a float value between 0 "
+                             f"and 1. Received: rate={rate!r}")
+        self.rate = float(rate)
+        self.noise_shape = tuple(noise_shape) if noise_shape is not None else None
 
     def call(self, inputs, training=None):
         if not training or self.rate == 0:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from cornu.layers import conv_utils
+from cornu.utils import conv_utils
 from cornu.layers.layer import InputSpec, Layer
 
 

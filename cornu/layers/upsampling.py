@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from cornu.layers import conv_utils
+from cornu.utils import conv_utils
 from cornu.layers.layer import InputSpec, Layer
 
 _KERAS_INTERPOLATIONS = ("bicubic", "bilinear", "lanczos3", "lanczos5", "nearest")

@@ -169,9 +169,6 @@ class Functional(Model):
                 values[id(kt)] = o
         return tree.map_structure(lambda t: values[id(t)], self._outputs_struct)
 
-    def compute_output_spec(self, *args, **kwargs):
-        return super().compute_output_spec(*args, **kwargs)
-
     def get_config(self) -> dict:
         from cornu.saving.functional_config import functional_config
 

@@ -12,7 +12,6 @@ from cornu.layers.layer import Layer
 from cornu.metrics.base import Metric
 from cornu.symbolic import KerasTensor
 from cornu.trainers.trainer import Trainer
-from cornu.utils import tree
 
 
 class Model(Trainer, Layer):
@@ -136,6 +135,3 @@ class Model(Trainer, Layer):
     def output_names(self, value: list[str]) -> None:
         self._output_names_list = list(value)
 
-
-def _shape(t: Any) -> Any:
-    return tree.map_structure(lambda x: tuple(x.shape), t)

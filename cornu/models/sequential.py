@@ -132,10 +132,6 @@ class Sequential(Model):
     def output_names(self) -> list[str]:
         return [self._stack[len(self._stack) - 1].name] if len(self._stack) else ["output"]
 
-    @output_names.setter
-    def output_names(self, value) -> None:
-        pass
-
     def get_config(self) -> dict:
         from cornu.saving.serialization import serialize_keras_object
 

@@ -17,6 +17,7 @@ from cornu import config
 from cornu.ops.core import _canonical_axis, _tensor
 from cornu.ops.numpy import _as_float, _common, _dims
 from cornu.symbolic import symbolic_op
+from cornu.utils import conv_utils
 
 
 # ------------------------------------------------------------------ activations
@@ -259,41 +260,28 @@ def binary_crossentropy(target: Any, output: Any, from_logits: bool = False) -> 
 
 
 # ------------------------------------------------------------------ convolution
-def _tuple(value: Any, n: int, name: str) -> tuple[int, ...]:
-    if isinstance(value, int):
-        return (value,) * n
-    value = tuple(int(v) for v in value)
-    if len(value) == 1:
-        return value * n
-    if len(value) != n:
-        raise ValueError(f"`{name}` must be an int or {n} ints. Received: {name}={value!r}")
-    return value
+def _tuple(value: Any, n: int, name: str, allow_zero: bool = False) -> tuple[int, ...]:
+    """An int or ``n`` ints (a single-element tuple is broadcast, as keras.ops allows)."""
+    if not isinstance(value, int) and len(tuple(value)) == 1:
+        value = tuple(value)[0]
+    return conv_utils.normalize_tuple(value, n, name, allow_zero=allow_zero)
 
 
 def _channels_first(data_format: str | None) -> bool:
-    fmt = data_format or config.image_data_format()
-    if fmt not in ("channels_last", "channels_first"):
-        raise ValueError(f"`data_format` must be 'channels_last' or 'channels_first'. "
-                         f"Received: data_format={data_format!r}")
-    return fmt == "channels_first"
+    return conv_utils.normalize_data_format(data_format) == "channels_first"
 
 
 def _padding_mode(padding: str) -> str:
-    mode = str(padding).lower()
-    if mode not in ("valid", "same"):
+    mode = conv_utils.normalize_padding(padding)
+    if mode == "causal":
         raise ValueError(f"`padding` must be 'valid' or 'same'. Received: padding={padding!r}")
     return mode
 
 
 def _same_pads(sizes: Sequence[int], kernel: Sequence[int], strides: Sequence[int],
                dilation: Sequence[int]) -> list[tuple[int, int]]:
-    """TensorFlow-style 'same' padding: the extra pixel goes after."""
-    pads = []
-    for n, k, s, d in zip(sizes, kernel, strides, dilation):
-        eff = (k - 1) * d + 1
-        total = max((-(-n // s) - 1) * s + eff - n, 0)
-        pads.append((total // 2, total - total // 2))
-    return pads
+    """TensorFlow-style 'same' padding per spatial axis: the extra pixel goes after."""
+    return [conv_utils.same_pads(n, k, s, d) for n, k, s, d in zip(sizes, kernel, strides, dilation)]
 
 
 def _spatial_input(inputs: Any, data_format: str | None) -> tuple[torch.Tensor, bool, int]:
@@ -403,7 +391,7 @@ def conv_transpose(inputs: Any, kernel: Any, strides: Any = 1, padding: str = "v
     mode = _padding_mode(padding)
     strides = _tuple(strides, n, "strides")
     dilation = _tuple(dilation_rate, n, "dilation_rate")
-    out_pad = [None] * n if output_padding is None else _tuple(output_padding, n, "output_padding")
+    out_pad = [None] * n if output_padding is None else _tuple(output_padding, n, "output_padding", allow_zero=True)
     weight = k.permute(n + 1, n, *range(n))
     y = _CONV_T[n](x, weight, None, strides, 0, 0, 1, dilation)
     for i in range(n):

@@ -97,7 +97,7 @@ def _as_loss(identifier: Any):
     return losses_module.LossFunctionWrapper(fn)
 
 
-def _resolve_metric(identifier: Any, y_true: torch.Tensor, y_pred: torch.Tensor, loss_fn: Any):
+def _resolve_metric(identifier: Any, y_true: torch.Tensor, y_pred: torch.Tensor):
     """Keras's rules for 'accuracy' and 'crossentropy' from target/prediction shapes."""
     if identifier in ("accuracy", "acc"):
         name = identifier
@@ -147,7 +147,7 @@ class CompileMetrics(metrics_module.Metric):
                                                  else spec if isinstance(spec, (list, tuple)) else [spec])
                 ms = []
                 for s in items:
-                    m = _resolve_metric(s, t, p, None)
+                    m = _resolve_metric(s, t, p)
                     if multi:
                         m.name = f"{name}_{m.name}"
                     ms.append(m)

@@ -32,7 +32,7 @@ def _shape_str(layer: Any) -> str:
     return str(outs[0]) if len(outs) == 1 else str(outs)
 
 
-def _connected_to(layer: Any, model: Any) -> str:
+def _connected_to(layer: Any) -> str:
     nodes = getattr(layer, "_inbound_nodes", [])
     parts = []
     for node in nodes:
@@ -126,7 +126,7 @@ def print_summary(model: Any, line_length: int | None = None, positions: list | 
         row = [f"{layer.name} ({type(layer).__name__})", _shape_str(layer),
                f"{_count(layer.weights)[0]:,}" if layer.built else "0 (unbuilt)"]
         if not sequential_like:
-            row.append(_connected_to(layer, model))
+            row.append(_connected_to(layer))
         if show_trainable:
             row.append("Y" if layer.trainable else "N")
         rows.append(row)

@@ -10,16 +10,17 @@ import torch.nn.functional as F
 from cornu import config
 
 
-def normalize_tuple(value, rank: int, name: str) -> tuple:
-    """``3`` -> ``(3, 3)``; validate a tuple of positive ints of length ``rank``."""
+def normalize_tuple(value, rank: int, name: str, allow_zero: bool = False) -> tuple:
+    """``3`` -> ``(3, 3)``; validate a tuple of positive (or, with ``allow_zero``, non-negative) ints."""
     if isinstance(value, int) and not isinstance(value, bool):
         value = (value,) * rank
     try:
         value = tuple(int(v) for v in value)
     except (TypeError, ValueError):
         raise ValueError(f"The `{name}` argument must be a tuple of {rank} integers. Received: {name}={value!r}") from None
-    if len(value) != rank or any(v <= 0 for v in value):
-        raise ValueError(f"The `{name}` argument must be a tuple of {rank} positive integers. Received: {name}={value!r}")
+    if len(value) != rank or any(v < 0 if allow_zero else v <= 0 for v in value):
+        kind = "non-negative" if allow_zero else "positive"
+        raise ValueError(f"The `{name}` argument must be a tuple of {rank} {kind} integers. Received: {name}={value!r}")
     return value
 
 
