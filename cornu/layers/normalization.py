@@ -56,6 +56,13 @@ def _add_gamma_beta(layer: Layer, shape: tuple, scale: bool, center: bool) -> No
                                   constraint=layer.beta_constraint) if center else None
 
 
+def _gamma_beta_config(layer: Layer) -> dict:
+    """The config entries of ``gamma``/``beta`` shared by the normalization layers."""
+    return {f"{w}_{part}": _ser(module, getattr(layer, f"{w}_{part}"))
+            for part, module in (("initializer", initializers), ("regularizer", regularizers),
+                                 ("constraint", constraints))
+            for w in ("beta", "gamma")}
+
 
 class BatchNormalization(Layer):
     """Normalizes with batch statistics in training and moving statistics in inference.
@@ -156,15 +163,9 @@ class BatchNormalization(Layer):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
-                "center": self.center, "scale": self.scale,
-                "beta_initializer": _ser(initializers, self.beta_initializer),
-                "gamma_initializer": _ser(initializers, self.gamma_initializer),
+                "center": self.center, "scale": self.scale, **_gamma_beta_config(self),
                 "moving_mean_initializer": _ser(initializers, self.moving_mean_initializer),
                 "moving_variance_initializer": _ser(initializers, self.moving_variance_initializer),
-                "beta_regularizer": _ser(regularizers, self.beta_regularizer),
-                "gamma_regularizer": _ser(regularizers, self.gamma_regularizer),
-                "beta_constraint": _ser(constraints, self.beta_constraint),
-                "gamma_constraint": _ser(constraints, self.gamma_constraint),
                 "synchronized": self.synchronized}
 
 
@@ -228,13 +229,7 @@ class LayerNormalization(Layer):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
-                "scale": self.scale, "rms_scaling": self.rms_scaling,
-                "beta_initializer": _ser(initializers, self.beta_initializer),
-                "gamma_initializer": _ser(initializers, self.gamma_initializer),
-                "beta_regularizer": _ser(regularizers, self.beta_regularizer),
-                "gamma_regularizer": _ser(regularizers, self.gamma_regularizer),
-                "beta_constraint": _ser(constraints, self.beta_constraint),
-                "gamma_constraint": _ser(constraints, self.gamma_constraint)}
+                "scale": self.scale, "rms_scaling": self.rms_scaling, **_gamma_beta_config(self)}
 
 
 class GroupNormalization(Layer):
@@ -288,13 +283,7 @@ class GroupNormalization(Layer):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "groups": self.groups, "axis": self.axis, "epsilon": self.epsilon,
-                "center": self.center, "scale": self.scale,
-                "beta_initializer": _ser(initializers, self.beta_initializer),
-                "gamma_initializer": _ser(initializers, self.gamma_initializer),
-                "beta_regularizer": _ser(regularizers, self.beta_regularizer),
-                "gamma_regularizer": _ser(regularizers, self.gamma_regularizer),
-                "beta_constraint": _ser(constraints, self.beta_constraint),
-                "gamma_constraint": _ser(constraints, self.gamma_constraint)}
+                "center": self.center, "scale": self.scale, **_gamma_beta_config(self)}
 
 
 class UnitNormalization(Layer):
