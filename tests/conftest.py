@@ -6,3 +6,13 @@ same thing on a laptop, in CI and on a GPU machine.
 import os
 
 os.environ.setdefault("CORNU_DEVICE", os.environ.get("CORNU_TEST_DEVICE", "cpu"))
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def keras_ref():
+    """Real Keras 3 (torch backend) as the differential-test oracle; skips when absent."""
+    from tests.helpers import keras_oracle
+
+    return keras_oracle()
