@@ -16,23 +16,87 @@ import torch
 from cornu import config
 
 
+_AGGREGATIONS = ("none", "mean", "sum", "only_first_replica")
+
+
+def _initial_value(initializer: Any, shape: Any, dtype: Any) -> torch.Tensor:
+    """The first value of a Keras-style ``Variable(initializer, shape, dtype)``."""
+    if isinstance(initializer, str) or (callable(initializer) and not isinstance(initializer, torch.Tensor)):
+        from cornu import initializers
+
+        if shape is None:
+            raise ValueError(f"When creating a Variable from an initializer, the `shape` argument must be "
+                             f"specified. Received: initializer={initializer!r} and shape={shape}")
+        init = initializers.get(initializer)
+        value = init(tuple(shape), dtype=config.standardize_dtype(dtype or config.floatx()))
+    else:
+        value = initializer
+    t = torch.as_tensor(value.detach() if isinstance(value, torch.Tensor) else np.asarray(value))
+    if dtype is not None:
+        t = t.to(config.torch_dtype(dtype))
+    elif t.is_floating_point():
+        t = t.to(config.torch_dtype(config.floatx()))
+    if shape is not None and tuple(t.shape) != tuple(shape):
+        raise ValueError(f"Initial value has shape {tuple(t.shape)}, which does not match the requested "
+                         f"shape {tuple(shape)}.")
+    return t.clone().to(config.device())
+
+
 class Variable:
     """A named, optionally trainable weight; Keras layout outside, torch inside.
 
-    ``layout`` is the permutation taking the Keras-layout array to the stored
-    torch layout (``None`` when both are the same).
+    Created as in Keras, ``Variable(initializer, shape=None, dtype=None,
+    trainable=True, ..., name=None)`` (``initializer`` an array, tensor,
+    initializer name or callable), or by layers through ``add_weight``.
+
+    The one rule about layouts: ``variable.value`` is the
+    ``torch.nn.Parameter`` that autograd, optimizers and torch code see, in
+    the layer's storage layout (``variable.parameter`` is the same object).
+    Everything else -- ``shape``, ``numpy()``, ``assign()``, ``keras_value``,
+    arithmetic and ``np.asarray(variable)`` -- speaks Keras's layout. The two
+    differ only where a built-in layer stores a weight the way torch computes
+    fastest (``layout`` is the permutation from Keras's layout to storage:
+    Dense kernels ``(out, in)``, convolution kernels ``(out, in, *k)``).
     """
 
     def __init__(
         self,
-        value: torch.nn.Parameter,
-        name: str,
+        initializer: Any = None,
+        shape: Any = None,
+        dtype: Any = None,
+        trainable: bool = True,
+        autocast: bool = True,
+        aggregation: str = "none",
+        synchronization: str = "auto",
+        name: str | None = None,
+        *,
         path: str | None = None,
         layout: Sequence[int] | None = None,
         memory_format: torch.memory_format = torch.contiguous_format,
         regularizer: Any = None,
         constraint: Any = None,
+        **kwargs,
     ):
+        if kwargs:
+            raise ValueError(f"Unrecognized keyword arguments passed to Variable: {kwargs}")
+        if isinstance(initializer, torch.nn.Parameter):
+            # Wrapping an existing parameter (layers, metrics and optimizers do this): no copy.
+            if isinstance(shape, str) and name is None:
+                name, shape = shape, None
+            value = initializer
+        else:
+            t = _initial_value(initializer, shape, dtype)
+            value = torch.nn.Parameter(t, requires_grad=bool(trainable) and (t.is_floating_point() or t.is_complex()))
+        if aggregation not in _AGGREGATIONS:
+            raise ValueError(f"Invalid value for argument `aggregation`. Expected one of {_AGGREGATIONS}. "
+                             f"Received: aggregation={aggregation!r}")
+        if name is None:
+            from cornu.utils import naming
+
+            name = naming.uniquify("variable")
+        if not isinstance(name, str) or "/" in name:
+            raise ValueError(f"Argument `name` must be a string and cannot contain character `/`. "
+                             f"Received: name={name!r}")
         self.value = value
         self.name = name
         self.path = path or name
@@ -40,6 +104,16 @@ class Variable:
         self.memory_format = memory_format
         self.regularizer = regularizer
         self.constraint = constraint
+        self.autocast = autocast
+        self.aggregation = aggregation
+        self.synchronization = synchronization
+        # Created trainable: a layer's ``trainable`` toggle applies to it (not to, e.g., moving statistics).
+        self._trainable_wanted = bool(trainable)
+
+    @property
+    def parameter(self) -> torch.nn.Parameter:
+        """The stored ``torch.nn.Parameter`` (storage layout); the same object as ``value``."""
+        return self.value
 
     # ---- layout conversion: the one place Keras <-> torch layouts meet ----
     def _to_keras(self, t: torch.Tensor) -> torch.Tensor:
@@ -76,7 +150,10 @@ class Variable:
 
     @trainable.setter
     def trainable(self, value: bool) -> None:
+        from cornu.utils import tracking
+
         self.value.requires_grad_(bool(value))
+        tracking.bump()
 
     def numpy(self) -> np.ndarray:
         return self.keras_value.detach().cpu().numpy().copy()

@@ -8,6 +8,7 @@ from cornu.layers.pooling import (AveragePooling1D, AveragePooling2D, AveragePoo
                                   GlobalMaxPooling2D, GlobalMaxPooling3D, MaxPooling1D, MaxPooling2D, MaxPooling3D)
 from cornu.layers.regularization import Dropout
 from cornu.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
+from cornu.layers.torch_module_wrapper import TorchModuleWrapper
 
 # Keras's short aliases.
 Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D

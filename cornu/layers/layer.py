@@ -149,33 +149,111 @@ class Layer(nn.Module):
         return self._dtype
 
     # -------------------------------------------------------------- tracking
+    # Internal attributes that are never tracked (hot-path state, bookkeeping).
+    _UNTRACKED = frozenset({"_losses", "_inbound_nodes", "_variables", "_build_shapes", "_input_shape_arg",
+                            "_weights_cache", "_layers_cache", "input_spec", "_outputs", "_tracked_metrics"})
+
     def __setattr__(self, name: str, value: Any) -> None:
-        if isinstance(value, Variable):
-            # The parameter is registered by add_weight; the attribute holds its Keras view.
-            object.__setattr__(self, name, value)
+        if "_modules" not in self.__dict__ or name in Layer._UNTRACKED:
+            object.__setattr__(self, name, value) if name in Layer._UNTRACKED else super().__setattr__(name, value)
             return
-        # Keras tracks layers held in plain lists and dicts; torch needs containers.
-        if isinstance(value, (list, tuple)) and value and all(isinstance(v, nn.Module) for v in value) \
-                and "_modules" in self.__dict__:
-            value = nn.ModuleList(value)
-        elif isinstance(value, dict) and value and all(isinstance(v, nn.Module) for v in value.values()) \
-                and all(isinstance(k, str) for k in value) and "_modules" in self.__dict__:
-            value = nn.ModuleDict(value)
+        from cornu.utils import tracking
+
+        old_container = self._modules.get(name)
+        if isinstance(old_container, _TrackedModules):
+            del self._modules[name]
+            tracking.bump()
+        if isinstance(value, Variable):
+            self._adopt_variable(value)
+            object.__setattr__(self, name, value)
+            tracking.bump()
+            return
+        if isinstance(value, nn.Parameter):
+            super().__setattr__(name, value)
+            if all(value is not v.value for v in self._variables):
+                var = Variable(value, name=name, path=f"{self.name}/{name}")
+                self._variables.append(var)
+            tracking.bump()
+            return
+        if isinstance(value, nn.Module) and not isinstance(value, Layer) and not _holds_layers(value):
+            from cornu.layers.torch_module_wrapper import TorchModuleWrapper
+
+            value = TorchModuleWrapper(value)
+        if isinstance(value, (list, dict, tuple)):
+            value = tracking.wrap(value, functools.partial(self._sync_container, name))
+            object.__setattr__(self, name, value)
+            self._sync_container(name)
+            return
+        if isinstance(value, nn.Module) or old_container is not None:
+            tracking.bump()
         super().__setattr__(name, value)
 
+    def __delattr__(self, name: str) -> None:
+        from cornu.utils import tracking
+
+        if isinstance(self._modules.get(name), _TrackedModules):
+            del self._modules[name]
+        if name in self.__dict__:
+            object.__delattr__(self, name)
+        else:
+            super().__delattr__(name)
+        tracking.bump()
+
+    def _adopt_variable(self, var: Variable) -> None:
+        """Make a variable created outside ``add_weight`` one of this layer's own weights."""
+        if any(var is v for v in self._variables):
+            return
+        if any(var.value is p for p in self._parameters.values()):
+            self._variables.append(var)
+            return
+        base = var.name or "variable"
+        attr, i = base, 1
+        while attr in self._parameters or attr in self.__dict__ or attr in self._modules:
+            attr, i = f"{base}_{i}", i + 1
+        self.register_parameter(attr, var.value)
+        self._variables.append(var)
+
+    def _sync_container(self, name: str) -> None:
+        """Register what a tracked list/dict/tuple holds with torch (sub-modules) and as weights."""
+        from cornu.utils import tracking
+
+        value = self.__dict__.get(name)
+        holder = _TrackedModules()
+        adopted = len(self._variables)
+        for i, item in enumerate(tracking.flatten_trackables(value)):
+            if isinstance(item, nn.Module):
+                holder.add_module(str(i), item)
+            elif isinstance(item, Variable):
+                self._adopt_variable(item)
+            elif isinstance(item, nn.Parameter) and all(item is not v.value for v in self._variables):
+                self._adopt_variable(Variable(item, name=f"{name}_{i}"))
+        had = self._modules.pop(name, None) is not None
+        if len(holder._modules):
+            self._modules[name] = holder
+        if had or len(holder._modules) or adopted != len(self._variables):
+            tracking.bump()
+
     def _flat_layers(self) -> list["Layer"]:
-        """Direct sub-layers in tracking order (looking inside torch containers)."""
+        """Direct sub-layers in tracking order (looking inside containers); cached per tracking version."""
+        from cornu.utils import tracking
+
+        cache = self.__dict__.get("_layers_cache")
+        if cache is not None and cache[0] == tracking.version():
+            return cache[1]
         out: list[Layer] = []
+        seen: set[int] = set()
 
         def visit(m: nn.Module):
-            for child in m.children():
+            for child in m._modules.values():
                 if isinstance(child, Layer):
-                    if all(child is not o for o in out):
+                    if id(child) not in seen:
+                        seen.add(id(child))
                         out.append(child)
-                else:
+                elif isinstance(child, _TrackedModules) or _holds_layers(child):
                     visit(child)
 
         visit(self)
+        self._layers_cache = (tracking.version(), out)
         return out
 
     # --------------------------------------------------------------- weights
@@ -189,6 +267,7 @@ class Layer(nn.Module):
         layout the parameter is stored in.
         """
         from cornu import constraints, initializers, regularizers
+        from cornu.utils import tracking
 
         shape = () if shape is None else tuple(int(d) for d in shape)
         dtype_name = config.standardize_dtype(dtype or self._dtype)
@@ -210,20 +289,30 @@ class Layer(nn.Module):
             attr = f"{base}_{i}"
             i += 1
         self.register_parameter(attr, param)
-        var = Variable(param, name=base, path=f"{self.name}/{base}", layout=layout,
-                       memory_format=memory_format, regularizer=regularizers.get(regularizer),
-                       constraint=constraints.get(constraint))
-        var._trainable_wanted = bool(trainable)
+        var = Variable(param, trainable=trainable, autocast=autocast, aggregation=aggregation, name=base,
+                       path=f"{self.name}/{base}", layout=layout, memory_format=memory_format,
+                       regularizer=regularizers.get(regularizer), constraint=constraints.get(constraint))
         self._variables.append(var)
+        tracking.bump()
         return var
 
     @property
     def weights(self) -> list[Variable]:
-        """All weights: this layer's own first, then its sub-layers', Keras's order."""
+        """All weights: this layer's own first, then its sub-layers', Keras's order (cached, O(n))."""
+        from cornu.utils import tracking
+
+        cache = self.__dict__.get("_weights_cache")
+        if cache is not None and cache[0] == tracking.version():
+            return list(cache[1])
         out = list(self._variables)
+        seen = {id(v) for v in out}
         for layer in self._flat_layers():
-            out.extend(v for v in layer.weights if all(v is not o for o in out))
-        return out
+            for v in layer.weights:
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    out.append(v)
+        self._weights_cache = (tracking.version(), out)
+        return list(out)
 
     @property
     def variables(self) -> list[Variable]:
@@ -255,12 +344,17 @@ class Layer(nn.Module):
 
     @trainable.setter
     def trainable(self, value: bool) -> None:
+        """Freeze or unfreeze this layer and all its sub-layers (variables created trainable follow)."""
+        from cornu.utils import tracking
+
         value = bool(value)
         self._trainable = value
         for v in self._variables:
-            v.value.requires_grad_(value and getattr(v, "_trainable_wanted", True))
+            if v._trainable_wanted and (v.value.is_floating_point() or v.value.is_complex()):
+                v.value.requires_grad_(value)
         for layer in self._flat_layers():
             layer.trainable = value
+        tracking.bump()
 
     def get_weights(self) -> list[np.ndarray]:
         """Weights as numpy arrays in Keras layout."""
@@ -510,6 +604,19 @@ class Layer(nn.Module):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+class _TrackedModules(nn.Module):
+    """Holds, for torch, the modules of one tracked list/dict attribute (``.to()``, ``state_dict``)."""
+
+    def forward(self, *args, **kwargs):
+        raise TypeError("A tracked container of layers is not callable.")
+
+
+def _holds_layers(module: nn.Module) -> bool:
+    """A torch container (``ModuleList``, ``ModuleDict``, ``Sequential``) holding cornu layers: looked through."""
+    return isinstance(module, (nn.ModuleList, nn.ModuleDict, nn.Sequential)) and any(
+        isinstance(m, Layer) for m in module.children())
 
 
 def _recording_build(build):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from torch import nn
 
 from cornu.layers.input_layer import InputLayer
 from cornu.layers.layer import Layer
@@ -103,7 +102,7 @@ class Functional(Model):
         dup = next((n for n in names if names.count(n) > 1), None)
         if dup is not None:
             raise ValueError(f"The name {dup!r} is used 2 times in the model. All layer names should be unique.")
-        self._graph_layers = nn.ModuleList(layers)
+        self._graph_layers = list(layers)
         if isinstance(outputs, dict):
             self.output_names = list(outputs.keys())
         else:

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from torch import nn
-
 from cornu.layers.input_layer import InputLayer, input_layer_of
 from cornu.layers.layer import Layer
 from cornu.models.model import Model
@@ -16,7 +14,7 @@ class Sequential(Model):
 
     def __init__(self, layers: list | None = None, trainable: bool = True, name: str | None = None, **kwargs):
         Model.__init__(self, trainable=trainable, name=name, **kwargs)
-        self._stack = nn.ModuleList()
+        self._stack: list[Layer] = []
         self._input_layer: InputLayer | None = None
         self._outputs: list[KerasTensor] = []
         for layer in layers or []:

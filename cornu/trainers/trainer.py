@@ -20,7 +20,7 @@ from cornu import metrics as metrics_module
 from cornu import optimizers as optimizers_module
 from cornu.trainers import data as data_module
 from cornu.trainers.compile_utils import CompileLoss, CompileMetrics, batch_size_of
-from cornu.utils import tree
+from cornu.utils import tracking, tree
 
 
 def _to_float_logs(logs: Mapping) -> dict:
@@ -144,8 +144,9 @@ class Trainer:
         return cache.static_losses or any(layer._losses for layer in cache.layers)
 
     def _freeze_step_cache(self) -> None:
-        """After the first step of a loop (all layers built), remember what every step needs."""
-        if self._step_cache is None:
+        """After a step (all layers built), remember what every step needs until something tracked changes."""
+        cache = self._step_cache
+        if cache is None or cache.version != tracking.version():
             self._step_cache = _StepCache(self)
 
     def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> Mapping:
@@ -162,6 +163,8 @@ class Trainer:
         """One optimisation step on a batch; returns the running metric results."""
         x, y, sample_weight = data_module.unpack_x_y_sample_weight(data)
         cache = self._step_cache
+        if cache is not None and cache.version != tracking.version():
+            cache = self._step_cache = None
         if cache is None:
             self.zero_grad(set_to_none=True)
         else:
@@ -388,6 +391,7 @@ class _StepCache:
     """What each step of one fit needs and would otherwise recompute by walking the layer tree."""
 
     def __init__(self, model: Any):
+        self.version = tracking.version()
         self.variables = model.trainable_weights
         self.layers = _all_layers(model)
         self.static_losses = any(
