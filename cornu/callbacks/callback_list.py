@@ -30,8 +30,9 @@ class CallbackList(Callback):
         self._history = next((c for c in self.callbacks if isinstance(c, History)), None)
         self._progbar = next((c for c in self.callbacks if isinstance(c, ProgbarLogger)), None)
         if add_progbar and self._progbar is None:
+            # Last, as in Keras: the epoch line shows what other callbacks add (``learning_rate``).
             self._progbar = ProgbarLogger()
-            self.callbacks.insert(0, self._progbar)
+            self.callbacks.append(self._progbar)
         if add_history and self._history is None:
             self._history = History()
             self.callbacks.append(self._history)
@@ -81,6 +82,8 @@ class CallbackList(Callback):
         return self._dispatch[hook]
 
     def _call_batch_hook(self, hook: str, batch: int, logs: dict | None) -> None:
+        if logs is None:
+            logs = {}
         floats = None
         for callback, needs_floats in self._batch_dispatch(hook):
             if needs_floats:
@@ -91,6 +94,9 @@ class CallbackList(Callback):
                 getattr(callback, hook)(batch, logs)
 
     def _call_hook(self, hook: str, *args: Any) -> None:
+        """Call ``hook`` on every callback; the last argument is the logs dict (never None, as in Keras)."""
+        if args[-1] is None:
+            args = args[:-1] + ({},)
         for callback in self.callbacks:
             getattr(callback, hook)(*args)
 

@@ -23,12 +23,12 @@ def accuracy(y_true: Any, y_pred: Any) -> torch.Tensor:
 
 
 def binary_accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5) -> torch.Tensor:
-    """Fraction of entries where ``y_pred > threshold`` matches the 0/1 label, per sample."""
+    """1 where ``y_pred > threshold`` matches the 0/1 label, per entry (Keras keeps every axis)."""
     y_pred = _pred(y_pred)
     y_true = to_tensor(y_true, dtype=y_pred.dtype, device=y_pred.device)
     y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
     predicted = (y_pred > threshold).to(y_true.dtype)
-    return torch.mean((y_true == predicted).to(_floatx()), dim=-1)
+    return (y_true == predicted).to(_floatx())
 
 
 def categorical_accuracy(y_true: Any, y_pred: Any) -> torch.Tensor:
@@ -82,9 +82,9 @@ def sparse_top_k_categorical_accuracy(y_true: Any, y_pred: Any, k: int = 5,
     """
     y_pred = to_tensor(y_pred)
     y_true = to_tensor(y_true, device=y_pred.device)
+    shape = y_true.shape
     if y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
         y_true = y_true.squeeze(-1)
-    shape = y_true.shape
     targets = y_true.reshape(-1)
     preds = y_pred.reshape(-1, y_pred.shape[-1])
     if from_sorted_ids:

@@ -82,6 +82,9 @@ class Functional(Model):
         Model.__init__(self, name=name, trainable=trainable, **kwargs)
         if isinstance(inputs, dict):
             inputs = {k: v for k, v in inputs.items()}
+        if isinstance(outputs, dict):
+            # Keras flattens dict outputs in key order: losses, metrics and logs follow it.
+            outputs = dict(sorted(outputs.items()))
         self._inputs_struct = inputs
         self._outputs_struct = outputs
         self.inputs = _check_tensors(inputs, "inputs")

@@ -121,6 +121,9 @@ class ArrayDataAdapter:
         y = _convert_structure(y, "y") if y is not None else None
         sample_weight = _convert_structure(sample_weight, "sample_weight") if sample_weight is not None else None
         self.num_samples = _num_samples(x, y, sample_weight)
+        if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool)):
+            raise TypeError(f"`batch_size` must be an integer or None. Received: batch_size={batch_size!r} "
+                            f"(of type {type(batch_size).__name__})")
         self.batch_size = int(batch_size or 32)
         if self.batch_size <= 0:
             raise ValueError(f"`batch_size` must be a positive integer. Received: batch_size={batch_size!r}")

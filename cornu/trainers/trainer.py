@@ -62,6 +62,8 @@ class Trainer:
         self._run_eagerly = False
         self._jit_compile = False
         self._step_cache: _StepCache | None = None
+        self._nan_watch = _NanWatch(None)
+        self.steps_per_execution = 1
 
     # ---------------------------------------------------------------- compile
     def compile(self, optimizer: Any = "rmsprop", loss: Any = None, loss_weights: Any = None,
@@ -74,7 +76,16 @@ class Trainer:
         self._compile_loss = CompileLoss(loss, loss_weights, names) if loss is not None else None
         self._compile_metrics = CompileMetrics(metrics, weighted_metrics, names) \
             if metrics or weighted_metrics else None
-        self._run_eagerly = run_eagerly
+        if not isinstance(steps_per_execution, int) or isinstance(steps_per_execution, bool) \
+                or steps_per_execution < 1:
+            raise ValueError("`steps_per_execution` must be a positive integer. "
+                             f"Received: steps_per_execution={steps_per_execution!r}")
+        if steps_per_execution > 1:
+            raise ValueError("`steps_per_execution` must be 1 with the PyTorch backend (cornu runs one step per "
+                             f"call). Received: steps_per_execution={steps_per_execution}")
+        self.steps_per_execution = steps_per_execution
+        self._run_eagerly = bool(run_eagerly)
+        self._auto_scale_loss = auto_scale_loss
         if jit_compile is True:
             warnings.warn("jit_compile=True is not supported by cornu yet (torch.compile of the whole training "
                           "step); the model runs eagerly, which is Keras's default on the PyTorch backend.",
@@ -87,9 +98,18 @@ class Trainer:
         names = getattr(self, "output_names", None)
         return list(names) if names else ["output"]
 
+    @property
+    def run_eagerly(self) -> bool:
+        """Whether steps run as plain eager Python (cornu's steps always can be stepped through)."""
+        return self._run_eagerly
+
+    @run_eagerly.setter
+    def run_eagerly(self, value: bool) -> None:
+        self._run_eagerly = bool(value)
+
     def _assert_compiled(self) -> None:
         if not self.compiled:
-            raise RuntimeError("You must call `compile()` before using the model.")
+            raise ValueError("You must call `compile()` before using the model.")
 
     @property
     def metrics(self) -> list:
@@ -137,6 +157,19 @@ class Trainer:
             total = torch.zeros((), device=config.device())
         return total
 
+    def _call_compute_loss(self, x: Any, y: Any, y_pred: Any, sample_weight: Any, training: bool) -> torch.Tensor:
+        """``compute_loss``, passing ``training`` only when an override accepts it (as Keras inspects)."""
+        takes = self.__dict__.get("_compute_loss_takes_training")
+        if takes is None:
+            import inspect
+
+            params = inspect.signature(self.compute_loss).parameters
+            takes = "training" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+            self._compute_loss_takes_training = takes
+        if takes:
+            return self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=training)
+        return self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
+
     def _may_have_losses(self) -> bool:
         cache = self._step_cache
         if cache is None:
@@ -173,11 +206,17 @@ class Trainer:
         y_pred = self(x, training=True)
         # After the forward pass: a lazily built model has its weights only now.
         variables = cache.variables if cache is not None else self.trainable_weights
-        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
+        loss = self._call_compute_loss(x, y, y_pred, sample_weight, training=True)
         if not loss.requires_grad:
             raise ValueError("No loss to compute: the loss does not depend on any trainable weight. Provide a "
                              "`loss` argument in `compile()` (or override `compute_loss`).")
         self._loss_tracker.update_state(loss.detach(), sample_weight=batch_size_of(x))
+        self._nan_watch.record(loss)
+        scale = getattr(self.optimizer, "scale_loss", None)
+        if scale is not None:
+            loss = scale(loss)
+        elif getattr(self.optimizer, "loss_scale_factor", None):
+            loss = loss * self.optimizer.loss_scale_factor
         loss.backward()
         self.optimizer.apply([v.value.grad for v in variables], variables)
         return self.compute_metrics(x, y, y_pred.detach() if isinstance(y_pred, torch.Tensor) else y_pred,
@@ -187,7 +226,7 @@ class Trainer:
         """Loss and metrics on a batch, no update."""
         x, y, sample_weight = data_module.unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
-        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False)
+        loss = self._call_compute_loss(x, y, y_pred, sample_weight, training=False)
         self._loss_tracker.update_state(loss, sample_weight=batch_size_of(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
@@ -221,6 +260,7 @@ class Trainer:
                                             verbose=verbose, epochs=epochs, steps=train.num_batches)
         self.stop_training = False
         self._step_cache = None
+        self._nan_watch = _NanWatch(train.num_batches)
         cbs.on_train_begin()
         epoch_logs: dict = {}
         for epoch in range(initial_epoch, epochs):
@@ -228,6 +268,7 @@ class Trainer:
             cbs.on_epoch_begin(epoch)
             self.train()
             logs: dict = {}
+            self._nan_watch.start_epoch()
             for step, (bx, by, bsw) in enumerate(train):
                 if class_weights is not None:
                     bsw = _apply_class_weight(class_weights, by, bsw)
@@ -238,7 +279,7 @@ class Trainer:
                 if self.stop_training:
                     break
             epoch_logs = self._epoch_logs(logs)
-            _check_finite_loss(epoch_logs, epoch)
+            self._nan_watch.warn_if_not_finite(epoch_logs, epoch)
             epoch_logs = dict(sorted(epoch_logs.items()))
             if val is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate_adapter(val, cbs)
@@ -292,12 +333,9 @@ class Trainer:
         return logs if return_dict else self._ordered_values(logs)
 
     def _ordered_values(self, logs: dict) -> Any:
-        """Log values in ``metrics_names`` order (Keras's list return): a scalar when there is one."""
-        keys = []
-        for m in self.metrics:
-            r = m.result()
-            keys.extend(r if isinstance(r, dict) else [m.name])
-        values = [logs[k] for k in keys if k in logs] + [v for k, v in logs.items() if k not in keys]
+        """Keras's list return: logs named in ``metrics_names`` first, in that order, then the rest by name."""
+        names = self.metrics_names
+        values = [logs[k] for k in names if k in logs] + [logs[k] for k in sorted(logs) if k not in names]
         return values[0] if len(values) == 1 else values
 
     # --------------------------------------------------------------- predict
@@ -333,6 +371,7 @@ class Trainer:
         self._assert_compiled()
         self.to(config.device())
         self.train()
+        self.reset_metrics()
         self._step_cache = None
         adapter = data_module.ArrayDataAdapter(x, y, sample_weight, batch_size=batch_size_of(x) or 1)
         bx, by, bsw = next(iter(adapter))
@@ -406,14 +445,47 @@ def _all_layers(layer: Any) -> list:
     return out
 
 
-def _check_finite_loss(logs: dict, epoch: int) -> None:
-    """Stop with a precise error when an epoch's loss is NaN or infinite (read at the epoch end only)."""
-    loss = logs.get("loss")
-    if isinstance(loss, float) and not math.isfinite(loss):
-        raise FloatingPointError(
-            f"The training loss became {loss} in epoch {epoch + 1}. Common causes: a learning rate that is "
-            "too high, NaN or infinite values in the inputs or targets, or a custom loss that takes log(0). "
-            "The weights of the model are likely non-finite now.")
+class _NanWatch:
+    """Finds the first batch whose loss was NaN/inf, without a host sync per step.
+
+    Each step writes its loss into a device buffer (one small kernel); the
+    buffer is read only when the epoch's loss came out non-finite. Training
+    goes on, as in Keras (``TerminateOnNaN`` stops it); one warning names the
+    epoch and batch where the loss first broke.
+    """
+
+    def __init__(self, steps: int | None):
+        self._buffer: torch.Tensor | None = None
+        self._capacity = steps or 0
+        self._step = 0
+        self._warned = False
+
+    def start_epoch(self) -> None:
+        self._step = 0
+
+    def record(self, loss: torch.Tensor) -> None:
+        if self._warned:
+            return
+        if self._buffer is None or self._buffer.device != loss.device or self._step >= self._buffer.numel():
+            grown = torch.zeros(max(self._capacity, 2 * self._step, 16), device=loss.device)
+            if self._buffer is not None and self._buffer.device == loss.device:
+                grown[:self._buffer.numel()] = self._buffer
+            self._buffer = grown
+        self._buffer[self._step] = loss.detach().float()
+        self._step += 1
+
+    def warn_if_not_finite(self, logs: dict, epoch: int) -> None:
+        loss = logs.get("loss")
+        if self._warned or not isinstance(loss, float) or math.isfinite(loss):
+            return
+        self._warned = True
+        where = ""
+        if self._buffer is not None and self._step:
+            bad = (~torch.isfinite(self._buffer[:self._step])).nonzero()
+            if bad.numel():
+                where = f", batch {int(bad[0])}"
+        warnings.warn(f"The training loss became {loss} in epoch {epoch + 1}{where}; training goes on "
+                      "(add keras.callbacks.TerminateOnNaN() to stop).", RuntimeWarning, stacklevel=3)
 
 
 def _class_weight_tensor(class_weight: dict | None) -> torch.Tensor | None:

@@ -27,7 +27,7 @@ def test_binary_accuracy_threshold_and_streaming():
     hits = np.concatenate([(p1 > 0.3) == y1, (p2 > 0.3) == y2])[:, 0]
     w = np.concatenate([np.ones(6), w2])
     assert m.result().item() == pytest.approx((hits * w).sum() / w.sum(), rel=1e-6)
-    np.testing.assert_array_equal(metrics.binary_accuracy(y1, p1).numpy(), ((p1 > 0.5) == y1).mean(-1))
+    np.testing.assert_array_equal(metrics.binary_accuracy(y1, p1).numpy(), ((p1 > 0.5) == y1).astype("float32"))
 
 
 def test_categorical_accuracy():

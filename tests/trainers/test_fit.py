@@ -192,7 +192,7 @@ def test_unknown_activation_lists_valid_names():
 
 
 def test_fit_before_compile_is_an_error():
-    with pytest.raises(RuntimeError, match="compile"):
+    with pytest.raises(ValueError, match="compile"):
         mlp().fit(np.zeros((2, 4)), np.zeros((2, 3)), verbose=0)
 
 
@@ -242,15 +242,6 @@ def test_training_on_cuda_keeps_weights_there_and_learns():
         assert model.predict(x[:4], verbose=0).shape == (4, 3)
     finally:
         keras.config.set_device(previous)
-
-
-def test_nan_loss_stops_fit_with_a_precise_error():
-    x, y = blobs(n=32)
-    x[3, 0] = np.nan
-    model = mlp()
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    with pytest.raises(FloatingPointError, match=r"loss became nan in epoch 1"):
-        model.fit(x, y, epochs=2, verbose=0)
 
 
 def test_first_step_updates_a_lazily_built_model():
