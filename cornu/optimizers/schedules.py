@@ -262,6 +262,80 @@ class CosineDecayRestarts(LearningRateSchedule):
         }
 
 
+class OneCycle(LearningRateSchedule):
+    """The 1cycle policy (Smith & Topin): warm up to ``max_learning_rate``, then anneal far below the start.
+
+    A cornu extra with the arguments of PyTorch's ``OneCycleLR`` (learning rate
+    only, two phases): from ``max_learning_rate / div_factor`` up to
+    ``max_learning_rate`` at step ``pct_start * total_steps - 1``, then down to
+    ``max_learning_rate / (div_factor * final_div_factor)`` at step
+    ``total_steps - 1``, along a half cosine or a straight line. Steps past the
+    end keep the final rate.
+    """
+
+    def __init__(self, max_learning_rate: float, total_steps: int, pct_start: float = 0.25,
+                 div_factor: float = 25.0, final_div_factor: float = 1e4, anneal_strategy: str = "cos",
+                 name: str = "OneCycle"):
+        if isinstance(total_steps, bool) or not isinstance(total_steps, int):
+            raise TypeError(f"Argument `total_steps` must be an int. Received: total_steps={total_steps!r}")
+        _check_positive("total_steps", total_steps)
+        _check_positive("max_learning_rate", max_learning_rate)
+        _check_positive("div_factor", div_factor)
+        _check_positive("final_div_factor", final_div_factor)
+        if not 0 <= pct_start <= 1:
+            raise ValueError(f"Argument `pct_start` must be in [0, 1]. Received: pct_start={pct_start}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(
+                f"Argument `anneal_strategy` must be 'cos' or 'linear'. Received: anneal_strategy={anneal_strategy!r}"
+            )
+        self.max_learning_rate = max_learning_rate
+        self.total_steps = total_steps
+        self.pct_start = pct_start
+        self.div_factor = div_factor
+        self.final_div_factor = final_div_factor
+        self.anneal_strategy = anneal_strategy
+        self.name = name
+
+    def _anneal(self, start: float, end: float, rest: Any) -> Any:
+        """From ``start`` (``rest == 1``) to ``end`` (``rest == 0``); ``rest`` is the phase's remaining fraction.
+
+        Written in the remaining fraction so that float32 keeps its relative
+        precision near the tiny final rate.
+        """
+        if self.anneal_strategy == "linear":
+            return end + (start - end) * rest
+        half = math.pi / 2 * rest
+        return end + (start - end) * (torch.sin(half) if _is_tensor(half) else math.sin(half)) ** 2
+
+    def __call__(self, step: Any) -> Any:
+        step = _as_step(step)
+        last = float(self.total_steps - 1)
+        peak = float(self.pct_start * self.total_steps) - 1.0
+        initial = self.max_learning_rate / self.div_factor
+        final = initial / self.final_div_factor
+        if _is_tensor(step):
+            step = torch.clamp(step, 0.0, last)
+            warm = self._anneal(initial, self.max_learning_rate, (peak - step) / peak if peak > 0 else 0.0)
+            # ``last == peak`` only when ``pct_start == 1``; the decay branch is then never selected.
+            decay = self._anneal(self.max_learning_rate, final, (last - step) / max(last - peak, 1.0))
+            return torch.where(step <= peak, warm, decay)
+        step = min(max(step, 0.0), last)
+        if step <= peak:
+            return self._anneal(initial, self.max_learning_rate, (peak - step) / peak if peak > 0 else 0.0)
+        return self._anneal(self.max_learning_rate, final, (last - step) / (last - peak))
+
+    def get_config(self) -> dict:
+        return {
+            "max_learning_rate": self.max_learning_rate,
+            "total_steps": self.total_steps,
+            "pct_start": self.pct_start,
+            "div_factor": self.div_factor,
+            "final_div_factor": self.final_div_factor,
+            "anneal_strategy": self.anneal_strategy,
+            "name": self.name,
+        }
+
+
 ALL_OBJECTS = (
     ExponentialDecay,
     PiecewiseConstantDecay,
@@ -271,6 +345,8 @@ ALL_OBJECTS = (
     CosineDecayRestarts,
 )
 _BY_NAME = {cls.__name__: cls for cls in ALL_OBJECTS}
+# cornu extras: ``deserialize`` knows them; ``serialize`` names their cornu module, not Keras's.
+_EXTRAS = {cls.__name__: cls for cls in (OneCycle,)}
 
 
 def serialize(learning_rate_schedule: LearningRateSchedule) -> dict:
@@ -295,10 +371,10 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> LearningRat
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"Could not interpret learning rate schedule config: {config!r}")
     name = config["class_name"]
-    cls = (custom_objects or {}).get(name) or _BY_NAME.get(name)
+    cls = (custom_objects or {}).get(name) or _BY_NAME.get(name) or _EXTRAS.get(name)
     if cls is None:
         raise ValueError(
-            f"Unknown learning rate schedule: {name!r}. Valid names: {sorted(_BY_NAME)}. "
+            f"Unknown learning rate schedule: {name!r}. Valid names: {sorted(_BY_NAME) + sorted(_EXTRAS)}. "
             "Pass custom schedules through `custom_objects`."
         )
     return cls.from_config(config.get("config", {}))
