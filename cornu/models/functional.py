@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
+
 
 from cornu.layers.input_layer import InputLayer
 from cornu.layers.layer import Layer
@@ -63,9 +65,22 @@ def topological_nodes(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> 
     return order
 
 
+def adjust_input_rank(spec: tuple, x: Any) -> Any:
+    """Keras's leniency: an input one trailing size-1 axis short of (or beyond) its ``Input`` is fitted to it."""
+    shape = getattr(x, "shape", None)
+    if shape is None or not isinstance(x, torch.Tensor):
+        return x
+    if len(shape) == len(spec) - 1 and spec[-1] == 1:
+        return x.unsqueeze(-1)
+    if len(shape) == len(spec) + 1 and shape[-1] == 1:
+        return x.squeeze(-1)
+    return x
+
+
 def check_input_shapes(model_name: str, expected: list[tuple], inputs: list) -> None:
     """Raise Keras's ValueError when an input's rank or a fixed dimension differs from its ``Input``."""
     for i, (spec, x) in enumerate(zip(expected, inputs)):
+        x = adjust_input_rank(spec, x)
         shape = getattr(x, "shape", None)
         if shape is None:
             continue
@@ -161,7 +176,7 @@ class Functional(Model):
     def call(self, inputs, training=None, mask=None):
         values: dict[int, Any] = {}
         for kt, v in zip(self.inputs, self._flatten_inputs(inputs)):
-            values[id(kt)] = v
+            values[id(kt)] = adjust_input_rank(kt.shape, v)
         lookup = lambda a: values[id(a)] if isinstance(a, KerasTensor) else a
         for node in self._nodes:
             args = tree.map_structure(lookup, node.call_args)

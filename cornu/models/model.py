@@ -18,10 +18,13 @@ class Model(Trainer, Layer):
     """Groups layers into an object with training and inference features."""
 
     def __new__(cls, *args, **kwargs):
-        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
-            from cornu.models.functional import Functional
+        from cornu.models.functional import Functional
 
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
             return object.__new__(Functional)
+        if not issubclass(cls, Functional) and _functional_arguments(args, kwargs):
+            # ``CustomModel(inputs, outputs)``: a functional model that keeps the subclass's methods.
+            return object.__new__(functional_subclass(cls))
         return object.__new__(cls)
 
     def __init__(self, *args, trainable: bool = True, name: str | None = None, dtype=None, **kwargs):
@@ -114,7 +117,7 @@ class Model(Trainer, Layer):
             from cornu.saving.functional_config import functional_from_config
 
             return functional_from_config(config, custom_objects=custom_objects,
-                                          cls=cls if issubclass(cls, Functional) else Functional)
+                                          cls=cls if issubclass(cls, Functional) else functional_subclass(cls))
         return cls(**config)
 
     def to_json(self, **kwargs) -> str:
@@ -135,3 +138,33 @@ class Model(Trainer, Layer):
     def output_names(self, value: list[str]) -> None:
         self._output_names_list = list(value)
 
+
+
+def _functional_arguments(args: tuple, kwargs: dict) -> bool:
+    """Whether constructor arguments are Keras's functional ``(inputs, outputs)``."""
+    if len(args) == 2:
+        candidates = args
+    elif len(args) == 1 and "outputs" in kwargs:
+        candidates = (args[0], kwargs["outputs"])
+    elif "inputs" in kwargs and "outputs" in kwargs:
+        candidates = (kwargs["inputs"], kwargs["outputs"])
+    else:
+        return False
+    from cornu.utils import tree
+
+    return all(tree.flatten(c) and all(isinstance(t, KerasTensor) for t in tree.flatten(c)) for c in candidates)
+
+
+_FUNCTIONAL_SUBCLASSES: dict[type, type] = {}
+
+
+def functional_subclass(cls: type) -> type:
+    """``cls`` with ``Functional`` mixed in (cached), named and placed like ``cls`` for serialization."""
+    from cornu.models.functional import Functional
+
+    if cls is Model:
+        return Functional
+    if cls not in _FUNCTIONAL_SUBCLASSES:
+        _FUNCTIONAL_SUBCLASSES[cls] = type(cls.__name__, (cls, Functional),
+                                           {"__module__": cls.__module__, "__qualname__": cls.__qualname__})
+    return _FUNCTIONAL_SUBCLASSES[cls]

@@ -91,6 +91,10 @@ class Sequential(Model):
 
     def call(self, inputs, training=None, mask=None):
         x = inputs
+        if self._input_layer is not None:
+            from cornu.models.functional import adjust_input_rank
+
+            x = adjust_input_rank(self._input_layer.batch_shape, x)
         for layer in self._stack:
             x = layer(x)
         return x

@@ -251,3 +251,68 @@ def test_add_loss_only_training_matches_keras(keras_ref):
     h_ref = build(keras_ref).fit(x, epochs=2, batch_size=10, verbose=0).history
     h_ours = build(cornu).fit(x, epochs=2, batch_size=10, verbose=0).history
     np.testing.assert_allclose(h_ours["loss"], h_ref["loss"], rtol=1e-5)
+
+
+def _guide_model(lib):
+    """keras.io's "customizing what happens in fit" (PyTorch) pattern: subclass, then build functionally."""
+
+    class CustomModel(lib.Model):
+        def train_step(self, data):
+            x, y = data
+            self.zero_grad()
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(y=y, y_pred=y_pred)
+            loss.backward()
+            trainable_weights = [v for v in self.trainable_weights]
+            gradients = [v.value.grad for v in trainable_weights]
+            with torch.no_grad():
+                self.optimizer.apply(gradients, trainable_weights)
+            for metric in self.metrics:
+                if metric.name == "loss":
+                    metric.update_state(loss)
+                else:
+                    metric.update_state(y, y_pred)
+            return {m.name: m.result() for m in self.metrics}
+
+    inputs = lib.Input(shape=(3,))
+    outputs = lib.layers.Dense(1)(inputs)
+    return CustomModel(inputs, outputs), CustomModel
+
+
+def test_subclass_called_with_inputs_and_outputs_is_functional():
+    model, cls = _guide_model(cornu)
+    assert isinstance(model, cls) and isinstance(model, cornu.Model) and type(model).__name__ == "CustomModel"
+    assert len(model.layers) == 2 and model.count_params() == 4
+    model.compile(optimizer=cornu.optimizers.SGD(0.1), loss="mse", metrics=["mae"])
+    x, y = data()
+    history = model.fit(x, y, epochs=3, verbose=0)
+    assert set(history.history) == {"loss", "mae"}
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    by_keyword = cls(inputs=model.inputs, outputs=model.outputs)
+    assert isinstance(by_keyword, cls) and by_keyword.count_params() == 4
+
+
+def test_functional_inputs_may_differ_by_a_trailing_unit_axis():
+    i = cornu.Input((28, 28, 1))
+    model = cornu.Model(i, layers.Flatten()(i))
+    assert model.predict(np.zeros((2, 28, 28), "float32"), verbose=0).shape == (2, 784)
+    j = cornu.Input((1,))
+    dense = cornu.Model(j, layers.Dense(2)(j))
+    assert tuple(dense(np.zeros((2,), "float32")).shape) == (2, 2)
+    seq = cornu.Sequential([cornu.Input((28, 28, 1)), layers.Flatten()])
+    assert seq.predict(np.zeros((2, 28, 28), "float32"), verbose=0).shape == (2, 784)
+    with pytest.raises(ValueError):
+        dense(np.zeros((2, 3, 4), "float32"))
+
+
+def test_guide_pattern_matches_keras(keras_ref):
+    x, y = data()
+    (ref, _), (ours, _) = _guide_model(keras_ref), _guide_model(cornu)
+    ours.set_weights(ref.get_weights())
+    for m, lib in ((ref, keras_ref), (ours, cornu)):
+        m.compile(optimizer=lib.optimizers.SGD(0.1), loss="mse", metrics=["mae"])
+    h_ref = ref.fit(x, y, epochs=2, batch_size=5, shuffle=False, verbose=0).history
+    h_ours = ours.fit(x, y, epochs=2, batch_size=5, shuffle=False, verbose=0).history
+    assert h_ref.keys() == h_ours.keys()
+    for k in h_ref:
+        np.testing.assert_allclose(h_ours[k], h_ref[k], rtol=1e-5)
