@@ -56,12 +56,24 @@ class BaseConv(Layer):
         self.input_spec = InputSpec(min_ndim=rank + 2)
         self._channel_axis = -1 if self.data_format == "channels_last" else 1
 
+    def _check_output_size(self, input_shape: tuple, out: tuple) -> None:
+        """Keras's ValueError for a convolution whose output would be empty."""
+        if any(d is not None and d <= 0 for d in out):
+            in_ch = input_shape[self._channel_axis]
+            kernel = self.kernel_size + (None if in_ch is None else in_ch // self.groups, self.filters)
+            raise ValueError(
+                f"Computed output size would be zero or negative. Received `inputs shape={tuple(input_shape)}`, "
+                f"`kernel shape={kernel}`, `dilation_rate={list(self.dilation_rate)}`, "
+                f"`strides={self.strides}`, `padding={self.padding}` (layer {self.name!r}).")
+
     def build(self, input_shape) -> None:
         rank = self.rank
         in_ch = input_shape[self._channel_axis]
         if in_ch is None:
             raise ValueError(f"The channel dimension of the inputs to {type(self).__name__} layer "
                              f"{self.name!r} should be defined. Received input_shape={tuple(input_shape)}")
+        if len(input_shape) == rank + 2:
+            self.compute_output_shape(input_shape)
         if in_ch % self.groups or self.filters % self.groups:
             raise ValueError(f"The number of input channels ({in_ch}) and filters ({self.filters}) must be "
                              f"divisible by groups={self.groups}.")
@@ -94,10 +106,7 @@ class BaseConv(Layer):
         spatial = input_shape[1:-1] if self.data_format == "channels_last" else input_shape[2:]
         out = tuple(conv_utils.output_length(spatial[i], self.kernel_size[i], self.padding, self.strides[i],
                                              self.dilation_rate[i]) for i in range(self.rank))
-        if any(d is not None and d <= 0 for d in out):
-            raise ValueError(f"Computed output size would be negative or zero for layer {self.name!r}: "
-                             f"input_shape={input_shape}, kernel_size={self.kernel_size}, "
-                             f"strides={self.strides}, padding={self.padding!r}")
+        self._check_output_size(input_shape, out)
         if self.data_format == "channels_last":
             return (input_shape[0],) + out + (self.filters,)
         return (input_shape[0], self.filters) + out

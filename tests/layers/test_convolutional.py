@@ -105,3 +105,20 @@ def test_conv2d_bad_arguments_and_inputs():
         layer(KerasTensor((None, 10)))
     with pytest.raises(ValueError, match="negative or zero"):
         Conv2D(2, 5)(KerasTensor((None, 3, 3, 1)))
+
+
+@pytest.mark.parametrize("eager", [True, False])
+def test_empty_output_is_a_value_error_with_keras_message(eager):
+    import cornu
+
+    layer = cornu.layers.Conv2D(2, 3)
+    with pytest.raises(ValueError, match=r"Computed output size would be zero or negative.*kernel shape=\(3, 3, 1, 2\)"):
+        if eager:
+            layer(np.zeros((1, 2, 2, 1), "float32"))
+        else:
+            cornu.Sequential([cornu.Input((2, 2, 1)), layer])
+
+
+def test_empty_output_error_class_matches_keras(keras_ref):
+    with pytest.raises(ValueError, match="Computed output size would be zero or negative"):
+        keras_ref.layers.Conv2D(2, 3)(np.zeros((1, 2, 2, 1), "float32"))
