@@ -103,7 +103,7 @@ def test_conv2d_bad_arguments_and_inputs():
     layer = Conv2D(2, 3)
     with pytest.raises(ValueError, match=r'layer "conv2d.*expected ndim=4, found ndim=2'):
         layer(KerasTensor((None, 10)))
-    with pytest.raises(ValueError, match="negative or zero"):
+    with pytest.raises(ValueError, match="zero or negative"):
         Conv2D(2, 5)(KerasTensor((None, 3, 3, 1)))
 
 
