@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import numbers
 from typing import Any, Callable
 
 import numpy as np
@@ -333,6 +334,125 @@ def categorical_focal_crossentropy(y_true: Any, y_pred: Any, alpha: float = 0.25
     return -torch.sum(weight * _upcast(y_true) * log_p, dim=axis)
 
 
+# -------------------------------------------------- segmentation losses
+
+
+def _sum_over(x: torch.Tensor, axis: Any) -> torch.Tensor:
+    """Sum over ``axis`` (an int or a sequence of ints), or over every axis when it is None."""
+    return torch.sum(x) if axis is None else torch.sum(x, dim=axis)
+
+
+def dice(y_true: Any, y_pred: Any, axis: Any = None) -> torch.Tensor:
+    """``1 - 2 * sum(y_true * y_pred) / (sum(y_true) + sum(y_pred) + epsilon)`` over ``axis`` (all if None)."""
+    y_pred = _pred(y_pred)
+    y_true = _true_like(y_true, y_pred)
+    intersection = _sum_over(y_true * y_pred, axis)
+    total = _sum_over(y_true, axis) + _sum_over(y_pred, axis)
+    return 1.0 - 2.0 * intersection / (total + config.epsilon())
+
+
+def tversky(y_true: Any, y_pred: Any, alpha: float = 0.5, beta: float = 0.5, axis: Any = None) -> torch.Tensor:
+    """``1 - TP / (TP + alpha * FN + beta * FP + epsilon)`` with soft counts summed over ``axis``."""
+    y_pred = _pred(y_pred)
+    y_true = _true_like(y_true, y_pred)
+    true_pos = _sum_over(y_true * y_pred, axis)
+    false_neg = _sum_over(y_true * (1.0 - y_pred), axis)
+    false_pos = _sum_over((1.0 - y_true) * y_pred, axis)
+    return 1.0 - true_pos / (true_pos + alpha * false_neg + beta * false_pos + config.epsilon())
+
+
+# ----------------------------------------------------- integer-label losses
+
+
+def _labels(y_true: Any, device: torch.device) -> torch.Tensor:
+    """Class labels as int64 (``Loss`` hands them over as floats)."""
+    labels = to_tensor(y_true, device=device)
+    return labels if labels.dtype == torch.long else labels.long()
+
+
+def categorical_generalized_cross_entropy(y_true: Any, y_pred: Any, q: float) -> torch.Tensor:
+    """``(1 - p_y**q) / q`` for integer labels ``y`` and class probabilities ``p`` (Zhang & Sabuncu, 2018).
+
+    Robust to noisy labels: ``q -> 0`` tends to crossentropy, ``q = 1`` is MAE.
+    A label outside ``[0, classes)`` selects no class (``p_y = 0``). Labels of
+    shape ``(batch, 1)`` are read as ``(batch,)``.
+    """
+    y_pred = _pred(y_pred)
+    labels = _labels(y_true, y_pred.device)
+    if labels.ndim == y_pred.ndim and labels.shape[-1] == 1:
+        labels = labels.squeeze(-1)
+    classes = torch.arange(y_pred.shape[-1], device=y_pred.device)
+    is_label = labels.unsqueeze(-1) == classes
+    p = torch.sum(torch.where(is_label, y_pred, torch.zeros_like(y_pred)), dim=-1)
+    return (1.0 - torch.pow(p, q)) / q
+
+
+def _masked_logsumexp(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """logsumexp of each row over its ``mask`` entries; rows without any stay finite (callers mask them)."""
+    return torch.logsumexp(torch.where(mask, x, torch.full_like(x, torch.finfo(x.dtype).min)), dim=-1)
+
+
+def circle(y_true: Any, y_pred: Any, ref_labels: Any = None, ref_embeddings: Any = None,
+           remove_diagonal: bool = True, gamma: float = 80, margin: float = 0.4) -> torch.Tensor:
+    """Circle loss (Sun et al., 2020) of each embedding against the reference batch.
+
+    ``y_pred`` should be L2-normalised embeddings (it is not normalised here);
+    similarities are dot products capped at 1. Per row:
+    ``softplus(logsumexp_pos(-gamma * relu(1 + m - s) * (s - (1 - m)))
+    + logsumexp_neg(gamma * relu(s + m) * (s - m)))``, with positives the other
+    rows of the same label (and the row itself unless ``remove_diagonal``).
+    Rows lacking a positive or a negative give 0 and are masked out of mean
+    reductions (through ``_keras_mask``).
+    """
+    y_pred = _pred(y_pred)
+    labels = _labels(y_true, y_pred.device)
+    ref_labels = labels if ref_labels is None else _labels(ref_labels, y_pred.device)
+    ref = y_pred if ref_embeddings is None else _true_like(ref_embeddings, y_pred)
+    similarity = torch.clamp(torch.matmul(y_pred, ref.transpose(-1, -2)), max=1.0)
+    same = labels.reshape(-1, 1) == ref_labels.reshape(1, -1)
+    positive = same
+    if remove_diagonal:
+        positive = same & ~torch.eye(*same.shape, dtype=torch.bool, device=same.device)
+    negative = ~same
+    pos_logits = -gamma * torch.relu(1.0 + margin - similarity) * (similarity - (1.0 - margin))
+    neg_logits = gamma * torch.relu(similarity + margin) * (similarity - margin)
+    valid = torch.any(positive, dim=-1) & torch.any(negative, dim=-1)
+    logits = _masked_logsumexp(pos_logits, positive) + _masked_logsumexp(neg_logits, negative)
+    safe = torch.where(valid, logits, torch.zeros_like(logits))
+    loss = torch.where(valid, F.softplus(safe), torch.zeros_like(safe))
+    loss._keras_mask = valid
+    return loss
+
+
+def ctc(y_true: Any, y_pred: Any) -> torch.Tensor:
+    """Connectionist temporal classification loss per sample, on torch's CTC kernel.
+
+    ``y_true``: ``(batch, max_label_length)`` integer labels in ``[1, classes)``,
+    padded with 0; each label's length is its count of non-zero entries.
+    ``y_pred``: ``(batch, time, classes)`` scores that are log-softmaxed over
+    classes (so logits; probabilities are treated the same way). Class 0 is
+    the blank and every sequence uses all ``time`` steps. An infeasible
+    alignment gives ``inf``.
+    """
+    y_pred = _pred(y_pred)
+    labels = _labels(y_true, y_pred.device)
+    if labels.ndim != 2:
+        raise ValueError(
+            "Targets `y_true` are expected to be a tensor of shape `(batch_size, max_length)` in integer format. "
+            f"Received: y_true.shape={tuple(labels.shape)}"
+        )
+    if y_pred.ndim != 3:
+        raise ValueError(
+            "Logits `y_pred` are expected to be a tensor of shape `(batch_size, max_length, num_classes)`. "
+            f"Received: y_pred.shape={tuple(y_pred.shape)}"
+        )
+    batch, time = y_pred.shape[0], y_pred.shape[1]
+    label_lengths = torch.sum(labels != 0, dim=-1)
+    input_lengths = torch.full((batch,), time, dtype=torch.long, device=y_pred.device)
+    log_probs = torch.log_softmax(_upcast(y_pred), dim=-1).transpose(0, 1)
+    return F.ctc_loss(log_probs, labels, input_lengths, label_lengths, blank=0, reduction="none")
+
+
 # Keras's short aliases.
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
@@ -436,7 +556,11 @@ class Loss:
         raise NotImplementedError(f"{type(self).__name__} must implement `call(y_true, y_pred)`.")
 
     def get_config(self) -> dict:
-        return {"name": self.name, "reduction": self.reduction, "dtype": self._dtype_arg}
+        """Keras's ``name`` and ``reduction``; ``dtype`` too when one was given, so it survives a round trip."""
+        config = {"name": self.name, "reduction": self.reduction}
+        if self._dtype_arg is not None:
+            config["dtype"] = self._dtype_arg
+        return config
 
     @classmethod
     def from_config(cls, config: dict) -> "Loss":
@@ -615,19 +739,63 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
                          from_logits=from_logits, ignore_class=ignore_class, axis=axis)
 
 
+class Dice(LossFunctionWrapper):
+    """Dice loss, ``1 - 2|A n B| / (|A| + |B|)`` of soft masks; reduces every axis when ``axis`` is None."""
+
+    def __init__(self, reduction: str | None = _SOB, name: str = "dice", axis: Any = None, dtype: Any = None):
+        super().__init__(dice, reduction=reduction, name=name, dtype=dtype, axis=axis)
+
+
+class Tversky(LossFunctionWrapper):
+    """Tversky loss: Dice with false negatives weighted by ``alpha`` and false positives by ``beta``."""
+
+    def __init__(self, alpha: float = 0.5, beta: float = 0.5, reduction: str | None = _SOB, name: str = "tversky",
+                 axis: Any = None, dtype: Any = None):
+        super().__init__(tversky, reduction=reduction, name=name, dtype=dtype, alpha=alpha, beta=beta, axis=axis)
+
+
+class Circle(LossFunctionWrapper):
+    """Circle loss between integer labels and L2-normalised embeddings (pairs within the batch)."""
+
+    def __init__(self, gamma: float = 80.0, margin: float = 0.4, remove_diagonal: bool = True,
+                 reduction: str | None = _SOB, name: str = "circle", dtype: Any = None):
+        super().__init__(circle, reduction=reduction, name=name, dtype=dtype, gamma=gamma, margin=margin,
+                         remove_diagonal=remove_diagonal)
+
+
+class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
+    """Generalized crossentropy ``(1 - p_y**q) / q`` for integer labels; ``q`` in ``(0, 1)``."""
+
+    def __init__(self, q: float = 0.5, reduction: str | None = _SOB,
+                 name: str = "categorical_generalized_cross_entropy", dtype: Any = None):
+        if isinstance(q, bool) or not isinstance(q, numbers.Real):
+            raise TypeError(f"`q` must be a number in the interval (0, 1). Received: q={q!r}")
+        if not 0 < q < 1:
+            raise ValueError(f"q must be in the interval (0, 1). Received: q={q!r}")
+        super().__init__(categorical_generalized_cross_entropy, reduction=reduction, name=name, dtype=dtype, q=q)
+
+
+class CTC(LossFunctionWrapper):
+    """CTC loss for 0-padded label sequences against per-step class scores (class 0 is the blank)."""
+
+    def __init__(self, reduction: str | None = _SOB, name: str = "ctc", dtype: Any = None):
+        super().__init__(ctc, reduction=reduction, name=name, dtype=dtype)
+
+
 # ----------------------------------------------------------------- lookup
 
 _CLASSES = (
     Loss, LossFunctionWrapper, MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
     MeanSquaredLogarithmicError, CosineSimilarity, Huber, LogCosh, Hinge, SquaredHinge, CategoricalHinge,
     KLDivergence, Poisson, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy,
-    BinaryFocalCrossentropy, CategoricalFocalCrossentropy,
+    BinaryFocalCrossentropy, CategoricalFocalCrossentropy, Dice, Tversky, Circle, CategoricalGeneralizedCrossEntropy,
+    CTC,
 )
 _FUNCTIONS = (
     mean_squared_error, mean_absolute_error, mean_absolute_percentage_error, mean_squared_logarithmic_error,
     cosine_similarity, huber, log_cosh, hinge, squared_hinge, categorical_hinge, kl_divergence, poisson,
     binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy, binary_focal_crossentropy,
-    categorical_focal_crossentropy,
+    categorical_focal_crossentropy, dice, tversky, circle, categorical_generalized_cross_entropy, ctc,
 )
 ALL_OBJECTS_DICT: dict[str, Any] = {obj.__name__: obj for obj in _CLASSES + _FUNCTIONS}
 ALL_OBJECTS_DICT.update({
