@@ -9,13 +9,13 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from cornu import losses as _losses
 from cornu.losses import (
     binary_crossentropy,
     binary_focal_crossentropy,
     categorical_crossentropy,
     categorical_focal_crossentropy,
     categorical_hinge,
-    hinge,
     huber,
     kl_divergence,
     log_cosh,
@@ -47,12 +47,23 @@ from cornu.metrics.confusion import (
     FalseNegatives,
     FalsePositives,
     Precision,
+    PrecisionAtRecall,
     Recall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
     TrueNegatives,
     TruePositives,
 )
+from cornu.metrics.correlation import (
+    ConcordanceCorrelation,
+    PearsonCorrelation,
+    concordance_correlation,
+    pearson_correlation,
+)
 from cornu.metrics.f_score import F1Score, FBetaScore
 from cornu.metrics.hinge import CategoricalHinge, Hinge, SquaredHinge
+from cornu.metrics.iou import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from cornu.metrics.probabilistic import (
     BinaryCrossentropy,
     CategoricalCrossentropy,
@@ -72,6 +83,9 @@ from cornu.metrics.regression import (
 )
 from cornu.utils.naming import to_snake_case
 
+# Taken after the imports: importing the ``cornu.metrics.hinge`` submodule binds the name ``hinge`` to it.
+hinge = _losses.hinge
+
 _CLASSES = (
     Metric, Mean, Sum, MeanMetricWrapper,
     MeanSquaredError, RootMeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
@@ -82,6 +96,9 @@ _CLASSES = (
     Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
     SparseTopKCategoricalAccuracy,
     F1Score, FBetaScore,
+    PrecisionAtRecall, RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity,
+    IoU, MeanIoU, BinaryIoU, OneHotIoU, OneHotMeanIoU,
+    PearsonCorrelation, ConcordanceCorrelation,
 )
 ALL_OBJECTS_DICT: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
 ALL_OBJECTS_DICT.update({to_snake_case(cls.__name__): cls for cls in _CLASSES})
@@ -150,7 +167,7 @@ _FUNCTIONS = (
     sparse_top_k_categorical_accuracy, binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
     categorical_focal_crossentropy, sparse_categorical_crossentropy, categorical_hinge, hinge, squared_hinge,
     huber, kl_divergence, log_cosh, mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
-    mean_squared_logarithmic_error, poisson,
+    mean_squared_logarithmic_error, poisson, pearson_correlation, concordance_correlation,
 )
 
 __all__ = [cls.__name__ for cls in _CLASSES] + [fn.__name__ for fn in _FUNCTIONS] + [

@@ -1,4 +1,5 @@
-"""Confusion-matrix metrics: TP/FP/TN/FN counts, Precision, Recall and AUC.
+"""Confusion-matrix metrics: TP/FP/TN/FN counts, Precision, Recall, AUC and the X-at-Y metrics
+(``PrecisionAtRecall``, ``RecallAtPrecision``, ``SensitivityAtSpecificity``, ``SpecificityAtSensitivity``).
 
 A prediction counts as positive at threshold ``t`` when ``y_pred > t``; labels
 are positive when non-zero. All counting is tensor arithmetic on the state's
@@ -6,7 +7,9 @@ device (no host sync).
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+import numbers
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 
@@ -326,3 +329,147 @@ class AUC(_ConfusionMetric):
                 "summation_method": self.summation_method, "multi_label": self.multi_label,
                 "num_labels": self.num_labels, "label_weights": self.label_weights,
                 "thresholds": self._thresholds[1:-1], "from_logits": self.from_logits}
+
+
+def _evenly_spaced_counts(y_true: torch.Tensor, y_pred: torch.Tensor, weight: torch.Tensor,
+                          num_thresholds: int) -> dict[str, torch.Tensor]:
+    """Weighted tp/fp/tn/fn at the thresholds ``i / (num_thresholds - 1)`` in one scatter-add (O(n)).
+
+    Predictions are clipped to ``[0, 1]``; one in bucket ``ceil(y_pred * (num_thresholds - 1))``
+    counts as positive at every threshold below that bucket's index. This is Keras's
+    bucketing, so a prediction at a threshold lands on the same side as in Keras.
+    """
+    steps = num_thresholds - 1
+    bucket = torch.ceil(torch.clamp(y_pred, 0.0, 1.0) * steps).long().clamp_(0, steps).reshape(-1)
+    pos = (weight * y_true).reshape(-1)
+    neg = (weight * (1.0 - y_true)).reshape(-1)
+    hist = torch.zeros((2, num_thresholds), dtype=weight.dtype, device=weight.device)
+    hist.index_add_(1, bucket, torch.stack([pos, neg]))
+    at_or_above = torch.flip(torch.cumsum(torch.flip(hist, [1]), 1), [1])
+    above = torch.cat([at_or_above[:, 1:], torch.zeros_like(hist[:, :1])], dim=1)
+    tp, fp = above[0], above[1]
+    return {"tp": tp, "fp": fp, "fn": pos.sum() - tp, "tn": neg.sum() - fp}
+
+
+class _AtThreshold(_ConfusionMetric):
+    """Best value of one rate among the thresholds where another rate reaches ``value``.
+
+    Counts are kept at ``num_thresholds`` thresholds evenly spaced over ``[0, 1]``
+    (just ``0.5`` when ``num_thresholds == 1``); labels are positive when non-zero.
+    Subclasses name the constraint argument (``_ARG``) and give the
+    (constrained, maximised) rate pair.
+    """
+
+    _ARG = "value"
+
+    def __init__(self, value: float, num_thresholds: int = 200, class_id: int | None = None,
+                 name: str | None = None, dtype: Any = None):
+        super().__init__(name=name, dtype=dtype)
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"Argument `{self._ARG}` must be a number in [0, 1]. Received: {self._ARG}={value!r}")
+        if not 0 <= value <= 1:
+            raise ValueError(f"Argument `{self._ARG}` must be in the range [0, 1]. Received: {self._ARG}={value}")
+        if isinstance(num_thresholds, bool) or not isinstance(num_thresholds, numbers.Integral):
+            raise TypeError(f"Argument `num_thresholds` must be an integer > 0. "
+                            f"Received: num_thresholds={num_thresholds!r}")
+        if num_thresholds <= 0:
+            raise ValueError(f"Argument `num_thresholds` must be an integer > 0. "
+                             f"Received: num_thresholds={num_thresholds}")
+        self.value = value
+        setattr(self, self._ARG, value)
+        self.class_id = class_id
+        self.num_thresholds = int(num_thresholds)
+        if self.num_thresholds == 1:
+            self.thresholds = [0.5]
+        else:
+            inner = [(i + 1) * 1.0 / (self.num_thresholds - 1) for i in range(self.num_thresholds - 2)]
+            self.thresholds = [0.0] + inner + [1.0]
+        shape = (self.num_thresholds,)
+        self.true_positives = self.add_variable(shape, "zeros", name="true_positives")
+        self.false_positives = self.add_variable(shape, "zeros", name="false_positives")
+        self.true_negatives = self.add_variable(shape, "zeros", name="true_negatives")
+        self.false_negatives = self.add_variable(shape, "zeros", name="false_negatives")
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        y_true, y_pred, weight = self._prepare(y_true, y_pred, sample_weight, class_id=self.class_id)
+        if self.num_thresholds == 1:
+            counts = _threshold_counts(y_true, y_pred, weight, torch.full((1,), 0.5, dtype=y_pred.dtype,
+                                                                          device=y_pred.device))
+        else:
+            counts = _evenly_spaced_counts(y_true, y_pred, weight, self.num_thresholds)
+        with torch.no_grad():
+            for var, key in ((self.true_positives, "tp"), (self.false_positives, "fp"),
+                             (self.true_negatives, "tn"), (self.false_negatives, "fn")):
+                var.value.add_(counts[key])
+
+    def _rates(self) -> tuple[torch.Tensor, torch.Tensor]:
+        raise NotImplementedError
+
+    def result(self) -> torch.Tensor:
+        constrained, dependent = self._rates()
+        feasible = constrained >= self.value
+        return torch.where(feasible, dependent, torch.zeros_like(dependent)).max().clamp(min=0).detach()
+
+    def _counts(self) -> tuple[torch.Tensor, ...]:
+        return tuple(v.value.detach() for v in (self.true_positives, self.false_positives, self.true_negatives,
+                                                self.false_negatives))
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "class_id": self.class_id, "num_thresholds": self.num_thresholds,
+                self._ARG: self.value}
+
+
+class SensitivityAtSpecificity(_AtThreshold):
+    """Best sensitivity (recall) among thresholds whose specificity is ``>= specificity``."""
+
+    _ARG = "specificity"
+
+    def __init__(self, specificity: float, num_thresholds: int = 200, class_id: int | None = None,
+                 name: str | None = None, dtype: Any = None):
+        super().__init__(specificity, num_thresholds=num_thresholds, class_id=class_id, name=name, dtype=dtype)
+
+    def _rates(self) -> tuple[torch.Tensor, torch.Tensor]:
+        tp, fp, tn, fn = self._counts()
+        return divide_no_nan(tn, tn + fp), divide_no_nan(tp, tp + fn)
+
+
+class SpecificityAtSensitivity(_AtThreshold):
+    """Best specificity among thresholds whose sensitivity (recall) is ``>= sensitivity``."""
+
+    _ARG = "sensitivity"
+
+    def __init__(self, sensitivity: float, num_thresholds: int = 200, class_id: int | None = None,
+                 name: str | None = None, dtype: Any = None):
+        super().__init__(sensitivity, num_thresholds=num_thresholds, class_id=class_id, name=name, dtype=dtype)
+
+    def _rates(self) -> tuple[torch.Tensor, torch.Tensor]:
+        tp, fp, tn, fn = self._counts()
+        return divide_no_nan(tp, tp + fn), divide_no_nan(tn, tn + fp)
+
+
+class PrecisionAtRecall(_AtThreshold):
+    """Best precision among thresholds whose recall is ``>= recall``."""
+
+    _ARG = "recall"
+
+    def __init__(self, recall: float, num_thresholds: int = 200, class_id: int | None = None,
+                 name: str | None = None, dtype: Any = None):
+        super().__init__(recall, num_thresholds=num_thresholds, class_id=class_id, name=name, dtype=dtype)
+
+    def _rates(self) -> tuple[torch.Tensor, torch.Tensor]:
+        tp, fp, _, fn = self._counts()
+        return divide_no_nan(tp, tp + fn), divide_no_nan(tp, tp + fp)
+
+
+class RecallAtPrecision(_AtThreshold):
+    """Best recall among thresholds whose precision is ``>= precision``."""
+
+    _ARG = "precision"
+
+    def __init__(self, precision: float, num_thresholds: int = 200, class_id: int | None = None,
+                 name: str | None = None, dtype: Any = None):
+        super().__init__(precision, num_thresholds=num_thresholds, class_id=class_id, name=name, dtype=dtype)
+
+    def _rates(self) -> tuple[torch.Tensor, torch.Tensor]:
+        tp, fp, _, fn = self._counts()
+        return divide_no_nan(tp, tp + fp), divide_no_nan(tp, tp + fn)
