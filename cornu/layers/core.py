@@ -4,6 +4,7 @@ from __future__ import annotations
 import inspect
 from typing import Callable
 
+import numpy as np
 import torch.nn.functional as F
 
 from cornu import activations, constraints, initializers, regularizers
@@ -24,8 +25,12 @@ class Dense(Layer):
     def __init__(self, units: int, activation=None, use_bias: bool = True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, lora_rank=None, **kwargs):
+                 kernel_constraint=None, bias_constraint=None, lora_rank: int | None = None,
+                 lora_alpha: float | None = None, quantization_config=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        if quantization_config is not None:
+            raise ValueError("cornu does not quantize layers yet; `quantization_config` must be None. "
+                             f"Received: quantization_config={quantization_config!r}")
         if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
             raise ValueError(f"Received an invalid value for `units`, expected a positive integer. Received: units={units!r}")
         self.units = units
@@ -39,6 +44,9 @@ class Dense(Layer):
         self.bias_constraint = constraints.get(bias_constraint)
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True
+        self.lora_rank = lora_rank
+        self.lora_alpha = lora_alpha if lora_alpha is not None else lora_rank
+        self.lora_enabled = False
 
     def build(self, input_shape) -> None:
         in_dim = input_shape[-1]
@@ -53,13 +61,56 @@ class Dense(Layer):
                                     name="bias") if self.use_bias else None
         self.input_spec = InputSpec(min_ndim=2, axes={-1: in_dim})
         self.built = True
+        if self.lora_rank:
+            # As Keras 3.15 does, building re-enables LoRA with ``lora_alpha`` equal to the rank.
+            self.enable_lora(self.lora_rank)
+
+    def enable_lora(self, rank: int, lora_alpha: float | None = None, a_initializer="he_uniform",
+                    b_initializer="zeros") -> None:
+        """Freeze the kernel and train a low-rank update ``A @ B * (lora_alpha / rank)`` instead (LoRA)."""
+        if self.kernel_constraint is not None:
+            raise ValueError("Lora is incompatible with kernel constraints. In order to enable lora on this layer, "
+                             "remove the `kernel_constraint` argument.")
+        if not self.built:
+            raise ValueError("Cannot enable lora on a layer that isn't yet built.")
+        if self.lora_enabled:
+            raise ValueError("lora is already enabled. This can only be done once per layer.")
+        if not isinstance(rank, int) or isinstance(rank, bool) or rank <= 0:
+            raise ValueError(f"`rank` must be a positive integer. Received: rank={rank!r}")
+        in_dim = self.kernel.shape[0]
+        self.lora_kernel_a = self.add_weight(name="lora_kernel_a", shape=(in_dim, rank),
+                                             initializer=initializers.get(a_initializer),
+                                             regularizer=self.kernel_regularizer)
+        self.lora_kernel_b = self.add_weight(name="lora_kernel_b", shape=(rank, self.units),
+                                             initializer=initializers.get(b_initializer),
+                                             regularizer=self.kernel_regularizer)
+        self.kernel.trainable = False
+        self.kernel._trainable_wanted = False
+        self.lora_enabled = True
+        self.lora_rank = rank
+        self.lora_alpha = lora_alpha if lora_alpha is not None else rank
+
+    def _merged_kernel(self):
+        """The kernel in Keras layout with the LoRA update folded in (what Keras saves)."""
+        kernel = self.kernel.keras_value
+        if self.lora_enabled:
+            scale = self.lora_alpha / self.lora_rank
+            kernel = kernel + (self.lora_kernel_a.value @ self.lora_kernel_b.value) * scale
+        return kernel
 
     def call(self, inputs):
         y = F.linear(inputs, self.kernel.value, self.bias.value if self.bias is not None else None)
+        if self.lora_enabled:
+            scale = self.lora_alpha / self.lora_rank
+            y = y + (inputs @ self.lora_kernel_a.value) @ self.lora_kernel_b.value * scale
         return self.activation(y)
 
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape[:-1]) + (self.units,)
+    def _saved_variables(self) -> list:
+        """What weight files hold for this layer, as Keras writes it: the LoRA-merged kernel, then the bias."""
+        if not self.built:
+            return []
+        saved = [self.kernel] if not self.lora_enabled else [_MergedKernel(self)]
+        return saved + ([self.bias] if self.bias is not None else [])
 
     def get_config(self) -> dict:
         return {**super().get_config(), "units": self.units,
@@ -70,7 +121,33 @@ class Dense(Layer):
                 "bias_regularizer": _ser(regularizers, self.bias_regularizer),
                 "activity_regularizer": _ser(regularizers, self.activity_regularizer),
                 "kernel_constraint": _ser(constraints, self.kernel_constraint),
-                "bias_constraint": _ser(constraints, self.bias_constraint)}
+                "bias_constraint": _ser(constraints, self.bias_constraint), "quantization_config": None,
+                **({"lora_rank": self.lora_rank, "lora_alpha": self.lora_alpha} if self.lora_rank else {})}
+
+
+class _MergedKernel:
+    """A LoRA Dense kernel as saved: reads merged; loading sets the kernel and resets the LoRA factors."""
+
+    name = "kernel"
+
+    def __init__(self, layer: Dense):
+        self.layer = layer
+        self.path = layer.kernel.path
+
+    @property
+    def shape(self) -> tuple:
+        return self.layer.kernel.shape
+
+    def numpy(self) -> np.ndarray:
+        return self.layer._merged_kernel().detach().cpu().numpy()
+
+    def __array__(self, dtype=None, copy=None):
+        return self.numpy() if dtype is None else self.numpy().astype(dtype)
+
+    def assign(self, value) -> None:
+        self.layer.kernel.assign(value)
+        for factor in (self.layer.lora_kernel_a, self.layer.lora_kernel_b):
+            factor.assign(np.zeros(factor.shape, "float32"))
 
 
 class Activation(Layer):

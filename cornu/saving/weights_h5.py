@@ -148,7 +148,14 @@ def _created_trainable(variable: Any) -> bool:
 
 
 def own_variables(layer: Any) -> list:
-    """The layer's own variables in Keras's saving order: trainable first, then non-trainable."""
+    """The layer's own variables in Keras's saving order: trainable first, then non-trainable.
+
+    A layer that saves something else than its variables as they are (a LoRA
+    Dense saves its merged kernel) lists it in ``_saved_variables()``.
+    """
+    custom = getattr(layer, "_saved_variables", None)
+    if custom is not None:
+        return custom()
     own = list(layer._variables)
     return [v for v in own if _created_trainable(v)] + [v for v in own if not _created_trainable(v)]
 
@@ -277,7 +284,7 @@ def write_weights(model: Any, h5: Any) -> None:
             else:
                 for i, variable in enumerate(own_variables(obj)):
                     store[str(i)] = variable
-                    covered.add(id(variable))
+                covered.update(id(v) for v in getattr(obj, "_variables", ()))
         _write_group(h5, path, store)
 
     walk(model, visit)
