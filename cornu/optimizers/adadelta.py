@@ -61,7 +61,8 @@ class Adadelta(Optimizer):
         torch._foreach_div_(delta, denom)
         torch._foreach_mul_(acc_d, rho)
         torch._foreach_addcmul_(acc_d, delta, delta, value=1 - rho)
-        torch._foreach_add_(params, delta, alpha=-learning_rate)
+        torch._foreach_mul_(delta, -learning_rate)
+        torch._foreach_add_(params, delta)
 
     def get_config(self) -> dict:
         config = super().get_config()

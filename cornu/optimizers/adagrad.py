@@ -53,7 +53,8 @@ class Adagrad(Optimizer):
         torch._foreach_addcmul_(acc, grads, grads)
         denom = torch._foreach_add(acc, float(self.epsilon))
         torch._foreach_sqrt_(denom)
-        torch._foreach_addcdiv_(params, grads, denom, value=-learning_rate)
+        torch._foreach_div_(denom, -learning_rate)
+        torch._foreach_addcdiv_(params, grads, denom)
 
     def get_config(self) -> dict:
         config = super().get_config()

@@ -1,4 +1,9 @@
-"""Adam, following Keras's update rule (epsilon added to ``sqrt(v)``, bias correction folded into the step)."""
+"""Adam, following Keras's update rule (epsilon added to ``sqrt(v)``, bias correction folded into the step).
+
+Eagerly, float32/half weights on CPU or CUDA use torch's fused Adam kernel with a device
+learning-rate tensor (capturable in a CUDA graph); other weights (float64, AMSGrad) and steps traced
+by ``torch.compile`` (which cannot trace the fused kernel) use foreach kernels.
+"""
 from __future__ import annotations
 
 import math
@@ -9,7 +14,7 @@ import torch
 from cornu.optimizers.base import Optimizer
 
 
-_FUSED_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
+_FUSED_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
 
 
 class Adam(Optimizer):
@@ -48,7 +53,6 @@ class Adam(Optimizer):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.amsgrad = amsgrad
-        self._fused_steps: dict[int, list] = {}
 
     def build(self, var_list) -> None:
         if self.built:
@@ -59,30 +63,39 @@ class Adam(Optimizer):
         if self.amsgrad:
             self._velocity_hats = self.add_optimizer_variables(var_list, "velocity_hat")
 
-    def _fused_update(self, params, grads, m, v, learning_rate, step) -> None:
-        """One kernel for the whole update (torch's fused Adam, made to follow Keras's rule).
+    def _fusable(self, group) -> bool:
+        """The fused kernel runs eagerly (a CUDA graph can capture it); ``torch.compile`` has no
+        tracing rule for it, so a compiled step takes the foreach path, which the compiler fuses."""
+        return (
+            group.device.type in ("cpu", "cuda") and group.dtype in _FUSED_DTYPES and not self.amsgrad
+            and 0.0 <= float(self.beta_1) < 1.0 and 0.0 <= float(self.beta_2) < 1.0
+            and not torch.compiler.is_compiling()
+        )
 
-        torch adds epsilon to the bias-corrected ``sqrt(v / (1 - beta_2^t))``; Keras adds it to
-        ``sqrt(v)``. Passing ``epsilon / sqrt(1 - beta_2^t)`` makes the two updates the same.
-        """
+    def _update_group(self, group, grads, learning_rate, step) -> None:
+        if not self._fusable(group):
+            return super()._update_group(group, grads, learning_rate, step)
+        # torch's fused kernel computes ``lr / (1 - b1^s) * m / (sqrt(v) / sqrt(1 - b2^s) + eps)``. With
+        # s = inf its bias corrections are exactly 1, so passing Keras's ``alpha`` (computed here on
+        # the device) as its learning rate gives Keras's ``alpha * m / (sqrt(v) + eps)``.
+        steps = group.extra.get("fused_steps")
+        if steps is None:
+            steps = group.extra["fused_steps"] = [
+                torch.full((), math.inf, dtype=torch.float32, device=group.device) for _ in group.params
+            ]
+        alpha = self._alpha(learning_rate, step).to(torch.float32)
+        torch._fused_adam_(group.params, grads, group.slots["momentum"], group.slots["velocity"], [], steps,
+                           lr=alpha, beta1=float(self.beta_1), beta2=float(self.beta_2), weight_decay=0.0,
+                           eps=float(self.epsilon), amsgrad=False, maximize=False)
+
+    def _alpha(self, learning_rate: torch.Tensor, step: torch.Tensor) -> torch.Tensor:
+        """Keras's step size ``lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)``, on the device."""
         b1, b2 = float(self.beta_1), float(self.beta_2)
-        key = id(params[0])
-        steps = self._fused_steps.get(key)
-        if steps is None or steps[1] != step - 1:
-            state = [torch.full((), float(step - 1), dtype=torch.float32, device=params[0].device) for _ in params]
-            steps = self._fused_steps[key] = [state, step - 1]
-        torch._foreach_add_(steps[0], 1.0)
-        steps[1] = step
-        torch._fused_adam_(params, grads, m, v, [], steps[0], lr=float(learning_rate), beta1=b1, beta2=b2,
-                           weight_decay=0.0, eps=float(self.epsilon) / math.sqrt(1 - b2**step), amsgrad=False,
-                           maximize=False)
+        return learning_rate * torch.sqrt(1 - torch.pow(b2, step)) / (1 - torch.pow(b1, step))
 
     def _foreach_update(self, params, grads, slots, learning_rate, step) -> None:
         b1, b2 = float(self.beta_1), float(self.beta_2)
         m, v = slots["momentum"], slots["velocity"]
-        if params[0].device.type in ("cpu", "cuda") and not self.amsgrad and params[0].dtype in _FUSED_DTYPES:
-            return self._fused_update(params, grads, m, v, learning_rate, step)
-        alpha = learning_rate * math.sqrt(1 - b2**step) / (1 - b1**step)
         torch._foreach_lerp_(m, grads, 1 - b1)
         torch._foreach_mul_(v, b2)
         torch._foreach_addcmul_(v, grads, grads, value=1 - b2)
@@ -91,7 +104,8 @@ class Adam(Optimizer):
             v = slots["velocity_hat"]
         denom = torch._foreach_sqrt(v)
         torch._foreach_add_(denom, float(self.epsilon))
-        torch._foreach_addcdiv_(params, m, denom, value=-alpha)
+        torch._foreach_div_(denom, -self._alpha(learning_rate, step))
+        torch._foreach_addcdiv_(params, m, denom)
 
     def get_config(self) -> dict:
         config = super().get_config()

@@ -53,7 +53,8 @@ class Adamax(Optimizer):
         torch._foreach_mul_(u, float(self.beta_2))
         torch._foreach_maximum_(u, torch._foreach_abs(grads))
         denom = torch._foreach_add(u, float(self.epsilon))
-        torch._foreach_addcdiv_(params, m, denom, value=-learning_rate / (1 - b1**step))
+        torch._foreach_div_(denom, -learning_rate / (1 - torch.pow(b1, step)))
+        torch._foreach_addcdiv_(params, m, denom)
 
     def get_config(self) -> dict:
         config = super().get_config()

@@ -3,66 +3,82 @@
 Keras semantics (argument names, update order, clipping, decoupled weight
 decay, EMA, gradient accumulation, ``variables`` order) with a torch engine:
 all parameters of one device/dtype are updated by a handful of
-``torch._foreach_*`` kernels, and the step counter lives on the host as a
-Python int so no step ever waits on the device.
+``torch._foreach_*`` kernels.
+
+Capturable: every per-step scalar (the step counter, the learning rate, a
+schedule's value, bias corrections) is a device tensor computed on the device,
+and the steps that Keras takes or skips by a condition (gradient accumulation,
+EMA overwrite, a loss-scale skip) are selected on the device. ``apply`` never
+reads a value back to the host, so a whole training step can be captured by
+``torch.compile`` or a CUDA graph, and the captured step sees the current
+learning rate because it is written into the same tensor.
 """
 from __future__ import annotations
 
 import numbers
 import re
 import warnings
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import torch
 
+from cornu import config
 from cornu.optimizers import schedules
 from cornu.utils import naming
 from cornu.variables import Variable
 
 
-class _StepCount(int):
-    """The step counter: a plain ``int`` that also answers ``.numpy()`` like a Keras variable."""
+class StateVariable(Variable):
+    """Optimizer state kept as a plain device tensor (the step counter, the learning rate, ...).
 
-    def numpy(self) -> np.ndarray:
-        return np.asarray(int(self), dtype=np.int64)
+    A ``Variable`` (``numpy()``, ``assign()``, ``int()``, math) that also
+    compares by value with numbers, as Keras variables do (``iterations == 3``).
+    """
 
+    def __init__(self, value: torch.Tensor, name: str, path: str):
+        super().__init__(_state(value), name=name, path=path)
+        self._host: tuple[float, int] | None = None
 
-class _HostScalar:
-    """A scalar optimizer state kept on the host, shown as a variable for saving/loading."""
+    def remember(self, value: float) -> None:
+        """Keep the Python number just written, valid until the tensor is next written in place."""
+        self._host = (value, self.value._version)
 
-    trainable = False
-    shape = ()
-    ndim = 0
-    constraint = None
+    def host_value(self) -> float:
+        """The value as a Python float: the number last written while the tensor still holds it, else read back.
 
-    def __init__(self, name: str, path: str, dtype: str, get: Callable[[], Any], set: Callable[[Any], None]):
-        self.name = name
-        self.path = path
-        self.dtype = dtype
-        self._get = get
-        self._set = set
+        Unchanged since that write (its version counter says so), no device read is needed.
+        """
+        if self._host is not None and self._host[1] == self.value._version:
+            return self._host[0]
+        value = float(self.value)
+        if self._host is not None and float(np.asarray(self._host[0], dtype=self.dtype)) == value:
+            self.remember(self._host[0])
+            return self._host[0]
+        return value
 
-    @property
-    def value(self) -> torch.Tensor:
-        return torch.tensor(self._get(), dtype=getattr(torch, self.dtype))
+    def __eq__(self, other: Any) -> Any:
+        if isinstance(other, Variable):
+            return self is other
+        return self.value == other
 
-    def numpy(self) -> np.ndarray:
-        return np.asarray(self._get(), dtype=self.dtype)
+    def __ne__(self, other: Any) -> Any:
+        if isinstance(other, Variable):
+            return self is not other
+        return self.value != other
 
-    def __array__(self, dtype=None, copy=None):
-        arr = self.numpy()
-        return arr.astype(dtype) if dtype is not None else arr
+    __hash__ = Variable.__hash__
 
-    def assign(self, value: Any) -> "_HostScalar":
-        arr = np.asarray(value.detach().cpu() if isinstance(value, torch.Tensor) else value)
-        if arr.shape != ():
-            raise ValueError(f"Variable {self.path!r} is a scalar; received a value of shape {arr.shape}.")
-        self._set(arr.item())
-        return self
+    def __index__(self) -> int:
+        return int(self.value)
 
     def __repr__(self) -> str:
-        return f"<Variable path={self.path}, shape=(), dtype={self.dtype}, value={self._get()}>"
+        return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}, value={self.numpy()}>"
+
+
+def _state(value: torch.Tensor) -> torch.nn.Parameter:
+    """``value`` as a non-trainable parameter, which ``Variable`` wraps without a copy."""
+    return torch.nn.Parameter(value.detach(), requires_grad=False)
 
 
 def _param_of(variable: Any) -> torch.Tensor:
@@ -82,11 +98,22 @@ def _scalar_float(x: Any) -> float:
     return float(x.detach()) if isinstance(x, torch.Tensor) else float(x)
 
 
+def compute_dtype(dtype: torch.dtype) -> torch.dtype:
+    """The dtype of an update's scalars: float64 for float64 weights, else float32."""
+    return torch.float64 if dtype == torch.float64 else torch.float32
+
+
+def select_(targets: Sequence[torch.Tensor], sources: Sequence[torch.Tensor], take: torch.Tensor) -> None:
+    """``targets[i] = sources[i]`` where the device flag ``take`` is true, in place and without a sync."""
+    for target, source in zip(targets, sources):
+        torch.where(take.to(target.device), source, target, out=target)
+
+
 class _Group:
     """Same-device, same-dtype slice of one step's variables, ready for foreach ops."""
 
     __slots__ = ("positions", "indices", "variables", "params", "slots", "decay", "accumulators", "shapes",
-                 "dtype_set")
+                 "dtype_set", "extra")
 
     def __init__(self):
         self.positions: list[int] = []
@@ -98,6 +125,15 @@ class _Group:
         self.accumulators: list[torch.Tensor] = []
         self.shapes: list[torch.Size] = []
         self.dtype_set: set = set()
+        self.extra: dict[str, Any] = {}
+
+    @property
+    def device(self) -> torch.device:
+        return self.params[0].device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.params[0].dtype
 
 
 class _Plan:
@@ -111,13 +147,35 @@ class _Plan:
         self.missing = missing
 
 
+class StepContext:
+    """One update's device scalars: the learning rate and the 1-based step, per device and dtype."""
+
+    def __init__(self, learning_rate: torch.Tensor, iteration: torch.Tensor):
+        self.learning_rate = learning_rate
+        self.iteration = iteration
+        self._cache: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def scalars(self, device: torch.device, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(learning_rate, iterations + 1)`` as 0-d tensors on ``device`` in ``compute_dtype(dtype)``."""
+        key = (device, dtype)
+        got = self._cache.get(key)
+        if got is None:
+            cd = compute_dtype(dtype)
+            got = self._cache[key] = (
+                self.learning_rate.to(device=device, dtype=cd),
+                (self.iteration + 1).to(device=device, dtype=cd),
+            )
+        return got
+
+
 class Optimizer:
     """Base class for Keras optimizers.
 
     Subclasses create their state in ``build`` with ``add_optimizer_variables``
     and implement ``_foreach_update(params, grads, slots, learning_rate, step)``
-    (fast path) or Keras's per-variable ``update_step(gradient, variable,
-    learning_rate)`` (custom optimizers).
+    (fast path; ``learning_rate`` and ``step`` are 0-d device tensors) or
+    Keras's per-variable ``update_step(gradient, variable, learning_rate)``
+    (custom optimizers).
     """
 
     def __init__(
@@ -172,78 +230,160 @@ class Optimizer:
         self.loss_scale_factor = loss_scale_factor
         self.gradient_accumulation_steps = gradient_accumulation_steps
 
-        self._iterations = 0
-        self._learning_rate = self._check_learning_rate(learning_rate)
+        self._iterations = self._scalar_variable("iteration", torch.int64, 0)
+        self._learning_rate: Any = None
+        self._set_learning_rate(learning_rate)
         self.built = False
         self._trainable_variables: list[Any] = []
         self._index: dict[int, int] = {}
         self._slot_variables: list[Variable] = []
         self._slots: dict[str, list[Variable]] = {}
-        self._extra_variables: list[Any] = []
+        self._extra_variables: list[Variable] = []
         self._averages: list[Variable] = []
         self._accumulated_gradients: list[Variable] = []
+        self._ema_groups: list[tuple[list[torch.Tensor], list[torch.Tensor]]] = []
         self._plans: dict[tuple, _Plan] = {}
-        self._by_param: dict[int, Any] = {}
         self._exclude_ids: set[int] = set()
         self._exclude_pattern: re.Pattern | None = None
 
+    # ---- device scalars ----
+    def _scalar_variable(self, name: str, dtype: torch.dtype, value: float,
+                         device: torch.device | None = None) -> StateVariable:
+        """A 0-d state tensor on the optimizer's device (moved next to the weights on ``build``)."""
+        device = device if device is not None else self._scalar_device()
+        return StateVariable(torch.full((), value, dtype=dtype, device=device), name=name, path=f"{self.name}/{name}")
+
+    def _scalar_device(self) -> torch.device:
+        iterations = getattr(self, "_iterations", None)
+        return iterations.value.device if iterations is not None else config.device()
+
+    def _own_scalars(self) -> list[StateVariable]:
+        own = [self._iterations]
+        if isinstance(self._learning_rate, StateVariable):
+            own.append(self._learning_rate)
+        return own + [v for v in self._extra_variables if isinstance(v, StateVariable)]
+
+    def _move_scalars(self, device: torch.device) -> None:
+        for variable in self._own_scalars():
+            if variable.value.device != device:
+                variable.value = _state(variable.value.to(device))
+
     # ---- learning rate and step counter ----
-    @staticmethod
-    def _check_learning_rate(learning_rate: Any) -> Any:
-        if isinstance(learning_rate, schedules.LearningRateSchedule) or callable(learning_rate):
+    def _check_learning_rate(self, learning_rate: Any) -> Any:
+        """A schedule or callable as it is; a number or one-element tensor as a new float32 device scalar."""
+        if isinstance(learning_rate, schedules.LearningRateSchedule):
             return learning_rate
+        if isinstance(learning_rate, Variable):
+            learning_rate = learning_rate.value
         if isinstance(learning_rate, torch.Tensor) and learning_rate.numel() == 1:
-            return float(learning_rate.detach())
+            variable = self._scalar_variable("learning_rate", torch.float32, 0.0)
+            variable.value.copy_(learning_rate.detach().reshape(()))
+            return variable
+        if callable(learning_rate):
+            return learning_rate
         if isinstance(learning_rate, numbers.Real) and not isinstance(learning_rate, bool):
-            return float(learning_rate)
+            variable = self._scalar_variable("learning_rate", torch.float32, float(learning_rate))
+            variable.remember(float(learning_rate))
+            return variable
         raise ValueError(
             "Argument `learning_rate` should be float, or an instance of LearningRateSchedule, or a "
             "callable (that takes in the current iteration value and returns the corresponding "
             f"learning rate value). Received instead: learning_rate={learning_rate!r}"
         )
 
+    def _set_learning_rate(self, learning_rate: Any) -> None:
+        """Keras's setter: a float is written into the existing learning-rate tensor (no new tensor)."""
+        value = self._check_learning_rate(learning_rate)
+        if not isinstance(value, StateVariable):
+            self._learning_rate = value
+        elif isinstance(self._learning_rate, schedules.LearningRateSchedule):
+            raise TypeError(
+                "This optimizer was created with a `LearningRateSchedule` object as its "
+                "`learning_rate` constructor argument, hence its learning rate is not settable. "
+                "If you need the learning rate to be settable, you should instantiate the "
+                "optimizer with a float `learning_rate` argument."
+            )
+        elif isinstance(self._learning_rate, StateVariable):
+            self._learning_rate.value.copy_(value.value)
+            if value._host is not None:
+                self._learning_rate.remember(value._host[0])
+        else:
+            self._learning_rate = value
+
     @property
-    def iterations(self) -> int:
-        """Optimizer steps applied so far (update steps when accumulating gradients); read-only."""
+    def iterations(self) -> StateVariable:
+        """Optimizer steps applied so far (update steps when accumulating gradients): a device int64 scalar."""
         if self.gradient_accumulation_steps:
-            return _StepCount(self._iterations // self.gradient_accumulation_steps)
-        return _StepCount(self._iterations)
+            return StateVariable(self._iteration_tensor(), name="iteration", path=self._iterations.path)
+        return self._iterations
+
+    def _iteration_tensor(self) -> torch.Tensor:
+        raw = self._iterations.value
+        if self.gradient_accumulation_steps:
+            return torch.div(raw, self.gradient_accumulation_steps, rounding_mode="floor")
+        return raw
 
     @property
     def learning_rate(self) -> Any:
-        """The current learning rate (a schedule is evaluated at the current iteration)."""
+        """The current learning rate as a float (a schedule is evaluated at the current iteration).
+
+        Setting a number writes it into the float32 device tensor in place; reading
+        gives the number set back without touching the device, unless the tensor
+        was written since (loaded state), when it is read back.
+        """
         lr = self._learning_rate
         if isinstance(lr, schedules.LearningRateSchedule):
-            return lr(self._iterations)
-        if callable(lr):
-            return lr()
-        return lr
+            return _scalar_float(lr(int(self.iterations)))
+        if isinstance(lr, StateVariable):
+            return lr.host_value()
+        return lr()
 
     @learning_rate.setter
     def learning_rate(self, learning_rate: Any) -> None:
-        if not isinstance(learning_rate, schedules.LearningRateSchedule) and not callable(learning_rate):
-            if isinstance(self._learning_rate, schedules.LearningRateSchedule):
-                raise TypeError(
-                    "This optimizer was created with a `LearningRateSchedule` object as its "
-                    "`learning_rate` constructor argument, hence its learning rate is not settable. "
-                    "If you need the learning rate to be settable, you should instantiate the "
-                    "optimizer with a float `learning_rate` argument."
-                )
-        self._learning_rate = self._check_learning_rate(learning_rate)
+        self._set_learning_rate(learning_rate)
 
-    def _step_learning_rate(self) -> float:
-        return _scalar_float(self.learning_rate)
+    def _learning_rate_tensor(self) -> torch.Tensor:
+        """This step's learning rate as a device tensor (a schedule is evaluated on the device)."""
+        lr = self._learning_rate
+        if isinstance(lr, StateVariable):
+            return lr.value
+        value = lr(self._schedule_step(lr)) if isinstance(lr, schedules.LearningRateSchedule) else lr()
+        if isinstance(value, Variable):
+            value = value.value
+        if isinstance(value, torch.Tensor):
+            return value
+        return torch.full((), float(value), dtype=torch.float32, device=self._iterations.value.device)
+
+    def _schedule_step(self, schedule: schedules.LearningRateSchedule) -> torch.Tensor:
+        """The step a schedule sees: the int64 iteration tensor, as Keras passes it.
+
+        cornu's own schedules are dtype-generic; they get it as float64 (where the
+        device has float64) so their rate is as exact as a host evaluation.
+        """
+        iteration = self._iteration_tensor()
+        if type(schedule).__module__ == schedules.__name__ and iteration.device.type != "mps":
+            return iteration.to(torch.float64)
+        return iteration
 
     # ---- state creation ----
     def build(self, variables: Sequence[Any]) -> None:
         """Create the optimizer state for ``variables`` (subclasses add their slots after this)."""
         variables = list(variables)
+        if variables:
+            self._move_scalars(_param_of(variables[0]).device)
         self._index = {id(v): i for i, v in enumerate(variables)}
         if self.use_ema:
             self._averages = [self.add_variable_from_reference(v, "average") for v in variables]
             with torch.no_grad():
                 for avg, v in zip(self._averages, variables):
                     avg.value.copy_(_param_of(v))
+            groups: dict[tuple, tuple[list, list]] = {}
+            for avg, v in zip(self._averages, variables):
+                param = _param_of(v)
+                params, averages = groups.setdefault((param.device, param.dtype), ([], []))
+                params.append(param)
+                averages.append(avg.value)
+            self._ema_groups = list(groups.values())
         if self.gradient_accumulation_steps:
             self._accumulated_gradients = [
                 self.add_variable_from_reference(v, "gradient_accumulator") for v in variables
@@ -260,10 +400,10 @@ class Optimizer:
         aggregation: str = "none",
         name: str | None = None,
     ) -> Variable:
-        """Create a non-trainable state variable owned by the optimizer."""
+        """Create a non-trainable state variable owned by the optimizer (on the optimizer's device)."""
         torch_dtype = getattr(torch, dtype) if isinstance(dtype, str) else (dtype or torch.float32)
-        value = self._initial_value(tuple(shape), initializer, torch_dtype, None)
-        return self._track(Variable(value, name=name or "variable", path=f"{self.name}/{name or 'variable'}"))
+        value = self._initial_value(tuple(shape), initializer, torch_dtype, None).to(self._scalar_device())
+        return self._track(Variable(_state(value), name=name or "variable", path=f"{self.name}/{name or 'variable'}"))
 
     def add_variable_from_reference(self, reference_variable: Any, name: str | None = None,
                                     initializer: Any = "zeros") -> Variable:
@@ -274,7 +414,7 @@ class Optimizer:
         param = _param_of(reference_variable)
         value = self._initial_value(None, initializer, param.dtype, param)
         var = Variable(
-            value,
+            _state(value),
             name=full,
             path=f"{self.name}/{full}",
             layout=getattr(reference_variable, "layout", None),
@@ -319,23 +459,13 @@ class Optimizer:
     @property
     def variables(self) -> list:
         """All optimizer state, in Keras order: iteration, learning rate, then per-variable state."""
-        own = [
-            _HostScalar("iteration", f"{self.name}/iteration", "int64",
-                        lambda: self._iterations, self._set_iterations)
-        ]
-        if not callable(self._learning_rate):
-            own.append(_HostScalar("learning_rate", f"{self.name}/learning_rate", "float32",
-                                   lambda: self._learning_rate, self._set_learning_rate_value))
+        own: list = [self._iterations]
+        if isinstance(self._learning_rate, StateVariable):
+            own.append(self._learning_rate)
         return own + self._slot_variables + self._extra_variables
 
-    def _set_iterations(self, value: Any) -> None:
-        self._iterations = int(value)
-
-    def _set_learning_rate_value(self, value: Any) -> None:
-        self._learning_rate = float(value)
-
     # ---- applying gradients ----
-    def apply_gradients(self, grads_and_vars: Iterable[tuple[Any, Any]]) -> int:
+    def apply_gradients(self, grads_and_vars: Iterable[tuple[Any, Any]]) -> StateVariable:
         """Apply ``(gradient, variable)`` pairs; returns the iteration count."""
         grads, variables = zip(*grads_and_vars)
         self.apply(list(grads), list(variables))
@@ -343,6 +473,11 @@ class Optimizer:
 
     def apply(self, grads: Sequence[Any], trainable_variables: Sequence[Any] | None = None) -> None:
         """Update ``trainable_variables`` from ``grads`` (torch layout, as in ``variable.value.grad``)."""
+        self._apply(grads, trainable_variables, skip=None)
+
+    def _apply(self, grads: Sequence[Any], trainable_variables: Sequence[Any] | None,
+               skip: torch.Tensor | None) -> None:
+        """``apply``; where the device flag ``skip`` is true, every change it made is undone on the device."""
         grads = list(grads)
         if len(grads) == 0:
             return
@@ -367,43 +502,77 @@ class Optimizer:
                 warnings.warn(
                     f"Gradients do not exist for variables {plan.missing} when minimizing the loss. "
                     "If using `model.compile()`, did you forget to provide a `loss` argument?",
-                    stacklevel=2,
+                    stacklevel=3,
                 )
             group_grads = [self._group_grads(group, grads) for group in plan.groups]
             if self.loss_scale_factor is not None:
                 group_grads = [torch._foreach_div(g, float(self.loss_scale_factor)) for g in group_grads]
+            guarded = self._all_state() if skip is not None else []
+            snapshot = [t.clone() for t in guarded]
             self._apply_groups(plan, group_grads)
             for variable in plan.constrained:
                 variable.value.copy_(variable._to_torch(variable.constraint(variable.keras_value)))
+            if guarded:
+                select_(guarded, snapshot, skip)
+
+    def _all_state(self) -> list[torch.Tensor]:
+        """Every tensor one ``apply`` may change: the weights and all optimizer state but the learning rate."""
+        state = [_param_of(v) for v in self._trainable_variables]
+        return state + [v.value for v in self.variables if v is not self._learning_rate]
+
+    def _step_state(self, plan: _Plan) -> list[torch.Tensor]:
+        """The tensors one update of ``plan`` changes: its weights, their slots and shared extra state."""
+        state = []
+        for group in plan.groups:
+            state += group.params
+            for slot in group.slots.values():
+                state += slot
+        return state + [v.value for v in self._extra_variables]
 
     def _apply_groups(self, plan: _Plan, group_grads: list[list[torch.Tensor]]) -> None:
         steps = self.gradient_accumulation_steps
-        if steps and (self._iterations + 1) % steps != 0:
+        ctx = StepContext(self._learning_rate_tensor(), self._iteration_tensor())
+        if steps:
+            update = torch.remainder(self._iterations.value + 1, steps) == 0
             for group, grads in zip(plan.groups, group_grads):
                 torch._foreach_add_(group.accumulators, grads)
+            group_grads = [torch._foreach_div(group.accumulators, float(steps)) for group in plan.groups]
+            guarded = self._step_state(plan)
+            snapshot = [t.clone() for t in guarded]
+            self._update(plan, group_grads, ctx)
+            select_(guarded, snapshot, ~update)
+            for group in plan.groups:
+                keep = (~update).to(device=group.device, dtype=group.dtype)
+                torch._foreach_mul_(group.accumulators, keep)
         else:
-            if steps:
-                group_grads = [
-                    torch._foreach_div(torch._foreach_add(grads, group.accumulators), float(steps))
-                    for group, grads in zip(plan.groups, group_grads)
-                ]
-            group_grads = self._clip_gradients(group_grads)
-            lr = self._step_learning_rate()
-            step = int(self.iterations) + 1
-            if self.weight_decay:
-                factor = 1.0 - lr * float(self.weight_decay)
-                for group in plan.groups:
-                    if group.decay:
-                        torch._foreach_mul_(group.decay, factor)
-            self._before_update(step)
-            for group, grads in zip(plan.groups, group_grads):
-                self._foreach_update(group.params, grads, group.slots, lr, step)
-            if steps:
-                for group in plan.groups:
-                    torch._foreach_zero_(group.accumulators)
+            self._update(plan, group_grads, ctx)
         if self.use_ema:
-            self._update_ema()
-        self._iterations += 1
+            self._update_ema(ctx.iteration)
+        self._iterations.value.add_(1)
+
+    def _update(self, plan: _Plan, group_grads: list[list[torch.Tensor]], ctx: StepContext) -> None:
+        """One optimizer update: clip, decay the weights, then the update rule of each group."""
+        group_grads = self._clip_gradients(group_grads)
+        if self.weight_decay:
+            for group in plan.groups:
+                if group.decay:
+                    lr, _ = ctx.scalars(group.device, group.dtype)
+                    torch._foreach_mul_(group.decay, 1.0 - lr * float(self.weight_decay))
+        self._before_update(ctx)
+        for group, grads in zip(plan.groups, group_grads):
+            lr, step = ctx.scalars(group.device, group.dtype)
+            self._update_group(group, grads, lr, step)
+
+    def _update_group(self, group: _Group, grads: list[torch.Tensor], learning_rate: torch.Tensor,
+                      step: torch.Tensor) -> None:
+        """The update rule on one group: ``_foreach_update``, or Keras's per-variable ``update_step``."""
+        if type(self)._foreach_update is Optimizer._foreach_update:
+            for variable, grad in zip(group.variables, grads):
+                if isinstance(variable, Variable):
+                    grad = variable._to_keras(grad)
+                self.update_step(grad, variable, learning_rate)
+            return
+        self._foreach_update(group.params, grads, group.slots, learning_rate, step)
 
     def _group_grads(self, group: _Group, grads: list[Any]) -> list[torch.Tensor]:
         out = [grads[pos] for pos in group.positions]
@@ -419,6 +588,8 @@ class Optimizer:
     @staticmethod
     def _fix_grad(g: Any, param: torch.Tensor, variable: Any) -> torch.Tensor:
         """Bring one gradient to the parameter's torch layout, dtype and device."""
+        if isinstance(g, Variable):
+            g = g.keras_value
         if not isinstance(g, torch.Tensor):
             g = torch.as_tensor(np.asarray(g), device=param.device)
         if g.shape != param.shape:
@@ -434,25 +605,34 @@ class Optimizer:
         return g
 
     def _plan_for(self, grads: list[Any], variables: list[Any]) -> _Plan:
-        key = (tuple(map(id, variables)), tuple([g is None for g in grads]))
-        plan = self._plans.get(key)
-        if plan is None:
-            if len(self._plans) > 32:
-                self._plans.clear()
-            plan = self._plans[key] = self._make_plan(grads, variables)
-        return plan
-
-    def _make_plan(self, grads: list[Any], variables: list[Any]) -> _Plan:
-        groups: dict[tuple, _Group] = {}
-        constrained, missing = [], []
-        for pos, (g, variable) in enumerate(zip(grads, variables)):
-            index = self._index.get(id(variable))
-            if index is None:
+        """The cached plan for these variables (by their position in the built list) and present grads."""
+        index = self._index
+        positions = []
+        for variable in variables:
+            i = index.get(id(variable))
+            if i is None:
                 raise ValueError(
                     f"Unknown variable: {variable}. This optimizer can only be called for the variables it "
                     "was originally built with. When working with a new set of variables, you should "
                     "recreate a new optimizer instance."
                 )
+            positions.append(i)
+        key = (tuple(positions), tuple([g is None for g in grads]))
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._make_plan(grads, variables, positions)
+            # While torch.compile traces, the plan is not kept: keeping it would fail the
+            # guard on the cache it just checked and compile the step a second time.
+            if not torch.compiler.is_compiling():
+                if len(self._plans) > 32:
+                    self._plans.clear()
+                self._plans[key] = plan
+        return plan
+
+    def _make_plan(self, grads: list[Any], variables: list[Any], indices: list[int]) -> _Plan:
+        groups: dict[tuple, _Group] = {}
+        constrained, missing = [], []
+        for pos, (g, variable, index) in enumerate(zip(grads, variables, indices)):
             if g is None:
                 missing.append(getattr(variable, "name", str(variable)))
                 continue
@@ -465,7 +645,8 @@ class Optimizer:
             group.shapes.append(param.shape)
             group.dtype_set = {param.dtype}
             for slot, slot_vars in self._slots.items():
-                group.slots.setdefault(slot, []).append(slot_vars[index].value)
+                if slot_vars:
+                    group.slots.setdefault(slot, []).append(slot_vars[index].value)
             if self._accumulated_gradients:
                 group.accumulators.append(self._accumulated_gradients[index].value)
             if self._use_weight_decay(variable):
@@ -522,21 +703,16 @@ class Optimizer:
             return False
         return True
 
-    def _before_update(self, step: int) -> None:
+    def _before_update(self, ctx: StepContext) -> None:
         """Per-update hook for state shared by all variables (Nadam's momentum product)."""
 
     def _foreach_update(self, params: list[torch.Tensor], grads: list[torch.Tensor],
-                        slots: dict[str, list[torch.Tensor]], learning_rate: float, step: int) -> None:
-        """Fallback: Keras's per-variable ``update_step`` (for custom optimizers)."""
-        if len(self._by_param) != len(self._trainable_variables):
-            self._by_param = {id(_param_of(v)): v for v in self._trainable_variables}
-        for param, grad in zip(params, grads):
-            variable = self._by_param[id(param)]
-            if isinstance(variable, Variable):
-                grad = variable._to_keras(grad)
-            self.update_step(grad, variable, learning_rate)
+                        slots: dict[str, list[torch.Tensor]], learning_rate: torch.Tensor,
+                        step: torch.Tensor) -> None:
+        """The update rule on one same-device, same-dtype group (subclasses implement it)."""
+        raise NotImplementedError
 
-    def update_step(self, gradient: torch.Tensor, variable: Any, learning_rate: float) -> None:
+    def update_step(self, gradient: torch.Tensor, variable: Any, learning_rate: torch.Tensor) -> None:
         """Update one variable (Keras layout); implement this in custom optimizers."""
         raise NotImplementedError
 
@@ -553,14 +729,17 @@ class Optimizer:
     def assign_sub(self, variable: Any, value: Any) -> None:
         variable.assign_sub(value) if hasattr(variable, "assign_sub") else variable.sub_(value)
 
-    def _update_ema(self) -> None:
-        params = [_param_of(v) for v in self._trainable_variables]
-        averages = [a.value for a in self._averages]
-        momentum = self.ema_momentum if int(self.iterations) != 0 else 0.0
-        torch._foreach_lerp_(averages, params, 1.0 - momentum)
+    def _update_ema(self, iteration: torch.Tensor) -> None:
+        """``average = m * average + (1 - m) * weight`` with ``m = 0`` on the first step; overwrite on schedule."""
         freq = self.ema_overwrite_frequency
-        if freq and (int(self.iterations) + 1) % freq == 0:
-            torch._foreach_copy_(params, averages)
+        overwrite = torch.remainder(iteration + 1, freq) == 0 if freq else None
+        for params, averages in self._ema_groups:
+            not_first = (iteration != 0).to(device=params[0].device, dtype=compute_dtype(params[0].dtype))
+            momentum = (not_first * float(self.ema_momentum)).to(params[0].dtype)
+            torch._foreach_mul_(averages, momentum)
+            torch._foreach_add_(averages, torch._foreach_mul(params, 1 - momentum))
+            if overwrite is not None:
+                select_(params, averages, overwrite)
 
     def finalize_variable_values(self, var_list: Sequence[Any]) -> None:
         """With ``use_ema``, overwrite the model variables with their moving averages."""
@@ -622,7 +801,9 @@ class Optimizer:
         lr = self._learning_rate
         if isinstance(lr, schedules.LearningRateSchedule):
             lr = schedules.serialize(lr)
-        elif callable(lr):
+        elif isinstance(lr, StateVariable):
+            lr = float(lr.value)
+        else:
             lr = _scalar_float(lr())
         return {
             "name": self.name,

@@ -54,7 +54,8 @@ class Lion(Optimizer):
         update = torch._foreach_mul(m, b1)
         torch._foreach_add_(update, grads, alpha=1 - b1)
         torch._foreach_sign_(update)
-        torch._foreach_add_(params, update, alpha=-learning_rate)
+        torch._foreach_mul_(update, -learning_rate)
+        torch._foreach_add_(params, update)
         torch._foreach_mul_(m, b2)
         torch._foreach_add_(m, grads, alpha=1 - b2)
 

@@ -5,7 +5,7 @@ from typing import Any
 
 import torch
 
-from cornu.optimizers.base import Optimizer, _HostScalar
+from cornu.optimizers.base import Optimizer, _param_of
 
 
 class Nadam(Optimizer):
@@ -14,7 +14,7 @@ class Nadam(Optimizer):
     With ``u_t = beta_1 (1 - 0.5 * 0.96^t)`` and ``U_t = prod_{s<=t} u_s``:
     ``m_hat = u_{t+1} m / (1 - U_t u_{t+1}) + (1 - u_t) g / (1 - U_t)``,
     ``v_hat = v / (1 - beta_2^t)``, ``w -= lr * m_hat / (sqrt(v_hat) + epsilon)``.
-    The product ``U_t`` is a host float, updated once per step.
+    The product ``U_t`` is a device scalar (the weights' dtype), updated once per step.
     """
 
     def __init__(
@@ -44,7 +44,6 @@ class Nadam(Optimizer):
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
-        self._u_product = 1.0
 
     def build(self, var_list) -> None:
         if self.built:
@@ -52,34 +51,33 @@ class Nadam(Optimizer):
         super().build(var_list)
         self._momentums = self.add_optimizer_variables(var_list, "momentum")
         self._velocities = self.add_optimizer_variables(var_list, "velocity")
-        self._extra_variables = [
-            _HostScalar("u_product", f"{self.name}/u_product", "float32",
-                        lambda: self._u_product, self._set_u_product)
-        ]
+        dtype = _param_of(var_list[0]).dtype if var_list else torch.float32
+        self._u_product = self._scalar_variable("u_product", dtype, 1.0)
+        self._extra_variables = [self._u_product]
 
-    def _set_u_product(self, value: Any) -> None:
-        self._u_product = float(value)
+    def _u(self, step: torch.Tensor) -> torch.Tensor:
+        return float(self.beta_1) * (1.0 - 0.5 * torch.pow(0.96, step))
 
-    def _u(self, step: int) -> float:
-        return float(self.beta_1) * (1.0 - 0.5 * 0.96**step)
-
-    def _before_update(self, step: int) -> None:
-        self._u_product *= self._u(step)
+    def _before_update(self, ctx) -> None:
+        product = self._u_product.value
+        _, step = ctx.scalars(product.device, product.dtype)
+        product.mul_(self._u(step).to(product.dtype))
 
     def _foreach_update(self, params, grads, slots, learning_rate, step) -> None:
         b1, b2 = float(self.beta_1), float(self.beta_2)
         u_t, u_next = self._u(step), self._u(step + 1)
-        u_prod = self._u_product
+        u_prod = self._u_product.value.to(device=step.device, dtype=step.dtype)
         m, v = slots["momentum"], slots["velocity"]
         torch._foreach_lerp_(m, grads, 1 - b1)
         torch._foreach_mul_(v, b2)
         torch._foreach_addcmul_(v, grads, grads, value=1 - b2)
         m_hat = torch._foreach_mul(m, u_next / (1 - u_prod * u_next))
-        torch._foreach_add_(m_hat, grads, alpha=(1 - u_t) / (1 - u_prod))
-        denom = torch._foreach_div(v, 1 - b2**step)
+        torch._foreach_add_(m_hat, torch._foreach_mul(grads, (1 - u_t) / (1 - u_prod)))
+        denom = torch._foreach_div(v, 1 - torch.pow(b2, step))
         torch._foreach_sqrt_(denom)
         torch._foreach_add_(denom, float(self.epsilon))
-        torch._foreach_addcdiv_(params, m_hat, denom, value=-learning_rate)
+        torch._foreach_div_(denom, -learning_rate)
+        torch._foreach_addcdiv_(params, m_hat, denom)
 
     def get_config(self) -> dict:
         config = super().get_config()

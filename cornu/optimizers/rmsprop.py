@@ -72,11 +72,14 @@ class RMSprop(Optimizer):
         torch._foreach_sqrt_(denom)
         if self.momentum > 0:
             m = slots["momentum"]
+            increment = torch._foreach_div(grads, denom)
+            torch._foreach_mul_(increment, learning_rate)
             torch._foreach_mul_(m, float(self.momentum))
-            torch._foreach_addcdiv_(m, grads, denom, value=learning_rate)
+            torch._foreach_add_(m, increment)
             torch._foreach_sub_(params, m)
         else:
-            torch._foreach_addcdiv_(params, grads, denom, value=-learning_rate)
+            torch._foreach_div_(denom, -learning_rate)
+            torch._foreach_addcdiv_(params, grads, denom)
 
     def get_config(self) -> dict:
         config = super().get_config()

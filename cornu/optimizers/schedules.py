@@ -1,8 +1,9 @@
 """Learning rate schedules: ``lr = schedule(step)``, evaluated by the optimizer every step.
 
-A Python number step (what the optimizer passes: its host-side counter)
-gives a Python float, so evaluating a schedule never touches the device;
-a tensor step gives a tensor.
+The optimizer passes its iteration counter, a device tensor, so the rate is
+computed on the device (no host sync, capturable); a tensor step gives a
+tensor (float32 for an integer step, the step's dtype for a float one). A
+Python number step gives a Python float.
 """
 from __future__ import annotations
 
@@ -43,8 +44,11 @@ def _minimum(x: Any, y: float) -> Any:
 
 
 def _where(cond: Any, a: Any, b: Any) -> Any:
+    """``a`` where ``cond`` else ``b``; a tensor condition selects on the device, keeping a float64 step's dtype."""
     if _is_tensor(cond):
-        return torch.where(cond, torch.as_tensor(a, dtype=torch.float32), torch.as_tensor(b, dtype=torch.float32))
+        if not _is_tensor(a) and not _is_tensor(b):
+            a = torch.full((), float(a), dtype=torch.float32, device=cond.device)
+        return torch.where(cond, a, b)
     return a if cond else b
 
 

@@ -50,15 +50,16 @@ class SGD(Optimizer):
         self.momentums = self.add_optimizer_variables(variables, "momentum") if self.momentum != 0 else []
 
     def _foreach_update(self, params, grads, slots, learning_rate, step) -> None:
+        scaled = torch._foreach_mul(grads, -learning_rate)
         if self.momentum == 0:
-            torch._foreach_add_(params, grads, alpha=-learning_rate)
+            torch._foreach_add_(params, scaled)
             return
         m = slots["momentum"]
         torch._foreach_mul_(m, self.momentum)
-        torch._foreach_add_(m, grads, alpha=-learning_rate)
+        torch._foreach_add_(m, scaled)
         if self.nesterov:
             torch._foreach_add_(params, m, alpha=self.momentum)
-            torch._foreach_add_(params, grads, alpha=-learning_rate)
+            torch._foreach_add_(params, scaled)
         else:
             torch._foreach_add_(params, m)
 

@@ -35,14 +35,15 @@ def test_adam_float32_matches_keras_rule_and_uses_fused_kernel(monkeypatch, amsg
         np.testing.assert_allclose(var.numpy(), keras_adam(w0, grads, 0.01), rtol=1e-5, atol=1e-6)
 
 
-def test_fused_step_counter_follows_iterations_after_reassignment():
+def test_fused_path_follows_iterations_after_reassignment():
     var = Variable(torch.nn.Parameter(torch.zeros(3)), "w")
     opt = Adam(learning_rate=0.1)
     opt.apply([torch.ones(3)], [var])
     w1 = var.numpy().copy()
-    opt._fused_steps.clear()  # a fresh optimizer state on another device would rebuild its counters
+    opt.iterations.assign(4)  # restored state: the next update is step 5
     opt.apply([torch.ones(3)], [var])
-    # second step with g=1: m=0.19, v=0.001999; alpha = 0.1*sqrt(1-0.999^2)/(1-0.9^2)
+    # second update with g=1: m=0.19, v=0.001999; alpha = 0.1*sqrt(1-0.999^5)/(1-0.9^5)
     m, v = 0.19, 0.001 * 0.999 + 0.001
-    alpha = 0.1 * np.sqrt(1 - 0.999 ** 2) / (1 - 0.9 ** 2)
+    alpha = 0.1 * np.sqrt(1 - 0.999 ** 5) / (1 - 0.9 ** 5)
     np.testing.assert_allclose(var.numpy(), w1 - alpha * m / (np.sqrt(v) + 1e-7), rtol=1e-5)
+    assert int(opt.iterations) == 5

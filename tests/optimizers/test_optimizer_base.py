@@ -37,14 +37,30 @@ def test_schedule_is_evaluated_at_iterations():
         opt.learning_rate = 0.3
 
 
-def test_iterations_is_host_int_and_read_only(make_variables, grad_stream, run_steps):
+def test_iterations_is_a_device_int64_variable(make_variables, grad_stream, run_steps):
     opt = optimizers.Adam()
     variables = make_variables()
     run_steps(opt, variables, grad_stream(3))
-    assert isinstance(opt.iterations, int) and opt.iterations == 3
-    assert opt.iterations.numpy() == 3
+    it = opt.iterations
+    assert isinstance(it.value, torch.Tensor) and it.value.dtype == torch.int64 and it.shape == ()
+    assert it.value.device == variables[0].value.device
+    assert int(it) == 3 and it == 3 and it.numpy() == 3 and it.numpy().dtype == np.int64
+    assert opt.variables[0] is it and it.path == "adam/iteration"
+    it.assign(7)
+    assert int(opt.iterations) == 7
     with pytest.raises(AttributeError):
         opt.iterations = 5
+
+
+def test_learning_rate_is_one_device_tensor_written_in_place():
+    opt = optimizers.SGD(learning_rate=0.1)
+    tensor = opt.variables[1].value
+    assert tensor.dtype == torch.float32 and tensor.shape == ()
+    opt.learning_rate = 0.25
+    assert opt.variables[1].value is tensor and tensor.item() == 0.25 and opt.learning_rate == 0.25
+    opt.learning_rate = torch.tensor(0.5, dtype=torch.float64)
+    assert opt.variables[1].value is tensor and opt.learning_rate == 0.5
+    assert opt.get_config()["learning_rate"] == float(np.float32(0.5))
 
 
 def test_clipnorm_per_tensor():

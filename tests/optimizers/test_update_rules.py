@@ -8,6 +8,11 @@ import torch
 from cornu import optimizers
 
 
+def f32(x: float) -> float:
+    """A float learning rate as the optimizer stores it: a float32 variable, as in Keras."""
+    return float(np.float32(x))
+
+
 @pytest.fixture
 def check(make_variables, grad_stream, run_steps):
     """Run ``steps`` updates and compare with ``reference(initial_weights, grads)``."""
@@ -24,6 +29,8 @@ def check(make_variables, grad_stream, run_steps):
 
 
 def adam_ref(lr, b1, b2, eps, amsgrad=False, wd=None):
+    lr = f32(lr)
+
     def ref(ws, grads):
         m = [np.zeros_like(w) for w in ws]
         v = [np.zeros_like(w) for w in ws]
@@ -60,6 +67,8 @@ def test_adamw_decays_before_update(check):
 
 
 def sgd_ref(lr, momentum, nesterov):
+    lr = f32(lr)
+
     def ref(ws, grads):
         m = [np.zeros_like(w) for w in ws]
         for gs in grads:
@@ -80,6 +89,8 @@ def test_sgd(momentum, nesterov, check):
 
 
 def rmsprop_ref(lr, rho, momentum, eps, centered):
+    lr = f32(lr)
+
     def ref(ws, grads):
         v = [np.zeros_like(w) for w in ws]
         a = [np.zeros_like(w) for w in ws]
@@ -114,13 +125,13 @@ def test_adagrad(check):
         for gs in grads:
             for i, g in enumerate(gs):
                 acc[i] = acc[i] + g**2
-                ws[i] = ws[i] - 0.05 * g / np.sqrt(acc[i] + 1e-7)
+                ws[i] = ws[i] - f32(0.05) * g / np.sqrt(acc[i] + 1e-7)
         return ws
     check(optimizers.Adagrad(learning_rate=0.05), ref, 6)
 
 
 def test_adadelta(check):
-    lr, rho, eps = 1.0, 0.95, 1e-7
+    lr, rho, eps = f32(1.0), 0.95, 1e-7
 
     def ref(ws, grads):
         eg = [np.zeros_like(w) for w in ws]
@@ -136,7 +147,7 @@ def test_adadelta(check):
 
 
 def test_adamax(check):
-    lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-7
+    lr, b1, b2, eps = f32(0.01), 0.9, 0.999, 1e-7
 
     def ref(ws, grads):
         m = [np.zeros_like(w) for w in ws]
@@ -151,7 +162,7 @@ def test_adamax(check):
 
 
 def test_nadam(check):
-    lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-7
+    lr, b1, b2, eps = f32(0.01), 0.9, 0.999, 1e-7
 
     def ref(ws, grads):
         m = [np.zeros_like(w) for w in ws]
@@ -172,7 +183,7 @@ def test_nadam(check):
 
 
 def test_lion(check):
-    lr, b1, b2 = 0.01, 0.9, 0.99
+    lr, b1, b2 = f32(0.01), 0.9, 0.99
 
     def ref(ws, grads):
         m = [np.zeros_like(w) for w in ws]
