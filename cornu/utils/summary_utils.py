@@ -133,14 +133,16 @@ def print_summary(model: Any, line_length: int | None = None, positions: list | 
     print_fn(f'Model: "{model.name}"')
     for line in _table(rows, headers, widths, right={2}):
         print_fn(line)
-    total, total_b = _count(model.weights)
     trainable, trainable_b = _count(model.trainable_weights)
     non_t, non_t_b = _count(model.non_trainable_weights)
-    print_fn(f" Total params: {total:,} ({_format_bytes(total_b)})")
-    print_fn(f" Trainable params: {trainable:,} ({_format_bytes(trainable_b)})")
-    print_fn(f" Non-trainable params: {non_t:,} ({_format_bytes(non_t_b)})")
+    opt_params, opt_b = 0, 0
     opt = getattr(model, "optimizer", None)
     if opt is not None and getattr(opt, "built", False) and getattr(opt, "variables", None):
         opt_params, opt_b = _count(opt.variables)
-        if opt_params:
-            print_fn(f" Optimizer params: {opt_params:,} ({_format_bytes(opt_b)})")
+    # As Keras: after training, the total counts the optimizer's variables too.
+    total, total_b = trainable + non_t + opt_params, trainable_b + non_t_b + opt_b
+    print_fn(f" Total params: {total:,} ({_format_bytes(total_b)})")
+    print_fn(f" Trainable params: {trainable:,} ({_format_bytes(trainable_b)})")
+    print_fn(f" Non-trainable params: {non_t:,} ({_format_bytes(non_t_b)})")
+    if opt_params:
+        print_fn(f" Optimizer params: {opt_params:,} ({_format_bytes(opt_b)})")

@@ -316,3 +316,32 @@ def test_guide_pattern_matches_keras(keras_ref):
     assert h_ref.keys() == h_ours.keys()
     for k in h_ref:
         np.testing.assert_allclose(h_ours[k], h_ref[k], rtol=1e-5)
+
+
+def _summary_lines(model):
+    lines = []
+    model.summary(print_fn=lambda text, *a, **k: lines.extend(text.split("\n")))
+    return [l.strip() for l in lines if "params" in l]
+
+
+def test_summary_counts_optimizer_variables_after_training():
+    x, y = data()
+    model = small_model(cornu)
+    model.compile(optimizer="adam", loss="mse")
+    assert _summary_lines(model)[0].startswith("Total params: 4 ")
+    model.fit(x, y, epochs=1, verbose=0)
+    lines = _summary_lines(model)
+    optimizer_params = sum(int(np.prod(v.shape)) for v in model.optimizer.variables)
+    assert lines[0].startswith(f"Total params: {4 + optimizer_params} ")
+    assert lines[-1].startswith(f"Optimizer params: {optimizer_params} ")
+
+
+def test_summary_param_counts_match_keras(keras_ref):
+    x, y = data()
+    counts = []
+    for lib in (keras_ref, cornu):
+        model = small_model(lib)
+        model.compile(optimizer="adam", loss="mse")
+        model.fit(x, y, epochs=1, verbose=0)
+        counts.append([l.split("(")[0].strip() for l in _summary_lines(model)])
+    assert counts[0] == counts[1]
