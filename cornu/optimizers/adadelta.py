@@ -45,8 +45,9 @@ class Adadelta(Optimizer):
         if self.built:
             return
         super().build(var_list)
-        self._accumulated_grads = self.add_optimizer_variables(var_list, "accumulated_grad")
-        self._accumulated_delta_vars = self.add_optimizer_variables(var_list, "accumulated_delta_var")
+        self._accumulated_grads, self._accumulated_delta_vars = self.add_optimizer_variables(
+            var_list, ["accumulated_grad", "accumulated_delta_var"]
+        )
 
     def _foreach_update(self, params, grads, slots, learning_rate, step) -> None:
         rho, eps = float(self.rho), float(self.epsilon)

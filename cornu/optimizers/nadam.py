@@ -49,8 +49,7 @@ class Nadam(Optimizer):
         if self.built:
             return
         super().build(var_list)
-        self._momentums = self.add_optimizer_variables(var_list, "momentum")
-        self._velocities = self.add_optimizer_variables(var_list, "velocity")
+        self._momentums, self._velocities = self.add_optimizer_variables(var_list, ["momentum", "velocity"])
         dtype = _param_of(var_list[0]).dtype if var_list else torch.float32
         self._u_product = self._scalar_variable("u_product", dtype, 1.0)
         self._extra_variables = [self._u_product]
