@@ -89,6 +89,63 @@ def set_device(name: str | torch.device) -> None:
     _DEVICE = dev
 
 
+_UNSET = object()
+_MAX_EPOCHS: object = _UNSET
+_MAX_STEPS_PER_EPOCH: object = _UNSET
+
+
+def _limit_from_env(names: tuple[str, ...]) -> int | None:
+    """The first of the environment variables ``names`` that is set, as an int (``None`` when none is)."""
+    for name in names:
+        value = os.environ.get(name)
+        if value:
+            try:
+                return int(value)
+            except ValueError:
+                raise ValueError(
+                    f"Environment variable {name} must be an integer. Received: {name}={value!r}"
+                ) from None
+    return None
+
+
+def max_epochs() -> int | None:
+    """The cap on the number of epochs of any ``fit()`` call, or ``None`` for no cap.
+
+    Set by ``set_max_epochs()``, else read once from the ``CORNU_MAX_EPOCHS``
+    (or Keras's ``KERAS_MAX_EPOCHS``) environment variable: a debugging aid to
+    run a script quickly without editing it.
+    """
+    global _MAX_EPOCHS
+    if _MAX_EPOCHS is _UNSET:
+        _MAX_EPOCHS = _limit_from_env(("CORNU_MAX_EPOCHS", "KERAS_MAX_EPOCHS"))
+    return _MAX_EPOCHS
+
+
+def set_max_epochs(max_epochs: int | None) -> None:
+    """Cap the number of epochs of any ``fit()`` call (``None`` removes the cap); for debugging."""
+    global _MAX_EPOCHS
+    _MAX_EPOCHS = max_epochs
+
+
+def max_steps_per_epoch() -> int | None:
+    """The cap on the steps of one epoch of ``fit()``, ``evaluate()`` or ``predict()``, or ``None``.
+
+    Set by ``set_max_steps_per_epoch()``, else read once from the
+    ``CORNU_MAX_STEPS_PER_EPOCH`` (or ``KERAS_MAX_STEPS_PER_EPOCH``)
+    environment variable.
+    """
+    global _MAX_STEPS_PER_EPOCH
+    if _MAX_STEPS_PER_EPOCH is _UNSET:
+        _MAX_STEPS_PER_EPOCH = _limit_from_env(("CORNU_MAX_STEPS_PER_EPOCH", "KERAS_MAX_STEPS_PER_EPOCH"))
+    return _MAX_STEPS_PER_EPOCH
+
+
+def set_max_steps_per_epoch(max_steps_per_epoch: int | None) -> None:
+    """Cap the steps of one epoch of ``fit()``/``evaluate()``/``predict()`` (``None`` removes the cap)."""
+    global _MAX_STEPS_PER_EPOCH
+    _MAX_STEPS_PER_EPOCH = max_steps_per_epoch
+
+
 def standardize_dtype(dtype) -> str:
     """Return the Keras dtype name (``"float32"``...) for a string, numpy or torch dtype."""
     if dtype is None:

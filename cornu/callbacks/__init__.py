@@ -9,9 +9,13 @@ from cornu.callbacks.learning_rate_scheduler import LearningRateScheduler
 from cornu.callbacks.model_checkpoint import ModelCheckpoint
 from cornu.callbacks.progbar_logger import ProgbarLogger
 from cornu.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
+from cornu.callbacks.remote_monitor import RemoteMonitor
+from cornu.callbacks.swap_ema_weights import SwapEMAWeights
+from cornu.callbacks.tensorboard import TensorBoard
 from cornu.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = [
     "Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History", "LambdaCallback",
-    "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger", "ReduceLROnPlateau", "TerminateOnNaN",
+    "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger", "ReduceLROnPlateau", "RemoteMonitor",
+    "SwapEMAWeights", "TensorBoard", "TerminateOnNaN",
 ]
