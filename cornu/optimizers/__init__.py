@@ -10,12 +10,14 @@ from cornu.optimizers.adam import Adam
 from cornu.optimizers.adamax import Adamax
 from cornu.optimizers.adamw import AdamW
 from cornu.optimizers.base import Optimizer
+from cornu.optimizers.ftrl import Ftrl
+from cornu.optimizers.lamb import Lamb
 from cornu.optimizers.lion import Lion
 from cornu.optimizers.nadam import Nadam
 from cornu.optimizers.rmsprop import RMSprop
 from cornu.optimizers.sgd import SGD
 
-ALL_OBJECTS = (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Lion)
+ALL_OBJECTS = (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Lion, Ftrl, Lamb)
 ALL_OBJECTS_DICT = {cls.__name__.lower(): cls for cls in ALL_OBJECTS}
 
 
@@ -60,6 +62,6 @@ def get(identifier: Any) -> Optimizer | None:
 
 
 __all__ = [
-    "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Lion",
+    "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Lion", "Ftrl", "Lamb",
     "schedules", "serialize", "deserialize", "get",
 ]

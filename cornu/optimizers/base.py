@@ -413,12 +413,13 @@ class Optimizer:
         full = str(ref_name).replace("/", "_").replace(":", "_") + "_" + name
         param = _param_of(reference_variable)
         value = self._initial_value(None, initializer, param.dtype, param)
+        keras_view = isinstance(reference_variable, Variable)
         var = Variable(
             _state(value),
             name=full,
             path=f"{self.name}/{full}",
-            layout=getattr(reference_variable, "layout", None),
-            memory_format=getattr(reference_variable, "memory_format", torch.contiguous_format),
+            layout=reference_variable.layout if keras_view else None,
+            memory_format=reference_variable.memory_format if keras_view else torch.contiguous_format,
         )
         return self._track(var)
 

@@ -26,6 +26,8 @@ CONFIGS = [
     (optimizers.Adamax, {"loss_scale_factor": 4.0}),
     (optimizers.Nadam, {"gradient_accumulation_steps": 3, "use_ema": True}),
     (optimizers.Lion, {"learning_rate": schedules.ExponentialDecay(1e-3, 2, 0.5, staircase=True)}),
+    (optimizers.Ftrl, {"l1_regularization_strength": 0.01, "beta": 0.1, "gradient_accumulation_steps": 2}),
+    (optimizers.Lamb, {"weight_decay": 0.01, "use_ema": True}),
 ]
 
 

@@ -22,6 +22,10 @@ CONFIGS = [
     (optimizers.Adamax, {}),
     (optimizers.Nadam, {"weight_decay": 0.01}),
     (optimizers.Lion, {"learning_rate": schedules.CosineDecay(1e-3, 100)}),
+    (optimizers.Adam, {"gradient_accumulation_steps": 2, "use_ema": True, "ema_overwrite_frequency": 2}),
+    (optimizers.SGD, {"learning_rate": schedules.PiecewiseConstantDecay([2, 4], [0.1, 0.05, 0.01])}),
+    (optimizers.Ftrl, {"l1_regularization_strength": 0.01, "beta": 0.1}),
+    (optimizers.Lamb, {"weight_decay": 0.01}),
 ]
 
 

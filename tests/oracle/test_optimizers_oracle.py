@@ -152,3 +152,16 @@ class _no_warning:
 
     def __exit__(self, *exc):
         return False
+
+
+NEW = {
+    "Ftrl": [{}, {"learning_rate_power": -0.7, "initial_accumulator_value": 0.5, "l1_regularization_strength": 0.01,
+                  "l2_regularization_strength": 0.02, "l2_shrinkage_regularization_strength": 0.03, "beta": 0.5}],
+    "Lamb": [{}, {"beta_1": 0.8, "beta_2": 0.95, "epsilon": 1e-3, "weight_decay": 0.01}],
+}
+NEW_CASES = [(name, {"learning_rate": 0.05, "name": "opt", **kw}) for name, kws in NEW.items() for kw in kws]
+
+
+@pytest.mark.parametrize("cls_name,kwargs", NEW_CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(NEW_CASES)])
+def test_new_optimizers_match_keras(keras_ref, cls_name, kwargs):
+    assert_same(*run_both(keras_ref, cls_name, kwargs))
