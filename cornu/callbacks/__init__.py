@@ -1,4 +1,5 @@
 """``keras.callbacks``: hooks into training, evaluation and prediction."""
+from cornu.callbacks.backup_and_restore import BackupAndRestore
 from cornu.callbacks.callback import Callback
 from cornu.callbacks.callback_list import CallbackList
 from cornu.callbacks.csv_logger import CSVLogger
@@ -15,7 +16,7 @@ from cornu.callbacks.tensorboard import TensorBoard
 from cornu.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = [
-    "Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History", "LambdaCallback",
+    "BackupAndRestore", "Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History", "LambdaCallback",
     "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger", "ReduceLROnPlateau", "RemoteMonitor",
     "SwapEMAWeights", "TensorBoard", "TerminateOnNaN",
 ]

@@ -30,6 +30,18 @@ class Callback:
     """
 
     _accepts_tensor_logs = False
+    # Attributes that make up the callback's progress (JSON-able); BackupAndRestore saves and restores them.
+    _state_attributes: tuple[str, ...] = ()
+
+    def get_state(self) -> dict:
+        """The callback's progress, so a resumed ``fit`` continues where it stopped (cornu extra)."""
+        return {name: getattr(self, name) for name in self._state_attributes if hasattr(self, name)}
+
+    def set_state(self, state: dict) -> None:
+        """Restore what ``get_state`` returned."""
+        for name, value in state.items():
+            if name in self._state_attributes:
+                setattr(self, name, value)
 
     def __init__(self):
         self.params: dict | None = None

@@ -16,6 +16,8 @@ class EarlyStopping(Callback):
     at the end of training.
     """
 
+    _state_attributes = ("wait", "stopped_epoch", "best", "best_epoch")
+
     def __init__(self, monitor: str = "val_loss", min_delta: float = 0, patience: int = 0, verbose: int = 0,
                  mode: str = "auto", baseline: float | None = None, restore_best_weights: bool = False,
                  start_from_epoch: int = 0):

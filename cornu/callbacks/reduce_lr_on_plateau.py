@@ -14,6 +14,8 @@ class ReduceLROnPlateau(Callback):
     """After ``patience`` epochs without improvement, ``lr = max(lr * factor, min_lr)``, then
     wait ``cooldown`` epochs before counting again. Adds ``learning_rate`` to the epoch logs."""
 
+    _state_attributes = ("wait", "cooldown_counter", "best")
+
     def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10, verbose: int = 0,
                  mode: str = "auto", min_delta: float = 1e-4, cooldown: int = 0, min_lr: float = 0.0, **kwargs):
         super().__init__()

@@ -162,6 +162,10 @@ class CompileMetrics(metrics_module.Metric):
     def metrics(self) -> list:
         return [m for ms in self._metrics + self._weighted for m in ms]
 
+    @property
+    def variables(self) -> list:
+        return [v for m in self.metrics for v in m.variables]
+
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         if not self.built:
             self.build(y_true, y_pred)

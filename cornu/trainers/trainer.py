@@ -12,6 +12,7 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import torch
 
 from cornu import callbacks as callbacks_module
@@ -20,7 +21,7 @@ from cornu import metrics as metrics_module
 from cornu import optimizers as optimizers_module
 from cornu.trainers import data as data_module
 from cornu.trainers.compile_utils import CompileLoss, CompileMetrics, batch_size_of
-from cornu.utils import tracking, tree
+from cornu.utils import rng_utils, tracking, tree
 
 
 def _to_float_logs(logs: Mapping) -> dict:
@@ -261,15 +262,38 @@ class Trainer:
         self.stop_training = False
         self._step_cache = None
         self._nan_watch = _NanWatch(train.num_batches)
+        self._fit_callbacks = cbs
         cbs.on_train_begin()
+        # A callback (BackupAndRestore) may have restored a checkpoint: continue exactly where it was taken.
+        resume = self.__dict__.pop("_resume_from", None)
+        if resume is not None:
+            initial_epoch = max(initial_epoch, int(resume["epoch"]))
+            saved = resume.get("callbacks") or {}
+            for i, callback in enumerate(cbs):  # after every on_train_begin, which resets their progress
+                if f"{i}:{type(callback).__name__}" in saved:
+                    callback.set_state(saved[f"{i}:{type(callback).__name__}"])
         epoch_logs: dict = {}
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
+            skip = 0
+            if resume is not None and epoch == int(resume["epoch"]):
+                skip = int(resume.get("step") or 0)
+                start_rng = resume.get("epoch_rng") if skip else resume.get("rng")
+                if start_rng is not None:
+                    rng_utils.set_rng_state(start_rng, self)  # the same shuffle and masks as the first run
+            if self.__dict__.get("_track_epoch_rng"):
+                self._epoch_rng_state = rng_utils.get_rng_state(self)
             cbs.on_epoch_begin(epoch)
             self.train()
-            logs: dict = {}
+            logs: Any = {}
             self._nan_watch.start_epoch()
-            for step, (bx, by, bsw) in enumerate(train):
+            batch: tuple = ()
+            for step, batch in enumerate(train):
+                bx, by, bsw = batch
+                if step < skip:
+                    continue
+                if skip and step == skip:
+                    self._restore_mid_epoch(resume, batch)
                 if class_weights is not None:
                     bsw = _apply_class_weight(class_weights, by, bsw)
                 cbs.on_train_batch_begin(step)
@@ -278,6 +302,10 @@ class Trainer:
                 cbs.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
+            if skip and skip >= (train.num_batches or 0):
+                self._restore_mid_epoch(resume, batch)  # killed after the last batch: only the epoch end remains
+                logs = LazyLogs(lambda: dict(sorted(self.get_metrics_result().items())))
+            resume = None
             epoch_logs = self._epoch_logs(logs)
             self._nan_watch.warn_if_not_finite(epoch_logs, epoch)
             epoch_logs = dict(sorted(epoch_logs.items()))
@@ -293,6 +321,17 @@ class Trainer:
         cbs.on_train_end(epoch_logs)
         self.eval()
         return self.history
+
+    def _restore_mid_epoch(self, resume: dict, batch: tuple) -> None:
+        """Put back the metric state and random state a checkpoint recorded mid-epoch."""
+        if self._compile_metrics is not None and not self._compile_metrics.built and batch:
+            with torch.no_grad():  # compiled metrics are created from a batch's shapes (no random draws)
+                self._compile_metrics.build(batch[1], self(batch[0], training=False))
+        for metric, values in zip(self.metrics, resume.get("metrics") or []):
+            for variable, value in zip(metric.variables, values):
+                variable.assign(np.asarray(value, dtype=variable.dtype))
+        if resume.get("rng") is not None:
+            rng_utils.set_rng_state(resume["rng"], self)
 
     def _epoch_logs(self, last_logs: Mapping) -> dict:
         """Keras's rule: the metrics' results, unless a custom step returned other keys."""
