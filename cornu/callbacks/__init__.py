@@ -6,6 +6,7 @@ from cornu.callbacks.csv_logger import CSVLogger
 from cornu.callbacks.early_stopping import EarlyStopping
 from cornu.callbacks.history import History
 from cornu.callbacks.lambda_callback import LambdaCallback
+from cornu.callbacks.learning_rate_finder import LearningRateFinder, LRFinderResult, find_learning_rate
 from cornu.callbacks.learning_rate_scheduler import LearningRateScheduler
 from cornu.callbacks.model_checkpoint import ModelCheckpoint
 from cornu.callbacks.progbar_logger import ProgbarLogger
@@ -17,6 +18,6 @@ from cornu.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = [
     "BackupAndRestore", "Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History", "LambdaCallback",
-    "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger", "ReduceLROnPlateau", "RemoteMonitor",
+    "LearningRateFinder", "LearningRateScheduler", "LRFinderResult", "find_learning_rate", "ModelCheckpoint", "ProgbarLogger", "ReduceLROnPlateau", "RemoteMonitor",
     "SwapEMAWeights", "TensorBoard", "TerminateOnNaN",
 ]

@@ -88,6 +88,12 @@ class Model(Trainer, Layer):
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
                       expand_nested=expand_nested, show_trainable=show_trainable, layer_range=layer_range)
 
+    def find_learning_rate(self, x: Any, y: Any = None, **kwargs: Any) -> Any:
+        """cornu extra: an LR range test; see ``cornu.callbacks.find_learning_rate`` (model left untouched)."""
+        from cornu.callbacks.learning_rate_finder import find_learning_rate
+
+        return find_learning_rate(self, x, y, **kwargs)
+
     # ------------------------------------------------------------- saving
     def save_weights(self, filepath: str, overwrite: bool = True) -> None:
         """Write the weights to a Keras-format ``.weights.h5`` file (atomically)."""

@@ -248,13 +248,14 @@ class Trainer:
         if validation_split and validation_data is None:
             (x, y, sample_weight), validation_data = data_module.train_validation_split(
                 (x, y, sample_weight), validation_split)
+        epochs = min(epochs, config.max_epochs()) if config.max_epochs() else epochs
         train = data_module.get_data_adapter(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle,
-                                             steps=steps_per_epoch)
+                                             steps=_capped_steps(steps_per_epoch))
         val = None
         if validation_data is not None:
             vx, vy, vsw = data_module.unpack_x_y_sample_weight(validation_data)
             val = data_module.get_data_adapter(vx, vy, vsw, batch_size=validation_batch_size or batch_size,
-                                               steps=validation_steps)
+                                               steps=_capped_steps(validation_steps))
         class_weights = _class_weight_tensor(class_weight)
         self.to(config.device())
         cbs = callbacks_module.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
@@ -364,7 +365,8 @@ class Trainer:
         if kwargs:
             raise ValueError(f"Arguments not recognized: {kwargs}")
         verbose = _verbose(verbose)
-        adapter = data_module.get_data_adapter(x, y, sample_weight, batch_size=batch_size, steps=steps)
+        adapter = data_module.get_data_adapter(x, y, sample_weight, batch_size=batch_size,
+                                               steps=_capped_steps(steps))
         self.to(config.device())
         cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
                                             epochs=1, steps=adapter.num_batches)
@@ -382,7 +384,7 @@ class Trainer:
                 callbacks: list | None = None) -> Any:
         """Model outputs for ``x`` as NumPy arrays."""
         verbose = _verbose(verbose)
-        adapter = data_module.get_data_adapter(x, None, None, batch_size=batch_size, steps=steps)
+        adapter = data_module.get_data_adapter(x, None, None, batch_size=batch_size, steps=_capped_steps(steps))
         self.to(config.device())
         cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
                                             epochs=1, steps=adapter.num_batches)
@@ -482,6 +484,14 @@ def _all_layers(layer: Any) -> list:
     for sub in layer._flat_layers():
         out.extend(_all_layers(sub))
     return out
+
+
+def _capped_steps(steps: int | None) -> int | None:
+    """``steps`` limited by ``keras.config.set_max_steps_per_epoch`` (a debugging cap, as in Keras)."""
+    cap = config.max_steps_per_epoch()
+    if not cap:
+        return steps
+    return min(steps, cap) if steps else cap
 
 
 class _NanWatch:

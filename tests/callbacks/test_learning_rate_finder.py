@@ -275,3 +275,17 @@ def test_batch_losses_match_keras_trained_with_the_same_rates(keras_ref):
     assert_close(finder.raw_losses, batch_losses, rtol=1e-4, atol=1e-6)
     for got, want in zip(model.get_weights(), ref.get_weights()):
         assert_close(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_model_method_and_namespace_exports():
+    import cornu
+
+    model = cornu.Sequential([cornu.Input((3,)), cornu.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    before = [w.copy() for w in model.get_weights()]
+    rng = np.random.default_rng(0)
+    result = model.find_learning_rate(rng.random((64, 3), dtype=np.float32), rng.random((64, 1), dtype=np.float32),
+                                      num_steps=20, batch_size=8)
+    assert isinstance(result, cornu.callbacks.LRFinderResult) and result.suggestion > 0
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+    assert cornu.callbacks.find_learning_rate is not None and cornu.callbacks.LearningRateFinder is not None

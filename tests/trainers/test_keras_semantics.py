@@ -345,3 +345,27 @@ def test_summary_param_counts_match_keras(keras_ref):
         model.fit(x, y, epochs=1, verbose=0)
         counts.append([l.split("(")[0].strip() for l in _summary_lines(model)])
     assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("lib_name", ["cornu", "keras"])
+def test_max_epochs_and_steps_caps(request, lib_name):
+    lib = cornu if lib_name == "cornu" else request.getfixturevalue("keras_ref")
+    x, y = data(40)
+    batches = []
+
+    class Count(lib.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            batches.append(batch)
+
+    model = small_model(lib)
+    model.compile(optimizer="sgd", loss="mse")
+    lib.config.set_max_epochs(2)
+    lib.config.set_max_steps_per_epoch(3)
+    try:
+        history = model.fit(x, y, batch_size=4, epochs=5, verbose=0, callbacks=[Count()])
+        predicted = model.predict(x, batch_size=4, verbose=0)
+    finally:
+        lib.config.set_max_epochs(None)
+        lib.config.set_max_steps_per_epoch(None)
+    assert len(history.history["loss"]) == 2 and batches == [0, 1, 2, 0, 1, 2]
+    assert predicted.shape == (12, 1)
