@@ -16,3 +16,14 @@ def keras_ref():
     from tests.helpers import keras_oracle
 
     return keras_oracle()
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """An empty KERAS_HOME for dataset/download tests; the /tmp fallback cache is redirected into tmp_path too."""
+    import tempfile
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    os.makedirs(tmp_path / "tmp")
+    return tmp_path / "home"

@@ -4,6 +4,7 @@ Import as ``from tests.helpers import keras_oracle, seeded, assert_close``.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Any
 
@@ -51,4 +52,24 @@ def keras_oracle():
     keras = pytest.importorskip("keras")
     if keras.backend.backend() != "torch":
         pytest.skip("the Keras oracle must run on its torch backend")
+    return keras
+
+
+@contextlib.contextmanager
+def no_host_sync():
+    """Inside, any CUDA operation that would make the host wait for the device raises (CUDA tests only)."""
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        yield
+    finally:
+        torch.cuda.set_sync_debug_mode(0)
+
+
+def keras_oracle_module():
+    """``keras_oracle()`` for a module-level import: skips the whole test module when Keras is absent."""
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "torch":
+        pytest.skip("the Keras oracle must run on its torch backend", allow_module_level=True)
     return keras

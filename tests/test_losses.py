@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from cornu import losses
+from tests.helpers import no_host_sync
 
 EPS = 1e-7
 RNG = np.random.default_rng(0)
@@ -421,12 +422,8 @@ def test_cuda_losses_are_sync_free_and_match_cpu(make, args):
     cpu_args = [data[a] if isinstance(a, str) else a for a in args]
     gpu_args = [a.cuda() if isinstance(a, torch.Tensor) else a for a in cpu_args]
     loss = make()
-    torch.cuda.synchronize()
-    torch.cuda.set_sync_debug_mode("error")
-    try:
+    with no_host_sync():
         out = loss(*gpu_args[:2], sample_weight=gpu_args[2] if len(gpu_args) > 2 else None)
-    finally:
-        torch.cuda.set_sync_debug_mode(0)
     expected = loss(*cpu_args[:2], sample_weight=cpu_args[2] if len(cpu_args) > 2 else None)
     assert out.device.type == "cuda"
     assert out.item() == pytest.approx(expected.item(), rel=1e-5)

@@ -5,6 +5,7 @@ from typing import Any
 
 from cornu.optimizers import schedules
 from cornu.optimizers.adadelta import Adadelta
+from cornu.optimizers.adafactor import Adafactor
 from cornu.optimizers.adagrad import Adagrad
 from cornu.optimizers.adam import Adam
 from cornu.optimizers.adamax import Adamax
@@ -13,11 +14,14 @@ from cornu.optimizers.base import Optimizer
 from cornu.optimizers.ftrl import Ftrl
 from cornu.optimizers.lamb import Lamb
 from cornu.optimizers.lion import Lion
+from cornu.optimizers.muon import Muon
 from cornu.optimizers.nadam import Nadam
 from cornu.optimizers.rmsprop import RMSprop
+from cornu.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from cornu.optimizers.sgd import SGD
 
-ALL_OBJECTS = (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Lion, Ftrl, Lamb)
+ALL_OBJECTS = (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Lion, Ftrl, Lamb, Adafactor, Muon,
+               ScheduleFreeAdamW)
 ALL_OBJECTS_DICT = {cls.__name__.lower(): cls for cls in ALL_OBJECTS}
 
 
@@ -63,5 +67,6 @@ def get(identifier: Any) -> Optimizer | None:
 
 __all__ = [
     "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Lion", "Ftrl", "Lamb",
+    "Adafactor", "Muon", "ScheduleFreeAdamW",
     "schedules", "serialize", "deserialize", "get",
 ]

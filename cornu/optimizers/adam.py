@@ -17,6 +17,31 @@ from cornu.optimizers.base import Optimizer
 _FUSED_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
 
 
+def adam_alpha(learning_rate: torch.Tensor, step: torch.Tensor, beta_1: float, beta_2: float) -> torch.Tensor:
+    """Keras's Adam step size ``lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)``, on the device.
+
+    As in Keras, the powers are taken in the step's float type (``beta`` rounded to it), so the
+    numbers follow Keras's to float32 rounding.
+    """
+    return learning_rate * torch.sqrt(1 - torch.pow(beta_2, step)) / (1 - torch.pow(beta_1, step))
+
+
+def foreach_adam_(params: list[torch.Tensor], grads: list[torch.Tensor], m: list[torch.Tensor],
+                  v: list[torch.Tensor], alpha: torch.Tensor, beta_1: float, beta_2: float, epsilon: float,
+                  v_hat: list[torch.Tensor] | None = None) -> None:
+    """Keras's Adam update with foreach kernels: ``w -= alpha * m / (sqrt(v) + epsilon)``."""
+    torch._foreach_lerp_(m, grads, 1 - beta_1)
+    torch._foreach_mul_(v, beta_2)
+    torch._foreach_addcmul_(v, grads, grads, value=1 - beta_2)
+    if v_hat is not None:
+        torch._foreach_maximum_(v_hat, v)
+        v = v_hat
+    denom = torch._foreach_sqrt(v)
+    torch._foreach_add_(denom, epsilon)
+    torch._foreach_div_(denom, -alpha)
+    torch._foreach_addcdiv_(params, m, denom)
+
+
 class Adam(Optimizer):
     """Adam (optionally AMSGrad).
 
@@ -88,23 +113,12 @@ class Adam(Optimizer):
                            eps=float(self.epsilon), amsgrad=False, maximize=False)
 
     def _alpha(self, learning_rate: torch.Tensor, step: torch.Tensor) -> torch.Tensor:
-        """Keras's step size ``lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)``, on the device."""
-        b1, b2 = float(self.beta_1), float(self.beta_2)
-        return learning_rate * torch.sqrt(1 - torch.pow(b2, step)) / (1 - torch.pow(b1, step))
+        return adam_alpha(learning_rate, step, float(self.beta_1), float(self.beta_2))
 
     def _foreach_update(self, params, grads, slots, learning_rate, step) -> None:
-        b1, b2 = float(self.beta_1), float(self.beta_2)
-        m, v = slots["momentum"], slots["velocity"]
-        torch._foreach_lerp_(m, grads, 1 - b1)
-        torch._foreach_mul_(v, b2)
-        torch._foreach_addcmul_(v, grads, grads, value=1 - b2)
-        if self.amsgrad:
-            torch._foreach_maximum_(slots["velocity_hat"], v)
-            v = slots["velocity_hat"]
-        denom = torch._foreach_sqrt(v)
-        torch._foreach_add_(denom, float(self.epsilon))
-        torch._foreach_div_(denom, -self._alpha(learning_rate, step))
-        torch._foreach_addcdiv_(params, m, denom)
+        foreach_adam_(params, grads, slots["momentum"], slots["velocity"], self._alpha(learning_rate, step),
+                      float(self.beta_1), float(self.beta_2), float(self.epsilon),
+                      slots["velocity_hat"] if self.amsgrad else None)
 
     def get_config(self) -> dict:
         config = super().get_config()

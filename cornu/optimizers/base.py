@@ -15,6 +15,7 @@ learning rate because it is written into the same tensor.
 """
 from __future__ import annotations
 
+import math
 import numbers
 import re
 import warnings
@@ -101,6 +102,19 @@ def _scalar_float(x: Any) -> float:
 def compute_dtype(dtype: torch.dtype) -> torch.dtype:
     """The dtype of an update's scalars: float64 for float64 weights, else float32."""
     return torch.float64 if dtype == torch.float64 else torch.float32
+
+
+def bias_correction(beta: float, step: torch.Tensor) -> torch.Tensor:
+    """``1 - beta ** step`` on the device, accurate in float32 even for ``beta`` near 1.
+
+    Written ``-expm1(step * log(beta))`` with ``log(beta)`` taken in double
+    precision: a float32 ``beta ** step`` rounds ``beta`` first, which is a
+    1e-5 relative error in ``1 - 0.999 ** 1``. (The Adam family keeps Keras's
+    float32 powers instead, to follow its numbers.)
+    """
+    if beta <= 0.0:
+        return 1 - torch.pow(beta, step)
+    return -torch.expm1(step * math.log(beta))
 
 
 def select_(targets: Sequence[torch.Tensor], sources: Sequence[torch.Tensor], take: torch.Tensor) -> None:
@@ -405,6 +419,11 @@ class Optimizer:
         value = self._initial_value(tuple(shape), initializer, torch_dtype, None).to(self._scalar_device())
         return self._track(Variable(_state(value), name=name or "variable", path=f"{self.name}/{name or 'variable'}"))
 
+    def _add_state(self, shape: Sequence[int], dtype: torch.dtype, device: torch.device, name: str) -> Variable:
+        """A zero state variable of ``shape`` (no layout) on ``device``, tracked in ``variables`` order."""
+        value = torch.zeros(tuple(shape), dtype=dtype, device=device)
+        return self._track(Variable(_state(value), name=name, path=f"{self.name}/{name}"))
+
     def add_variable_from_reference(self, reference_variable: Any, name: str | None = None,
                                     initializer: Any = "zeros") -> Variable:
         """Create a state variable shaped like ``reference_variable`` (same torch layout and device)."""
@@ -554,11 +573,9 @@ class Optimizer:
     def _update(self, plan: _Plan, group_grads: list[list[torch.Tensor]], ctx: StepContext) -> None:
         """One optimizer update: clip, decay the weights, then the update rule of each group."""
         group_grads = self._clip_gradients(group_grads)
-        if self.weight_decay:
-            for group in plan.groups:
-                if group.decay:
-                    lr, _ = ctx.scalars(group.device, group.dtype)
-                    torch._foreach_mul_(group.decay, 1.0 - lr * float(self.weight_decay))
+        for group in plan.groups:
+            if group.decay:
+                self._decay_weights(group, ctx.scalars(group.device, group.dtype)[0])
         self._before_update(ctx)
         for group, grads in zip(plan.groups, group_grads):
             lr, step = ctx.scalars(group.device, group.dtype)
@@ -646,7 +663,7 @@ class Optimizer:
             group.shapes.append(param.shape)
             group.dtype_set = {param.dtype}
             for slot, slot_vars in self._slots.items():
-                if slot_vars:
+                if slot_vars and slot_vars[index] is not None:
                     group.slots.setdefault(slot, []).append(slot_vars[index].value)
             if self._accumulated_gradients:
                 group.accumulators.append(self._accumulated_gradients[index].value)
@@ -703,6 +720,11 @@ class Optimizer:
         if self._exclude_pattern is not None and self._exclude_pattern.search(str(getattr(variable, "name", ""))):
             return False
         return True
+
+    def _decay_weights(self, group: _Group, learning_rate: torch.Tensor) -> None:
+        """Keras's decoupled weight decay before the update: ``w -= w * weight_decay * lr``."""
+        if self.weight_decay:
+            torch._foreach_mul_(group.decay, 1.0 - learning_rate * float(self.weight_decay))
 
     def _before_update(self, ctx: StepContext) -> None:
         """Per-update hook for state shared by all variables (Nadam's momentum product)."""

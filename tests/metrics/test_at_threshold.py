@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from cornu import metrics
-from tests.helpers import assert_close, f64, seeded
+from tests.helpers import assert_close, f64, no_host_sync, seeded
 
 
 def np_thresholds(num_thresholds):
@@ -132,13 +132,9 @@ def test_cuda_updates_and_results_do_not_sync(num_thresholds):
     for name in NAMES:
         gpu, cpu = (getattr(metrics, name)(0.5, num_thresholds=num_thresholds, class_id=1) for _ in range(2))
         gpu.update_state(y.cuda(), p.cuda(), sample_weight=w.cuda())
-        torch.cuda.synchronize()
-        torch.cuda.set_sync_debug_mode("error")
-        try:
+        with no_host_sync():
             gpu.update_state(y.cuda(), p.cuda(), sample_weight=w.cuda())
             result = gpu.result()
-        finally:
-            torch.cuda.set_sync_debug_mode(0)
         for _ in range(2):
             cpu.update_state(y, p, sample_weight=w)
         assert result.device.type == "cuda"

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from cornu import metrics
+from tests.helpers import no_host_sync
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
@@ -42,13 +43,9 @@ def test_metric_on_cuda_is_sync_free_and_matches_cpu(make, update):
     m_gpu, m_cpu = make(), make()
     update(m_gpu, cuda)  # first update may build state / cache constants
     update(m_cpu, cpu)
-    torch.cuda.synchronize()
-    torch.cuda.set_sync_debug_mode("error")
-    try:
+    with no_host_sync():
         update(m_gpu, cuda)
         result = m_gpu.result()
-    finally:
-        torch.cuda.set_sync_debug_mode(0)
     update(m_cpu, cpu)
     assert result.device.type == "cuda"
     assert all(v.value.device.type == "cuda" for v in m_gpu.variables)

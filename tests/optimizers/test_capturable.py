@@ -28,6 +28,9 @@ CONFIGS = [
     (optimizers.Lion, {"learning_rate": schedules.ExponentialDecay(1e-3, 2, 0.5, staircase=True)}),
     (optimizers.Ftrl, {"l1_regularization_strength": 0.01, "beta": 0.1, "gradient_accumulation_steps": 2}),
     (optimizers.Lamb, {"weight_decay": 0.01, "use_ema": True}),
+    (optimizers.Adafactor, {"gradient_accumulation_steps": 2}),
+    (optimizers.ScheduleFreeAdamW, {"warmup_steps": 3, "weight_decay": 0.01}),
+    (optimizers.Muon, {"learning_rate": schedules.InverseTimeDecay(0.01, 2, 0.5)}),
 ]
 
 

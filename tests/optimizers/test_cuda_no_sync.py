@@ -26,6 +26,9 @@ CONFIGS = [
     (optimizers.SGD, {"learning_rate": schedules.PiecewiseConstantDecay([2, 4], [0.1, 0.05, 0.01])}),
     (optimizers.Ftrl, {"l1_regularization_strength": 0.01, "beta": 0.1}),
     (optimizers.Lamb, {"weight_decay": 0.01}),
+    (optimizers.Adafactor, {}),
+    (optimizers.ScheduleFreeAdamW, {"warmup_steps": 3}),
+    (optimizers.Muon, {}),
 ]
 
 

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from cornu import optimizers
+from cornu.variables import Variable
 from tests.optimizers.test_update_rules import f32
 
 
@@ -88,3 +89,132 @@ def test_lamb_trust_ratio_is_one_for_a_zero_weight():
     opt.apply([torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)], [w])
     # first step: m_hat = g, v_hat = g^2, update = g / (|g| + eps) ~ sign(g); ratio 1 since ||w|| = 0
     np.testing.assert_allclose(w.detach().numpy(), -f32(0.5) * np.array([1.0, -2.0, 0.5]) / (np.abs([1.0, 2.0, 0.5]) + 1e-7))
+
+
+def _rms(x):
+    return np.sqrt(np.mean(x * x))
+
+
+def adafactor_ref(lr, beta_2_decay=-0.8, eps_1=1e-30, eps_2=1e-3, clip=1.0):
+    def ref(ws, grads):
+        state = [{"r": np.zeros(w.shape[:-1]), "c": np.zeros(w.shape[:-2] + w.shape[-1:]), "v": np.zeros_like(w)}
+                 for w in ws]
+        for t, gs in enumerate(grads, start=1):
+            for i, g in enumerate(gs):
+                s = state[i]
+                alpha = max(eps_2, _rms(ws[i])) * min(lr, 1 / np.sqrt(t))
+                g2 = g * g + eps_1
+                beta = 1 - t**beta_2_decay
+                if g.ndim >= 2:
+                    s["r"] = beta * s["r"] + (1 - beta) * g2.mean(-1)
+                    s["c"] = beta * s["c"] + (1 - beta) * g2.mean(-2)
+                    s["v"] = (s["r"] / s["r"].mean(-1, keepdims=True))[..., None] * s["c"][..., None, :]
+                else:
+                    s["v"] = beta * s["v"] + (1 - beta) * g2
+                u = g / np.sqrt(s["v"])
+                ws[i] = ws[i] - alpha * u / max(1.0, _rms(u) / clip)
+        return ws
+    return ref
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"beta_2_decay": -0.5, "epsilon_2": 0.5, "clip_threshold": 0.3,
+                                         "relative_step": False}])
+def test_adafactor(kwargs, check):
+    ref = adafactor_ref(f32(0.5), kwargs.get("beta_2_decay", -0.8), 1e-30, kwargs.get("epsilon_2", 1e-3),
+                        kwargs.get("clip_threshold", 1.0))
+    variables = check(optimizers.Adafactor(learning_rate=0.5, **kwargs), ref, shapes=[(3, 4), (5,), (2, 3, 2), ()])
+    assert variables[3].shape == ()
+
+
+def test_adafactor_factors_over_keras_axes_of_a_permuted_weight():
+    rng = np.random.default_rng(3)
+    keras_w, grads = rng.normal(size=(3, 5)), [rng.normal(size=(3, 5)) for _ in range(4)]
+    w = Variable(torch.nn.Parameter(torch.tensor(keras_w.T.copy())), name="k", layout=(1, 0))  # stored (5, 3)
+    opt = optimizers.Adafactor(learning_rate=0.1)
+    for g in grads:
+        opt.apply([torch.tensor(g.T.copy())], [w])
+    np.testing.assert_allclose(w.numpy(), adafactor_ref(f32(0.1))([keras_w], [[g] for g in grads])[0], rtol=1e-10)
+    assert [tuple(v.shape) for v in opt.variables[2:]] == [(3,), (5,), (3, 5)]
+
+
+@pytest.mark.parametrize("warmup_steps,weight_decay", [(0, None), (3, 0.1)])
+def test_schedule_free_adamw(warmup_steps, weight_decay, check):
+    lr, b2, eps = f32(0.05), 0.95, 1e-6
+
+    def ref(ws, grads):
+        z = [w.copy() for w in ws]
+        v = [np.zeros_like(w) for w in ws]
+        for t, gs in enumerate(grads, start=1):
+            lr_t = lr * min(1.0, t / warmup_steps) if warmup_steps else lr
+            for i, g in enumerate(gs):
+                if weight_decay:
+                    ws[i] = ws[i] - ws[i] * weight_decay * lr
+                v[i] = b2 * v[i] + (1 - b2) * g * g
+                z[i] = z[i] - lr_t * g / (np.sqrt(v[i] / (1 - b2**t)) + eps)
+                ws[i] = (1 - 1 / t) * ws[i] + z[i] / t
+        return ws
+
+    opt = optimizers.ScheduleFreeAdamW(learning_rate=0.05, beta_2=b2, epsilon=eps, warmup_steps=warmup_steps,
+                                       weight_decay=weight_decay)
+    check(opt, ref)
+
+
+def _newton_schulz(x, steps, a=3.4445, b=-4.775, c=2.0315):
+    tall = x.shape[0] > x.shape[1]
+    x = x.T if tall else x
+    x = x / (np.linalg.norm(x) + 1e-7)
+    for _ in range(steps):
+        gram = x @ x.T
+        x = a * x + (b * gram + c * gram @ gram) @ x
+    return x.T if tall else x
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"nesterov": False, "momentum": 0.5, "rms_rate": None, "ns_steps": 3,
+                                         "adam_lr_ratio": 0.5, "weight_decay": 0.1, "adam_weight_decay": 0.2}])
+def test_muon(kwargs, check):
+    p = {"momentum": 0.95, "nesterov": True, "rms_rate": 0.2, "ns_steps": 5, "adam_lr_ratio": 1.0,
+         "weight_decay": 0.004, "adam_weight_decay": 0.004, **kwargs}
+    lr, b1, b2, eps = f32(0.02), 0.9, 0.999, 1e-7
+    shapes = [(3, 4), (5, 2), (5,), (2, 3, 2)]  # two Muon matrices (wide, tall); AdamW for the rest
+
+    def ref(ws, grads):
+        m = [np.zeros_like(w) for w in ws]
+        v = [np.zeros_like(w) for w in ws]
+        for t, gs in enumerate(grads, start=1):
+            for i, g in enumerate(gs):
+                adamw = ws[i].ndim != 2
+                ws[i] = ws[i] - ws[i] * p["adam_weight_decay" if adamw else "weight_decay"] * lr
+                if adamw:
+                    m[i] = m[i] + (g - m[i]) * (1 - b1)
+                    v[i] = v[i] + (g * g - v[i]) * (1 - b2)
+                    alpha = lr * p["adam_lr_ratio"] * np.sqrt(1 - b2**t) / (1 - b1**t)
+                    ws[i] = ws[i] - alpha * m[i] / (np.sqrt(v[i]) + eps)
+                    continue
+                m[i] = p["momentum"] * m[i] + g
+                d = g + p["momentum"] * m[i] if p["nesterov"] else m[i]
+                u = _newton_schulz(d, p["ns_steps"])
+                if p["rms_rate"] is not None:
+                    u = u * np.sqrt(max(u.shape)) * p["rms_rate"]
+                ws[i] = ws[i] - lr * u
+        return ws
+
+    check(optimizers.Muon(learning_rate=0.02, **kwargs), ref, shapes=shapes)
+
+
+def test_muon_routes_embeddings_and_excluded_layers_to_adamw():
+    def var(path, shape):
+        return Variable(torch.nn.Parameter(torch.zeros(shape, dtype=torch.float64)), name=path.split("/")[-1],
+                        path=path)
+
+    variables = [var("model/dense/kernel", (3, 4)), var("model/token_embedding/embeddings", (10, 4)),
+                 var("model/output_dense/kernel", (4, 2)), var("model/dense/bias", (4,))]
+    opt = optimizers.Muon(exclude_layers=["output_.*"])
+    opt.build(variables)
+    assert opt._uses_adamw == [False, True, True, True]
+    assert [v.path.split("/")[-1] for v in opt.variables[2:]] == [
+        "model_dense_kernel_momentum",
+        "model_token_embedding_embeddings_momentum", "model_token_embedding_embeddings_velocity",
+        "model_output_dense_kernel_momentum", "model_output_dense_kernel_velocity",
+        "model_dense_bias_momentum", "model_dense_bias_velocity",
+    ]
+    assert optimizers.Muon(exclude_embeddings=False)._should_use_adamw(variables[1]) is False

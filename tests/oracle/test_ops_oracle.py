@@ -4,10 +4,9 @@ import os
 import numpy as np
 import pytest
 
-os.environ.setdefault("KERAS_BACKEND", "torch")
-keras_ref = pytest.importorskip("keras")
-if keras_ref.backend.backend() != "torch":
-    pytest.skip("the Keras oracle must run on its torch backend", allow_module_level=True)
+from tests.helpers import keras_oracle_module
+
+keras_ref = keras_oracle_module()
 
 import cornu  # noqa: E402
 

@@ -158,6 +158,12 @@ NEW = {
     "Ftrl": [{}, {"learning_rate_power": -0.7, "initial_accumulator_value": 0.5, "l1_regularization_strength": 0.01,
                   "l2_regularization_strength": 0.02, "l2_shrinkage_regularization_strength": 0.03, "beta": 0.5}],
     "Lamb": [{}, {"beta_1": 0.8, "beta_2": 0.95, "epsilon": 1e-3, "weight_decay": 0.01}],
+    "Adafactor": [{}, {"learning_rate": 0.5, "relative_step": False, "beta_2_decay": -0.5, "epsilon_2": 0.1,
+                       "clip_threshold": 0.5, "weight_decay": 0.01}],
+    "ScheduleFreeAdamW": [{}, {"beta_1": 0.8, "beta_2": 0.95, "epsilon": 1e-3, "warmup_steps": 3,
+                               "weight_decay": 0.01}],
+    "Muon": [{}, {"nesterov": False, "momentum": 0.5, "rms_rate": None, "adam_lr_ratio": 0.5, "weight_decay": 0.1,
+                  "adam_weight_decay": 0.2, "ns_steps": 3, "exclude_layers": ["kern"]}],
 }
 NEW_CASES = [(name, {"learning_rate": 0.05, "name": "opt", **kw}) for name, kws in NEW.items() for kw in kws]
 

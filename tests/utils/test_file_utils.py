@@ -16,15 +16,6 @@ PAYLOAD = b"cornu test payload\n" * 1000
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    """An empty KERAS_HOME, with the /tmp fallback redirected into tmp_path too."""
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
-    os.makedirs(tmp_path / "tmp")
-    return tmp_path / "home"
-
-
-@pytest.fixture
 def source(tmp_path):
     """A file:// origin serving PAYLOAD, and its sha256."""
     src = tmp_path / "server" / "payload.bin"
