@@ -81,9 +81,6 @@ class Trainer:
                 or steps_per_execution < 1:
             raise ValueError("`steps_per_execution` must be a positive integer. "
                              f"Received: steps_per_execution={steps_per_execution!r}")
-        if steps_per_execution > 1:
-            raise ValueError("`steps_per_execution` must be 1 with the PyTorch backend (cornu runs one step per "
-                             f"call). Received: steps_per_execution={steps_per_execution}")
         self.steps_per_execution = steps_per_execution
         self._run_eagerly = bool(run_eagerly)
         self._auto_scale_loss = auto_scale_loss
@@ -111,6 +108,10 @@ class Trainer:
     def _assert_compiled(self) -> None:
         if not self.compiled:
             raise ValueError("You must call `compile()` before using the model.")
+        if self.steps_per_execution > 1:
+            # Raised where Keras's PyTorch backend raises it: when the train/test function is made.
+            raise ValueError("`steps_per_execution` must be 1 with the PyTorch backend (cornu runs one step per "
+                             f"call). Received: steps_per_execution={self.steps_per_execution}")
 
     @property
     def metrics(self) -> list:

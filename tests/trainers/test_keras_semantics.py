@@ -8,7 +8,7 @@ import torch
 
 import cornu
 from cornu import layers
-from tests.helpers import random_array
+from tests.helpers import f64, random_array
 
 
 def small_model(lib, units=1):
@@ -164,8 +164,11 @@ def test_epoch_line_shows_learning_rate_added_by_callbacks(capsys):
 
 def test_steps_per_execution_above_one_is_refused_clearly():
     model = small_model(cornu)
+    model.compile(optimizer="sgd", loss="mse", steps_per_execution=3)
+    with pytest.raises(ValueError, match="steps_per_execution=3"):
+        model.fit(*data(), verbose=0)
     with pytest.raises(ValueError, match="steps_per_execution"):
-        model.compile(optimizer="sgd", loss="mse", steps_per_execution=3)
+        model.compile(optimizer="sgd", loss="mse", steps_per_execution=0)
     model.compile(optimizer="sgd", loss="mse", run_eagerly=True)
     assert model.run_eagerly is True
 
@@ -369,3 +372,112 @@ def test_max_epochs_and_steps_caps(request, lib_name):
         lib.config.set_max_steps_per_epoch(None)
     assert len(history.history["loss"]) == 2 and batches == [0, 1, 2, 0, 1, 2]
     assert predicted.shape == (12, 1)
+
+
+def test_compute_loss_without_training_matches_keras(keras_ref):
+    def build(lib):
+        class M(lib.Model):
+            def __init__(self):
+                super().__init__()
+                self.dense = lib.layers.Dense(1)
+
+            def call(self, x):
+                return self.dense(x)
+
+            def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
+                return lib.ops.mean((y_pred - y) ** 2)
+
+        model = M()
+        model.compile(optimizer=lib.optimizers.SGD(0.1))
+        return model
+
+    x, y = data()
+    ref, ours = build(keras_ref), build(cornu)
+    ref(x[:1])
+    ours(x[:1])
+    ours.set_weights(ref.get_weights())
+    h_ref = ref.fit(x, y, batch_size=10, epochs=2, shuffle=False, verbose=0).history
+    h_ours = ours.fit(x, y, batch_size=10, epochs=2, shuffle=False, verbose=0).history
+    np.testing.assert_allclose(h_ours["loss"], h_ref["loss"], rtol=1e-5)
+
+
+def test_trailing_unit_axis_matches_keras(keras_ref):
+    outs = []
+    for lib in (keras_ref, cornu):
+        i = lib.Input((4, 1))
+        model = lib.Model(i, lib.layers.Flatten()(i))
+        j = lib.Input((1,))
+        dense = lib.Model(j, lib.layers.Dense(2)(j))
+        outs.append((model.predict(np.ones((2, 4), "float32"), verbose=0).shape,
+                     dense.predict(np.ones((3,), "float32"), verbose=0).shape))
+    assert outs[0] == outs[1]
+
+
+def test_hook_logs_match_keras(keras_ref):
+    def record(lib):
+        seen = []
+
+        class Rec(lib.callbacks.Callback):
+            pass
+
+        for name in ("on_train_begin", "on_epoch_begin", "on_train_batch_begin", "on_train_batch_end",
+                     "on_test_begin", "on_test_batch_end", "on_test_end", "on_epoch_end", "on_train_end"):
+            def hook(self, *args, _name=name, **kwargs):
+                logs = kwargs.get("logs", args[-1] if args else None)
+                seen.append((_name, None if logs is None else sorted(logs)))
+            setattr(Rec, name, hook)
+        x, y = data()
+        model = small_model(lib)
+        model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+        model.fit(x, y, batch_size=10, epochs=1, validation_data=(x, y), verbose=0, callbacks=[Rec()])
+        return seen
+
+    assert record(cornu) == record(keras_ref)
+
+
+def test_metric_function_shapes_match_keras(keras_ref):
+    rng = np.random.default_rng(0)
+    names = ["binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
+             "sparse_top_k_categorical_accuracy", "top_k_categorical_accuracy", "mean_squared_error",
+             "binary_crossentropy", "hinge", "kl_divergence", "poisson", "log_cosh", "categorical_hinge"]
+    for name in names:
+        for shape in ((4, 3), (4, 1)):
+            if "top_k" in name and shape[1] == 1:
+                continue
+            yt = (rng.random(shape) > 0.5).astype("float32")
+            yp = rng.random(shape).astype("float32")
+            if "sparse" in name:
+                yt = rng.integers(0, 3, (4,) if shape[1] == 3 else (4, 1))
+                yp = rng.random((4, 3)).astype("float32")
+            kwargs = {"k": 2} if "top_k" in name else {}
+            ours = getattr(cornu.metrics, name)(yt, yp, **kwargs)
+            ref = getattr(keras_ref.metrics, name)(yt, yp, **kwargs)
+            assert tuple(ours.shape) == tuple(ref.shape), (name, shape)
+            np.testing.assert_allclose(f64(ours), f64(ref.detach()), rtol=1e-5, err_msg=name)
+
+
+def test_loss_scale_factor_matches_keras(keras_ref):
+    x, y = data()
+    ref, ours = small_model(keras_ref), small_model(cornu)
+    ours.set_weights(ref.get_weights())
+    for m, lib in ((ref, keras_ref), (ours, cornu)):
+        m.compile(optimizer=lib.optimizers.SGD(0.1, loss_scale_factor=64.0), loss="mse")
+        m.fit(x, y, batch_size=10, epochs=2, shuffle=False, verbose=0)
+    for a, b in zip(ours.get_weights(), ref.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5)
+
+
+def test_steps_per_execution_and_learning_rate_logs_match_keras(keras_ref):
+    x, y = data()
+    keys = []
+    for lib in (keras_ref, cornu):
+        model = small_model(lib)
+        model.compile(optimizer="sgd", loss="mse", steps_per_execution=3)
+        with pytest.raises(ValueError):
+            model.fit(x, y, verbose=0)
+        model.compile(optimizer="sgd", loss="mse")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            history = model.fit(x, y, epochs=1, verbose=0, callbacks=[lib.callbacks.ReduceLROnPlateau()])
+        keys.append(sorted(history.history))
+    assert keys[0] == keys[1]
