@@ -89,7 +89,8 @@ class Constant(Initializer):
             return torch.broadcast_to(value, tuple(shape)).clone()
         except RuntimeError:
             raise ValueError(
-                f"Constant initializer value of shape {tuple(value.shape)} cannot fill a weight of shape {tuple(shape)}."
+                f"Constant initializer value of shape {tuple(value.shape)} cannot fill a weight of shape "
+                f"{tuple(shape)}."
             ) from None
 
     def get_config(self) -> dict:
@@ -276,7 +277,10 @@ class LecunNormal(_FixedVarianceScaling):
 
 
 class Orthogonal(RandomInitializer):
-    """A (semi-)orthogonal matrix times ``gain``; shapes of rank > 2 are flattened to ``(prod(shape[:-1]), shape[-1])``."""
+    """A (semi-)orthogonal matrix times ``gain``.
+
+    Shapes of rank > 2 are flattened to ``(prod(shape[:-1]), shape[-1])``.
+    """
 
     def __init__(self, gain: float = 1.0, seed: int | None = None):
         super().__init__(seed)
@@ -286,7 +290,8 @@ class Orthogonal(RandomInitializer):
         shape = tuple(shape)
         if len(shape) < 2:
             raise ValueError(
-                f"The tensor to initialize must be at least two-dimensional. Received: shape={shape} of rank {len(shape)}."
+                "The tensor to initialize must be at least two-dimensional. "
+                f"Received: shape={shape} of rank {len(shape)}."
             )
         rows, cols = math.prod(shape[:-1]), shape[-1]
         a = self._normal((max(rows, cols), min(rows, cols)), "float64", 0.0, 1.0)

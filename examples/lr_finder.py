@@ -28,7 +28,7 @@ parser.add_argument("--train-samples", type=int, default=12800, help="training i
 parser.add_argument("--test-samples", type=int, default=2000, help="test images for --verify")
 args = parser.parse_args()
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 
 num_classes = 10
 (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()

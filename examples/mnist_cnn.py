@@ -13,7 +13,7 @@ ValueError, which is printed here.
 import argparse
 
 import cornu as keras
-import numpy as np
+import numpy as np  # noqa: F401  (the tutorial imports it)
 import matplotlib.pyplot as plt
 from sklearn.preprocessing import MinMaxScaler
 

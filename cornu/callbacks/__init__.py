@@ -18,6 +18,7 @@ from cornu.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = [
     "BackupAndRestore", "Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History", "LambdaCallback",
-    "LearningRateFinder", "LearningRateScheduler", "LRFinderResult", "find_learning_rate", "ModelCheckpoint", "ProgbarLogger", "ReduceLROnPlateau", "RemoteMonitor",
+    "LearningRateFinder", "LearningRateScheduler", "LRFinderResult", "find_learning_rate", "ModelCheckpoint",
+    "ProgbarLogger", "ReduceLROnPlateau", "RemoteMonitor",
     "SwapEMAWeights", "TensorBoard", "TerminateOnNaN",
 ]

@@ -10,13 +10,6 @@ from cornu.layers.regularization import Dropout
 from cornu.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
 from cornu.layers.torch_module_wrapper import TorchModuleWrapper
 
-# Keras's short aliases.
-Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
-MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
-AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D
-GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D = GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D
-GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D = (GlobalAveragePooling1D, GlobalAveragePooling2D,
-                                                     GlobalAveragePooling3D)
 from cornu.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from cornu.layers.embedding import Embedding
 from cornu.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add,
@@ -28,3 +21,11 @@ from cornu.layers.normalization import (BatchNormalization, GroupNormalization, 
 from cornu.layers.padding_cropping import (Cropping1D, Cropping2D, Cropping3D, ZeroPadding1D, ZeroPadding2D,
                                            ZeroPadding3D)
 from cornu.layers.upsampling import UpSampling1D, UpSampling2D, UpSampling3D
+
+# Keras's short aliases.
+Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
+MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
+AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D
+GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D = GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D
+GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D = (GlobalAveragePooling1D, GlobalAveragePooling2D,
+                                                     GlobalAveragePooling3D)

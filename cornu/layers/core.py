@@ -32,7 +32,8 @@ class Dense(Layer):
             raise ValueError("cornu does not quantize layers yet; `quantization_config` must be None. "
                              f"Received: quantization_config={quantization_config!r}")
         if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
-            raise ValueError(f"Received an invalid value for `units`, expected a positive integer. Received: units={units!r}")
+            raise ValueError("Received an invalid value for `units`, expected a positive integer. "
+                             f"Received: units={units!r}")
         self.units = units
         self.activation = activations.get(activation)
         self.use_bias = use_bias

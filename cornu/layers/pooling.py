@@ -45,7 +45,8 @@ class BasePooling(Layer):
                 y = _AVG[self.rank](x, self.pool_size, self.strides, sym, count_include_pad=False)
             else:
                 mp, _ = conv_utils.pad_same(mask, self.pool_size, self.strides, ones)
-                y = _AVG[self.rank](xp, self.pool_size, self.strides) / _AVG[self.rank](mp, self.pool_size, self.strides)
+                avg = _AVG[self.rank]
+                y = avg(xp, self.pool_size, self.strides) / avg(mp, self.pool_size, self.strides)
         else:
             y = _AVG[self.rank](x, self.pool_size, self.strides)
         return conv_utils.to_channels_last(y, self.data_format)

@@ -128,7 +128,8 @@ class CompileMetrics(metrics_module.Metric):
     def __init__(self, metrics: Any, weighted_metrics: Any, output_names: list[str], name: str = "compile_metrics"):
         super().__init__(name=name)
         self.output_names = list(output_names)
-        self._specs = _per_output(metrics, self.output_names, "metrics", True) if metrics else [None] * len(output_names)
+        self._specs = _per_output(metrics, self.output_names, "metrics", True) if metrics \
+            else [None] * len(output_names)
         self._wspecs = _per_output(weighted_metrics, self.output_names, "metrics", True) if weighted_metrics \
             else [None] * len(output_names)
         self.built = False

@@ -197,8 +197,8 @@ class IterableDataAdapter:
                 yield self._convert(batch)
             return
         if self._reiterable or self._iterator is None:
-            self._iterator = iter(self.data) if not hasattr(self.data, "__getitem__") or hasattr(self.data, "__iter__") \
-                else (self.data[i] for i in range(len(self.data)))
+            iterable = not hasattr(self.data, "__getitem__") or hasattr(self.data, "__iter__")
+            self._iterator = iter(self.data) if iterable else (self.data[i] for i in range(len(self.data)))
         for step, batch in enumerate(self._iterator):
             yield self._convert(batch)
             if self.steps and step + 1 >= self.steps:

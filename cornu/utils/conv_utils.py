@@ -17,7 +17,8 @@ def normalize_tuple(value, rank: int, name: str, allow_zero: bool = False) -> tu
     try:
         value = tuple(int(v) for v in value)
     except (TypeError, ValueError):
-        raise ValueError(f"The `{name}` argument must be a tuple of {rank} integers. Received: {name}={value!r}") from None
+        raise ValueError(f"The `{name}` argument must be a tuple of {rank} integers. "
+                         f"Received: {name}={value!r}") from None
     if len(value) != rank or any(v < 0 if allow_zero else v <= 0 for v in value):
         kind = "non-negative" if allow_zero else "positive"
         raise ValueError(f"The `{name}` argument must be a tuple of {rank} {kind} integers. Received: {name}={value!r}")
@@ -27,7 +28,8 @@ def normalize_tuple(value, rank: int, name: str, allow_zero: bool = False) -> tu
 def normalize_padding(value: str) -> str:
     padding = str(value).lower()
     if padding not in ("valid", "same", "causal"):
-        raise ValueError(f"The `padding` argument must be one of 'valid', 'same' (or 'causal'). Received: padding={value!r}")
+        raise ValueError("The `padding` argument must be one of 'valid', 'same' (or 'causal'). "
+                         f"Received: padding={value!r}")
     return padding
 
 

@@ -107,7 +107,7 @@ def test_epoch_logs_with_stray_tensors_become_floats_in_callers_dict(make_model)
 def test_params_and_model_reach_every_callback(make_model):
     a, b = callbacks.Callback(), callbacks.Callback()
     model = make_model()
-    cb = callbacks.CallbackList([a, b], model=model, verbose=2, epochs=3, steps=7)
+    callbacks.CallbackList([a, b], model=model, verbose=2, epochs=3, steps=7)
     assert a.model is model and b.params == {"verbose": 2, "epochs": 3, "steps": 7}
     with pytest.raises(TypeError, match="Callback"):
         callbacks.CallbackList([object()])

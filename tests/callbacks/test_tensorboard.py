@@ -27,7 +27,8 @@ def _data(n: int = 8) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _events(log_dir, run: str) -> EventAccumulator:
-    acc = EventAccumulator(os.path.join(log_dir, run), size_guidance={"tensors": 0, "scalars": 0, "histograms": 0, "images": 0})
+    acc = EventAccumulator(os.path.join(log_dir, run),
+                           size_guidance={"tensors": 0, "scalars": 0, "histograms": 0, "images": 0})
     acc.Reload()
     return acc
 

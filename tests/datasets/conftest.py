@@ -1,6 +1,4 @@
 """Shared fixtures: an isolated, offline Keras cache."""
-import os
-import tempfile
 import urllib.request
 
 import pytest

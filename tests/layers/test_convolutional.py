@@ -112,7 +112,8 @@ def test_empty_output_is_a_value_error_with_keras_message(eager):
     import cornu
 
     layer = cornu.layers.Conv2D(2, 3)
-    with pytest.raises(ValueError, match=r"Computed output size would be zero or negative.*kernel shape=\(3, 3, 1, 2\)"):
+    message = r"Computed output size would be zero or negative.*kernel shape=\(3, 3, 1, 2\)"
+    with pytest.raises(ValueError, match=message):
         if eager:
             layer(np.zeros((1, 2, 2, 1), "float32"))
         else:

@@ -250,8 +250,8 @@ def test_groupnorm_errors_and_config():
 def test_unit_normalization():
     x = _rand(3, 4, 5)
     x64 = x.astype("float64")
-    np.testing.assert_allclose(UnitNormalization()(x).detach().numpy(), x64 / np.linalg.norm(x64, axis=-1, keepdims=True),
-                               rtol=1e-5)
+    expected = x64 / np.linalg.norm(x64, axis=-1, keepdims=True)
+    np.testing.assert_allclose(UnitNormalization()(x).detach().numpy(), expected, rtol=1e-5)
     both = UnitNormalization(axis=[1, 2])(x).detach().numpy()
     np.testing.assert_allclose(both, x64 / np.sqrt((x64 ** 2).sum(axis=(1, 2), keepdims=True)), rtol=1e-5)
     assert np.all(UnitNormalization()(np.zeros((2, 3), "float32")).detach().numpy() == 0)

@@ -68,7 +68,8 @@ def test_default_int_state_truncates_labels_and_weights():
     m = metrics.MeanIoU(num_classes=3)
     assert m.dtype == "int32" and m.total_cm.value.dtype == torch.int32
     with pytest.warns(UserWarning, match="float"):
-        m.update_state(np.array([0, 1, 2, 2]), np.array([0.7, 1.9, -0.5, 2.2]), sample_weight=np.array([0.5, 1.5, 2.0, 3.0]))
+        m.update_state(np.array([0, 1, 2, 2]), np.array([0.7, 1.9, -0.5, 2.2]),
+                       sample_weight=np.array([0.5, 1.5, 2.0, 3.0]))
     # -0.5 truncates to class 0; weights 0.5 -> 0, 1.5 -> 1.
     expected = np.zeros((3, 3))
     expected[1, 1], expected[2, 0], expected[2, 2] = 1, 2, 3
@@ -188,7 +189,8 @@ def test_cuda_updates_and_results_do_not_sync():
         gpu, cpu = make(), make()
         dense = isinstance(gpu, metrics.OneHotMeanIoU)
         yy = torch.nn.functional.one_hot(y, 4) if dense else y
-        pp = torch.nn.functional.one_hot(p, 4).float() if dense else p.float() / 4 if isinstance(gpu, metrics.BinaryIoU) else p
+        pp = torch.nn.functional.one_hot(p, 4).float() if dense \
+            else p.float() / 4 if isinstance(gpu, metrics.BinaryIoU) else p
         ww = w.round().long() if gpu.dtype == "int32" else w
         gpu.update_state(yy.cuda(), pp.cuda(), sample_weight=ww.cuda())
         with no_host_sync():

@@ -2,7 +2,6 @@
 
 Skipped when Keras is not installed (``pip install keras``); cornu never imports it.
 """
-import os
 import warnings
 
 import numpy as np

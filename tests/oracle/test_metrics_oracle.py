@@ -236,7 +236,8 @@ BAD_ARGUMENTS = [
     ("OneHotIoU", (3, [5]), {}), ("OneHotMeanIoU", (0,), {}),
     ("PrecisionAtRecall", (1.5,), {}), ("RecallAtPrecision", (-0.1,), {}), ("SensitivityAtSpecificity", ("a",), {}),
     ("SpecificityAtSensitivity", (None,), {}), ("PrecisionAtRecall", (0.5,), {"num_thresholds": 0}),
-    ("RecallAtPrecision", (0.5,), {"num_thresholds": 2.5}), ("SensitivityAtSpecificity", (0.5,), {"num_thresholds": "a"}),
+    ("RecallAtPrecision", (0.5,), {"num_thresholds": 2.5}),
+    ("SensitivityAtSpecificity", (0.5,), {"num_thresholds": "a"}),
 ]
 
 

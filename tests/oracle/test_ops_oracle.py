@@ -1,5 +1,4 @@
 """keras.ops and normalization layers against real Keras 3 (torch backend); skipped without Keras."""
-import os
 
 import numpy as np
 import pytest

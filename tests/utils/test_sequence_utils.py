@@ -40,7 +40,8 @@ def test_string_sequences_need_object_or_str_dtype():
     assert out.tolist() == [["a", "b"], ["pad", "c"]]
 
 
-@pytest.mark.parametrize("kwargs, name", [({"padding": "mid"}, "padding"), ({"truncating": "x"}, "truncating"), ({"maxlen": -1}, "maxlen")])
+@pytest.mark.parametrize("kwargs, name", [({"padding": "mid"}, "padding"), ({"truncating": "x"}, "truncating"),
+                                          ({"maxlen": -1}, "maxlen")])
 def test_bad_arguments(kwargs, name):
     with pytest.raises(ValueError, match=name):
         pad_sequences(SEQS, **kwargs)
