@@ -14,6 +14,7 @@ from cornu.optimizers.base import Optimizer
 from cornu.optimizers.ftrl import Ftrl
 from cornu.optimizers.lamb import Lamb
 from cornu.optimizers.lion import Lion
+from cornu.optimizers.loss_scale_optimizer import LossScaleOptimizer
 from cornu.optimizers.muon import Muon
 from cornu.optimizers.nadam import Nadam
 from cornu.optimizers.rmsprop import RMSprop
@@ -22,7 +23,7 @@ from cornu.optimizers.sgd import SGD
 
 ALL_OBJECTS = (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Lion, Ftrl, Lamb, Adafactor, Muon,
                ScheduleFreeAdamW)
-ALL_OBJECTS_DICT = {cls.__name__.lower(): cls for cls in ALL_OBJECTS}
+ALL_OBJECTS_DICT = {cls.__name__.lower(): cls for cls in ALL_OBJECTS + (LossScaleOptimizer,)}
 
 
 def serialize(optimizer: Optimizer) -> dict:
@@ -67,6 +68,6 @@ def get(identifier: Any) -> Optimizer | None:
 
 __all__ = [
     "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Lion", "Ftrl", "Lamb",
-    "Adafactor", "Muon", "ScheduleFreeAdamW",
+    "Adafactor", "Muon", "ScheduleFreeAdamW", "LossScaleOptimizer",
     "schedules", "serialize", "deserialize", "get",
 ]

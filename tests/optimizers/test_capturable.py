@@ -123,3 +123,28 @@ def test_compiled_apply_matches_eager_with_one_graph(cls, kwargs):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-7)
     for a, b in zip(compiled.variables, eager.variables):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_loss_scale_optimizer_skips_on_the_device_and_compiles():
+    grads = _grads(6)
+    grads[2][0][0, 0] = float("inf")
+    variables = _variables()
+    opt = optimizers.LossScaleOptimizer(optimizers.Adam(), initial_scale=4.0, dynamic_growth_steps=2)
+    opt.build(variables)
+    with HostReads() as mode:
+        for g in grads:
+            opt.apply(g, variables)
+    assert mode.reads == [] and int(opt.iterations) == 5
+
+    torch._dynamo.reset()
+    compiled_vars = _variables()
+    compiled = optimizers.LossScaleOptimizer(optimizers.Adam(), initial_scale=4.0, dynamic_growth_steps=2)
+    compiled.build(compiled_vars)
+    counter = torch._dynamo.testing.CompileCounterWithBackend("aot_eager")
+    step = torch.compile(lambda g: compiled.apply(g, compiled_vars), fullgraph=True, backend=counter)
+    for g in grads:
+        step(g)
+    assert counter.frame_count == 1
+    for a, b in zip(compiled_vars, variables):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-7)
+    assert float(compiled.dynamic_scale) == float(opt.dynamic_scale) == 8.0  # 4 -> 8 -> (inf) 4 -> 8

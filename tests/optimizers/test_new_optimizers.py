@@ -218,3 +218,45 @@ def test_muon_routes_embeddings_and_excluded_layers_to_adamw():
         "model_dense_bias_momentum", "model_dense_bias_velocity",
     ]
     assert optimizers.Muon(exclude_embeddings=False)._should_use_adamw(variables[1]) is False
+
+
+def test_loss_scale_optimizer_dynamics_and_skipping():
+    """Scale 8, growth every 2 finite steps; non-finite steps are skipped and halve the scale."""
+    w = Variable(torch.nn.Parameter(torch.tensor([1.0, 2.0], dtype=torch.float64)), name="w")
+    inner = optimizers.SGD(learning_rate=0.5, momentum=0.5)
+    opt = optimizers.LossScaleOptimizer(inner, initial_scale=8.0, dynamic_growth_steps=2)
+    stream = [[8.0, 8.0], [8.0, np.inf], [8.0, 8.0], [8.0, 8.0], [8.0, 8.0], [np.nan, 1.0]]
+    value, m, scale, counter, steps = np.array([1.0, 2.0]), np.zeros(2), 8.0, 0, 0
+    for g in stream:
+        g = np.array(g)
+        opt.apply([torch.tensor(g)], [w])
+        if np.all(np.isfinite(g)):
+            m = 0.5 * m - f32(0.5) * g / scale
+            value, steps, counter = value + m, steps + 1, counter + 1
+            if counter == 2:
+                scale, counter = scale * 2, 0
+        else:
+            scale, counter = scale / 2, 0
+        np.testing.assert_allclose(w.numpy(), value, rtol=1e-12)
+        assert float(opt.dynamic_scale) == scale and int(opt.variables[2]) == counter
+        assert int(opt.iterations) == steps == int(inner.iterations)
+    assert float(opt.scale_loss(torch.tensor(2.0, dtype=torch.float64))) == 2.0 * scale
+
+
+def test_loss_scale_optimizer_delegates_and_round_trips():
+    inner = optimizers.Adam(learning_rate=0.01)
+    opt = optimizers.LossScaleOptimizer(inner, initial_scale=4.0, dynamic_growth_steps=10, name="lso")
+    opt.learning_rate = 0.5
+    assert inner.learning_rate == 0.5 == opt.learning_rate
+    w = Variable(torch.nn.Parameter(torch.zeros(3)), name="w")
+    opt.build([w])
+    assert [v.name for v in opt.variables] == ["iteration", "learning_rate", "step_counter", "dynamic_scale",
+                                             "iteration", "learning_rate", "w_momentum", "w_velocity"]
+    config = opt.get_config()
+    assert config["inner_optimizer"]["class_name"] == "Adam" and config["initial_scale"] == 4.0
+    clone = optimizers.deserialize(optimizers.serialize(opt))
+    assert type(clone) is optimizers.LossScaleOptimizer and clone.get_config() == config
+    with pytest.raises(TypeError, match="inner_optimizer"):
+        optimizers.LossScaleOptimizer("adam")
+    with pytest.raises(ValueError, match="clipnorm"):
+        optimizers.LossScaleOptimizer(inner, clipnorm=1.0)
