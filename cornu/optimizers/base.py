@@ -307,6 +307,13 @@ class Optimizer:
 
     def _set_learning_rate(self, learning_rate: Any) -> None:
         """Keras's setter: a float is written into the existing learning-rate tensor (no new tensor)."""
+        current = self._learning_rate
+        if isinstance(current, StateVariable) and isinstance(learning_rate, numbers.Real) and not isinstance(
+            learning_rate, bool
+        ):
+            current.value.fill_(float(learning_rate))
+            current.remember(float(learning_rate))
+            return
         value = self._check_learning_rate(learning_rate)
         if not isinstance(value, StateVariable):
             self._learning_rate = value
