@@ -18,6 +18,15 @@ _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 _MEMORY_FORMAT = {1: torch.contiguous_format, 2: torch.channels_last, 3: torch.channels_last_3d}
 
 
+def check_padding(padding, allowed: tuple = ("valid", "same")) -> str:
+    """Normalise ``padding`` and refuse a mode (``"causal"``) this layer does not have, as Keras does."""
+    value = conv_utils.normalize_padding(padding)
+    if value not in allowed:
+        raise ValueError("The `padding` argument must be a list/tuple or one of {'valid', 'same'}. "
+                         f"Received: {padding!r}")
+    return value
+
+
 class BaseConv(Layer):
     """N-D convolution shared by Conv1D/2D/3D."""
 
@@ -34,14 +43,17 @@ class BaseConv(Layer):
                              f"Received filters={filters!r}")
         rank = self.rank
         self.filters = filters
-        self.groups = int(groups)
+        if isinstance(groups, bool) or not isinstance(groups, int) or groups <= 0:
+            raise ValueError(f"The number of groups must be a positive integer. Received: groups={groups!r}.")
+        if filters % groups:
+            raise ValueError("The number of filters must be evenly divisible by the number of groups. "
+                             f"Received: groups={groups}, filters={filters}.")
+        self.groups = groups
         self.kernel_size = conv_utils.normalize_tuple(kernel_size, rank, "kernel_size")
         self.strides = conv_utils.normalize_tuple(strides, rank, "strides")
         self.dilation_rate = conv_utils.normalize_tuple(dilation_rate, rank, "dilation_rate")
-        self.padding = conv_utils.normalize_padding(padding)
-        if self.padding == "causal" and rank != 1:
-            raise ValueError(f"Causal padding is only supported for Conv1D. Received: padding={padding!r}")
-        if self.padding == "same" and max(self.strides) > 1 and max(self.dilation_rate) > 1:
+        self.padding = check_padding(padding, ("valid", "same", "causal") if rank == 1 else ("valid", "same"))
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:  # Keras refuses this whatever the padding
             raise ValueError("`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
                              f"Received: strides={self.strides} and dilation_rate={self.dilation_rate}")
         self.data_format = conv_utils.normalize_data_format(data_format)
@@ -74,9 +86,10 @@ class BaseConv(Layer):
                              f"{self.name!r} should be defined. Received input_shape={tuple(input_shape)}")
         if len(input_shape) == rank + 2:
             self.compute_output_shape(input_shape)
-        if in_ch % self.groups or self.filters % self.groups:
-            raise ValueError(f"The number of input channels ({in_ch}) and filters ({self.filters}) must be "
-                             f"divisible by groups={self.groups}.")
+        if in_ch % self.groups:
+            raise ValueError("The number of input channels must be evenly divisible by the number of groups. "
+                             f"Received groups={self.groups}, but the input has {in_ch} channels "
+                             f"(full input shape is {tuple(input_shape)}).")
         shape = self.kernel_size + (in_ch // self.groups, self.filters)
         # Keras (*k, in, out) -> torch (out, in, *k)
         layout = (rank + 1, rank) + tuple(range(rank))
