@@ -32,3 +32,9 @@ GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D = (GlobalAveragePooling1D, Glo
 from cornu.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose, Conv3DTranspose  # noqa: E402
 Convolution1DTranspose, Convolution2DTranspose, Convolution3DTranspose = (Conv1DTranspose, Conv2DTranspose,
                                                                           Conv3DTranspose)
+from cornu.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose, Conv3DTranspose  # noqa: E402
+from cornu.layers.separable_depthwise import (DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D,  # noqa: E402
+                                              SeparableConv2D)
+Convolution1DTranspose, Convolution2DTranspose, Convolution3DTranspose = (Conv1DTranspose, Conv2DTranspose,
+                                                                          Conv3DTranspose)
+SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
