@@ -30,11 +30,11 @@ GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D = GlobalMaxPooling1D, GlobalMa
 GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D = (GlobalAveragePooling1D, GlobalAveragePooling2D,
                                                      GlobalAveragePooling3D)
 from cornu.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose, Conv3DTranspose  # noqa: E402
-Convolution1DTranspose, Convolution2DTranspose, Convolution3DTranspose = (Conv1DTranspose, Conv2DTranspose,
-                                                                          Conv3DTranspose)
-from cornu.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose, Conv3DTranspose  # noqa: E402
 from cornu.layers.separable_depthwise import (DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D,  # noqa: E402
                                               SeparableConv2D)
+from cornu.layers.pooling import (AdaptiveAveragePooling1D, AdaptiveAveragePooling2D,  # noqa: E402
+                                  AdaptiveAveragePooling3D, AdaptiveMaxPooling1D, AdaptiveMaxPooling2D,
+                                  AdaptiveMaxPooling3D)
 Convolution1DTranspose, Convolution2DTranspose, Convolution3DTranspose = (Conv1DTranspose, Conv2DTranspose,
                                                                           Conv3DTranspose)
 SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D

@@ -1,4 +1,4 @@
-"""Pooling layers: max and average pooling in 1-3 dimensions, and their global forms."""
+"""Pooling layers: max and average pooling in 1-3 dimensions, their global and adaptive forms."""
 from __future__ import annotations
 
 import torch
@@ -167,4 +167,88 @@ class GlobalAveragePooling2D(BaseGlobalPooling):
 
 class GlobalAveragePooling3D(BaseGlobalPooling):
     """Mean over all voxels."""
+    rank, mode = 3, "average"
+
+
+_ADAPTIVE = {("max", 1): F.adaptive_max_pool1d, ("max", 2): F.adaptive_max_pool2d, ("max", 3): F.adaptive_max_pool3d,
+             ("average", 1): F.adaptive_avg_pool1d, ("average", 2): F.adaptive_avg_pool2d,
+             ("average", 3): F.adaptive_avg_pool3d}
+_AXES_NAMES = {2: "(height, width)", 3: "(depth, height, width)"}
+
+
+def _adaptive_output_size(value, rank: int) -> tuple:
+    """``output_size`` as a tuple of ``rank`` ints, with Keras's error classes (TypeError, ValueError in 1-D)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (value,) * rank
+    if rank == 1:
+        if isinstance(value, (tuple, list)):
+            if len(value) != 1:
+                raise ValueError(f"For 1D input, `output_size` tuple must have length 1. Received: {value}")
+            if isinstance(value[0], int) and not isinstance(value[0], bool):
+                return (value[0],)
+        raise TypeError(f"`output_size` must be an integer or tuple of 1 integer. Received: {value} "
+                        f"of type {type(value)}")
+    if isinstance(value, (tuple, list)) and len(value) == rank and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value):
+        return tuple(value)
+    raise TypeError(f"`output_size` must be an integer or {_AXES_NAMES[rank]} tuple. Received: {value} "
+                    f"of type {type(value)}")
+
+
+class BaseAdaptivePooling(Layer):
+    """Pool to a fixed ``output_size``: window ``i`` covers ``[floor(i*L/n), ceil((i+1)*L/n))`` on each axis."""
+
+    rank = 2
+    mode = "max"
+
+    def __init__(self, output_size, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.output_size = _adaptive_output_size(output_size, self.rank)
+        if any(n <= 0 for n in self.output_size):
+            raise ValueError(f"`output_size` must be positive. Received: output_size={output_size!r}")
+        self.data_format = conv_utils.normalize_data_format(data_format)
+        self.input_spec = InputSpec(ndim=self.rank + 2)
+
+    def call(self, inputs):
+        x = conv_utils.to_channels_first(inputs, self.data_format)
+        y = _ADAPTIVE[self.mode, self.rank](x, self.output_size)
+        return conv_utils.to_channels_last(y, self.data_format)
+
+    def compute_output_shape(self, input_shape):
+        input_shape = tuple(input_shape)
+        if self.data_format == "channels_last":
+            return (input_shape[0],) + self.output_size + (input_shape[-1],)
+        return (input_shape[0], input_shape[1]) + self.output_size
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "output_size": self.output_size, "data_format": self.data_format}
+
+
+class AdaptiveMaxPooling1D(BaseAdaptivePooling):
+    """Max over ``output_size`` adaptive windows of the steps."""
+    rank, mode = 1, "max"
+
+
+class AdaptiveMaxPooling2D(BaseAdaptivePooling):
+    """Max over an ``output_size`` grid of adaptive windows of an image."""
+    rank, mode = 2, "max"
+
+
+class AdaptiveMaxPooling3D(BaseAdaptivePooling):
+    """Max over an ``output_size`` grid of adaptive windows of a volume."""
+    rank, mode = 3, "max"
+
+
+class AdaptiveAveragePooling1D(BaseAdaptivePooling):
+    """Mean over ``output_size`` adaptive windows of the steps."""
+    rank, mode = 1, "average"
+
+
+class AdaptiveAveragePooling2D(BaseAdaptivePooling):
+    """Mean over an ``output_size`` grid of adaptive windows of an image."""
+    rank, mode = 2, "average"
+
+
+class AdaptiveAveragePooling3D(BaseAdaptivePooling):
+    """Mean over an ``output_size`` grid of adaptive windows of a volume."""
     rank, mode = 3, "average"
