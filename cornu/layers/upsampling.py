@@ -1,5 +1,14 @@
-"""Upsampling layers: repeat (``"nearest"``) or interpolate (``"bilinear"``) along spatial axes."""
+"""Upsampling layers: repeat (``"nearest"``) or interpolate along spatial axes.
+
+``UpSampling2D`` interpolations: ``"bilinear"`` and ``"bicubic"`` are torch's half-pixel
+kernels (bicubic with ``a = -0.75``), as Keras computes them on its torch backend;
+``"lanczos3"``/``"lanczos5"`` (which Keras computes only on its JAX and TensorFlow
+backends) use Keras's definition there: half-pixel sample positions, the Lanczos kernel
+``sinc(x) * sinc(x / a)`` on ``|x| < a``, weights renormalised over the pixels inside the image.
+"""
 from __future__ import annotations
+
+import functools
 
 import torch
 import torch.nn.functional as F
@@ -7,8 +16,18 @@ import torch.nn.functional as F
 from cornu.utils import conv_utils
 from cornu.layers.layer import InputSpec, Layer
 
-_KERAS_INTERPOLATIONS = ("bicubic", "bilinear", "lanczos3", "lanczos5", "nearest")
-_SUPPORTED = ("nearest", "bilinear")
+_INTERPOLATIONS = ("bicubic", "bilinear", "lanczos3", "lanczos5", "nearest")
+_LANCZOS_RADIUS = {"lanczos3": 3, "lanczos5": 5}
+
+
+@functools.lru_cache(maxsize=64)
+def lanczos_weights(length: int, scale: int, radius: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """``(length * scale, length)`` matrix taking ``length`` samples to ``length * scale`` by Lanczos resampling."""
+    work = torch.float64 if dtype == torch.float64 else torch.float32
+    sample = (torch.arange(length * scale, dtype=work, device=device) + 0.5) / scale - 0.5
+    dist = sample[:, None] - torch.arange(length, dtype=work, device=device)[None, :]
+    w = torch.sinc(dist) * torch.sinc(dist / radius) * (dist.abs() < radius)
+    return (w / w.sum(dim=1, keepdim=True)).to(dtype)
 
 
 def repeat_spatial(x: torch.Tensor, axes: tuple[int, ...], sizes: tuple[int, ...]) -> torch.Tensor:
@@ -34,14 +53,12 @@ class _UpSampling(Layer):
         super().__init__(**kwargs)
         self.size = conv_utils.normalize_tuple(size, self.rank, "size")
         self.data_format = conv_utils.normalize_data_format(data_format)
-        interpolation = str(interpolation).lower()
-        if interpolation not in _KERAS_INTERPOLATIONS:
-            raise ValueError(f"`interpolation` argument should be one of: {list(_KERAS_INTERPOLATIONS)}. "
+        if not isinstance(interpolation, str):
+            raise TypeError(f"`interpolation` must be a string. Received: interpolation={interpolation!r}")
+        if interpolation.lower() not in _INTERPOLATIONS:
+            raise ValueError(f"`interpolation` argument should be one of: {list(_INTERPOLATIONS)}. "
                              f"Received: interpolation={interpolation!r}")
-        if interpolation not in _SUPPORTED:
-            raise NotImplementedError(f"interpolation={interpolation!r} is not supported by cornu's upsampling "
-                                      f"layers; use one of {list(_SUPPORTED)}.")
-        self.interpolation = interpolation
+        self.interpolation = interpolation.lower()
         self.input_spec = InputSpec(ndim=self.rank + 2)
 
     def _spatial_axes(self) -> tuple[int, ...]:
@@ -52,8 +69,15 @@ class _UpSampling(Layer):
         if self.interpolation == "nearest":
             return repeat_spatial(inputs, self._spatial_axes(), self.size)
         x = conv_utils.to_channels_first(inputs, self.data_format)
-        out_size = tuple(n * s for n, s in zip(x.shape[2:], self.size))
-        y = F.interpolate(x, size=out_size, mode="bilinear", align_corners=False)
+        if self.interpolation in _LANCZOS_RADIUS:
+            radius = _LANCZOS_RADIUS[self.interpolation]
+            (h, w), (sh, sw) = x.shape[2:], self.size
+            rows = lanczos_weights(h, sh, radius, x.dtype, x.device)
+            cols = lanczos_weights(w, sw, radius, x.dtype, x.device)
+            y = torch.einsum("nchw,qw->nchq", torch.einsum("ph,nchw->ncpw", rows, x), cols)
+        else:
+            out_size = tuple(n * s for n, s in zip(x.shape[2:], self.size))
+            y = F.interpolate(x, size=out_size, mode=self.interpolation, align_corners=False)
         return conv_utils.to_channels_last(y, self.data_format)
 
     def compute_output_shape(self, input_shape):
@@ -89,7 +113,7 @@ class UpSampling1D(Layer):
 
 
 class UpSampling2D(_UpSampling):
-    """Scales rows and columns by ``size``; ``interpolation`` is ``"nearest"`` or ``"bilinear"``."""
+    """Scales rows and columns by ``size``; ``interpolation``: nearest, bilinear, bicubic, lanczos3, lanczos5."""
 
     rank = 2
 
