@@ -136,17 +136,13 @@ class Conv2DTranspose(BaseConvTranspose):
 
     rank = 2
 
-    def __init__(self, filters: int, kernel_size, strides=(1, 1), padding: str = "valid", output_padding=None,
-                 data_format=None, dilation_rate=(1, 1), **kwargs):
-        super().__init__(filters, kernel_size, strides=strides, padding=padding, output_padding=output_padding,
-                         data_format=data_format, dilation_rate=dilation_rate, **kwargs)
-
 
 class Conv3DTranspose(BaseConvTranspose):
     """3-D transposed convolution over ``(batch, d1, d2, d3, channels)``."""
 
     rank = 3
 
+    # Keras puts ``data_format`` before ``output_padding`` here (only here).
     def __init__(self, filters: int, kernel_size, strides=(1, 1, 1), padding: str = "valid", data_format=None,
                  output_padding=None, dilation_rate=(1, 1, 1), **kwargs):
         super().__init__(filters, kernel_size, strides=strides, padding=padding, output_padding=output_padding,

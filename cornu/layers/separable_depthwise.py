@@ -148,11 +148,6 @@ class DepthwiseConv2D(BaseDepthwiseConv):
 
     rank = 2
 
-    def __init__(self, kernel_size, strides=(1, 1), padding: str = "valid", depth_multiplier: int = 1,
-                 data_format=None, dilation_rate=(1, 1), **kwargs):
-        super().__init__(kernel_size, strides=strides, padding=padding, depth_multiplier=depth_multiplier,
-                         data_format=data_format, dilation_rate=dilation_rate, **kwargs)
-
 
 class BaseSeparableConv(BaseDepthwiseConv):
     """A depthwise convolution followed by a pointwise (1x1) one mixing channels into ``filters``."""
@@ -219,8 +214,3 @@ class SeparableConv2D(BaseSeparableConv):
     """Depthwise then pointwise 2-D convolution over ``(batch, rows, cols, channels)``."""
 
     rank = 2
-
-    def __init__(self, filters: int, kernel_size, strides=(1, 1), padding: str = "valid", data_format=None,
-                 dilation_rate=(1, 1), **kwargs):
-        super().__init__(filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
-                         dilation_rate=dilation_rate, **kwargs)

@@ -195,6 +195,21 @@ def test_symbolic_output_shapes(name, args, kwargs, shape):
     assert tuple(ours.shape) == tuple(ref.shape)
 
 
+@pytest.mark.parametrize("name,args", [
+    ("Conv1DTranspose", (2, 3, 2, "same", 1, "channels_first", 1, "relu")),
+    ("Conv2DTranspose", (2, 3, 2, "valid", (1, 0), "channels_last", 1, "tanh", False)),
+    ("Conv3DTranspose", (2, 3, 2, "same", "channels_first", 1)),
+    ("SeparableConv1D", (4, 3, 1, "same", "channels_last", 2, 3, "relu", False)),
+    ("SeparableConv2D", (4, 3, 2, "valid", "channels_first", 1, 2)),
+    ("DepthwiseConv1D", (3, 2, "same", 2, "channels_first", 1, "relu")),
+    ("DepthwiseConv2D", (3, 1, "same", 2, "channels_last", 2, "relu", False)),
+    ("AdaptiveMaxPooling3D", ((1, 2, 3), "channels_first")),
+])
+def test_positional_arguments_mean_what_they_mean_in_keras(name, args):
+    ours, ref = _pair(name, *args)
+    assert_same_config(ours, ref)
+
+
 # --------------------------------------------------------------------------- errors
 _BAD = [
     ("Conv1DTranspose", (2, 3), {"strides": 2, "output_padding": 2}),
