@@ -1,0 +1,65 @@
+"""``TimeDistributed``: applies one layer to every time step of ``(batch, timesteps, ...)`` inputs."""
+from __future__ import annotations
+
+import inspect
+
+import torch
+
+from cornu.layers.layer import Layer
+from cornu.layers.rnn.utils import nest_paths
+
+
+class TimeDistributed(Layer):
+    """Runs ``layer`` on all ``batch * timesteps`` slices at once (one call, the time axis folded into the batch).
+
+    The input mask passes through unchanged; a layer whose ``call`` takes a
+    ``mask`` gets the mask of each slice.
+    """
+
+    def __init__(self, layer, **kwargs):
+        if not isinstance(layer, Layer):
+            raise ValueError(f"Please initialize `TimeDistributed` layer with a `keras.layers.Layer` instance. "
+                             f"Received: {layer}")
+        super().__init__(**kwargs)
+        self.layer = layer
+        self.supports_masking = True
+        self._layer_takes_mask = "mask" in inspect.signature(layer.call).parameters
+
+    def _child_input_shape(self, input_shape) -> tuple:
+        if not isinstance(input_shape, (tuple, list)) or len(input_shape) < 3:
+            raise ValueError("`TimeDistributed` Layer should be passed an `input_shape` with at least 3 dimensions, "
+                             f"received: {input_shape}")
+        return (input_shape[0],) + tuple(input_shape[2:])
+
+    def build(self, input_shape) -> None:
+        self.layer._maybe_build(self._child_input_shape(tuple(input_shape)))
+        nest_paths(self.name, self.layer)
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        child = self.layer.compute_output_shape(self._child_input_shape(tuple(input_shape)))
+        return (child[0], input_shape[1]) + tuple(child[1:])
+
+    def call(self, inputs, training=None, mask=None):
+        if inputs.ndim < 3:
+            self._child_input_shape(tuple(inputs.shape))
+        batch, steps = inputs.shape[0], inputs.shape[1]
+        kwargs = {"training": training}
+        if mask is not None and self._layer_takes_mask:
+            mask = torch.as_tensor(mask, device=inputs.device)
+            kwargs["mask"] = mask.reshape(batch * steps, *mask.shape[2:])
+        outputs = self.layer(inputs.reshape(batch * steps, *inputs.shape[2:]), **kwargs)
+        return outputs.reshape(batch, steps, *outputs.shape[1:])
+
+    def get_config(self) -> dict:
+        from cornu.saving.serialization import serialize_keras_object
+
+        return {**super().get_config(), "layer": serialize_keras_object(self.layer)}
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> "TimeDistributed":
+        from cornu.saving.serialization import deserialize_keras_object
+
+        config = dict(config)
+        config["layer"] = deserialize_keras_object(config["layer"], custom_objects=custom_objects)
+        return cls(**config)
