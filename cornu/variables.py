@@ -75,6 +75,7 @@ class Variable:
         memory_format: torch.memory_format = torch.contiguous_format,
         regularizer: Any = None,
         constraint: Any = None,
+        overwrite_with_gradient: bool = False,
         **kwargs,
     ):
         if kwargs:
@@ -107,6 +108,8 @@ class Variable:
         self.autocast = autocast
         self.aggregation = aggregation
         self.synchronization = synchronization
+        # Keras's float8 scales: the optimizer writes the gradient into the variable instead of a step.
+        self.overwrite_with_gradient = bool(overwrite_with_gradient)
         # Created trainable: a layer's ``trainable`` toggle applies to it (not to, e.g., moving statistics).
         self._trainable_wanted = bool(trainable)
 

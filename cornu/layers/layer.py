@@ -7,7 +7,6 @@ KerasTensors records a functional-graph node instead of computing.
 """
 from __future__ import annotations
 
-import contextvars
 import functools
 import inspect
 from typing import Any
@@ -21,12 +20,14 @@ from cornu.symbolic import KerasTensor, Node
 from cornu.utils import naming, tree
 from cornu.variables import Variable
 
-# State shared by one outermost layer call and everything it calls.
-_CALL_CONTEXT: contextvars.ContextVar = contextvars.ContextVar("cornu_call_context", default=None)
+# The context of the outermost layer call in progress (at most one entry), shared with every layer it calls.
+# A module-level list: torch.compile traces its appends and pops (it cannot trace ContextVars, and it
+# mis-replays attribute writes on module objects across compiled frames). Layers are called from one
+# thread at a time, as in Keras.
+_CALL_STACK: list = []
 
 
 class _CallContext:
-    __slots__ = ("training", "cleared")
 
     def __init__(self, training):
         self.training = training
@@ -291,7 +292,8 @@ class Layer(nn.Module):
         self.register_parameter(attr, param)
         var = Variable(param, trainable=trainable, autocast=autocast, aggregation=aggregation, name=base,
                        path=f"{self.name}/{base}", layout=layout, memory_format=memory_format,
-                       regularizer=regularizers.get(regularizer), constraint=constraints.get(constraint))
+                       regularizer=regularizers.get(regularizer), constraint=constraints.get(constraint),
+                       overwrite_with_gradient=overwrite_with_gradient)
         self._variables.append(var)
         tracking.bump()
         return var
@@ -478,15 +480,16 @@ class Layer(nn.Module):
                 return self._symbolic_call(args, kwargs)
         elif symbolic.is_symbolic(*args, **kwargs):
             return self._symbolic_call(args, kwargs)
-        ctx = _CALL_CONTEXT.get()
-        outermost = ctx is None
+        outermost = not _CALL_STACK
         training = kwargs.get("training")
         if outermost:
             ctx = _CallContext(training)
-            token = _CALL_CONTEXT.set(ctx)
-        elif training is not None:
-            prev_training = ctx.training
-            ctx.training = training
+            _CALL_STACK.append(ctx)
+        else:
+            ctx = _CALL_STACK[-1]
+            if training is not None:
+                prev_training = ctx.training
+                ctx.training = training
         try:
             if id(self) not in ctx.cleared:
                 ctx.cleared.add(id(self))
@@ -526,7 +529,7 @@ class Layer(nn.Module):
             return outputs
         finally:
             if outermost:
-                _CALL_CONTEXT.reset(token)
+                _CALL_STACK.pop()
             elif training is not None:
                 ctx.training = prev_training
 
@@ -635,8 +638,8 @@ def _recording_build(build):
 
 
 def _mask_of(inputs: Any) -> Any:
-    """Keras masks travel on tensors as ``_keras_mask``; None when no input has one."""
-    if isinstance(inputs, torch.Tensor):
+    """Keras masks travel on tensors as ``_keras_mask`` (symbolic ones on KerasTensors); None when no input has one."""
+    if isinstance(inputs, (torch.Tensor, KerasTensor)):
         return getattr(inputs, "_keras_mask", None)
     if isinstance(inputs, (list, tuple)):
         masks = [getattr(t, "_keras_mask", None) for t in inputs]
@@ -645,13 +648,14 @@ def _mask_of(inputs: Any) -> Any:
 
 
 def _set_mask(outputs: Any, mask: Any) -> None:
+    """Attach ``mask`` (one per output, or one shared) to real or symbolic outputs."""
     if mask is None:
         return
-    if isinstance(outputs, torch.Tensor):
+    if isinstance(outputs, (torch.Tensor, KerasTensor)):
         outputs._keras_mask = mask
     elif isinstance(outputs, (list, tuple)):
         for o, m in zip(outputs, mask if isinstance(mask, (list, tuple)) else [mask] * len(outputs)):
-            if isinstance(o, torch.Tensor) and m is not None:
+            if isinstance(o, (torch.Tensor, KerasTensor)) and m is not None:
                 o._keras_mask = m
 
 

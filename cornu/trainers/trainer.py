@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -21,6 +21,7 @@ from cornu import metrics as metrics_module
 from cornu import optimizers as optimizers_module
 from cornu.trainers import data as data_module
 from cornu.trainers.compile_utils import CompileLoss, CompileMetrics, batch_size_of
+from cornu.trainers.step_function import CompiledFunction, resolve_jit_compile
 from cornu.utils import rng_utils, tracking, tree
 
 
@@ -62,6 +63,7 @@ class Trainer:
         self._loss_tracker = metrics_module.Mean(name="loss")
         self._run_eagerly = False
         self._jit_compile = False
+        self.train_function = self.test_function = self.predict_function = None
         self._step_cache: _StepCache | None = None
         self._nan_watch = _NanWatch(None)
         self.steps_per_execution = 1
@@ -84,17 +86,60 @@ class Trainer:
         self.steps_per_execution = steps_per_execution
         self._run_eagerly = bool(run_eagerly)
         self._auto_scale_loss = auto_scale_loss
-        if jit_compile is True:
-            warnings.warn("jit_compile=True is not supported by cornu yet (torch.compile of the whole training "
-                          "step); the model runs eagerly, which is Keras's default on the PyTorch backend.",
-                          stacklevel=2)
-        self._jit_compile = False
+        self._jit_compile = resolve_jit_compile(jit_compile, self._run_eagerly)
+        self.train_function = self.test_function = self.predict_function = None
         self.compiled = True
         self.stop_training = False
 
     def _output_names(self) -> list[str]:
         names = getattr(self, "output_names", None)
         return list(names) if names else ["output"]
+
+    @property
+    def jit_compile(self) -> bool:
+        """Whether steps are captured with ``torch.compile`` (``compile(jit_compile=True)``)."""
+        return self._jit_compile
+
+    @jit_compile.setter
+    def jit_compile(self, value: bool) -> None:
+        self._jit_compile = resolve_jit_compile(value, self._run_eagerly)
+        self.train_function = self.test_function = self.predict_function = None
+
+    def make_train_function(self, force: bool = False) -> Callable:
+        """The function ``fit`` calls on each batch (``data -> logs``); captured when ``jit_compile``."""
+        if self.train_function is None or force:
+            self._compiled_train_core = None
+            step = self.train_step
+            if self._jit_compile and not self._run_eagerly:
+                if type(self).train_step is Trainer.train_step:
+                    # The default step: compile its core (Python bookkeeping such as lazy logs stays outside).
+                    self._compiled_train_core = CompiledFunction(self._train_core, "training step")
+                else:
+                    step = CompiledFunction(self.train_step, "training step")
+            self.train_function = step
+        return self.train_function
+
+    def make_test_function(self, force: bool = False) -> Callable:
+        """The function ``evaluate`` (and validation) calls on each batch."""
+        if self.test_function is None or force:
+            self._compiled_test_core = None
+            step = self.test_step
+            if self._jit_compile and not self._run_eagerly:
+                if type(self).test_step is Trainer.test_step:
+                    self._compiled_test_core = CompiledFunction(self._test_core, "test step")
+                else:
+                    step = CompiledFunction(self.test_step, "test step")
+            self.test_function = step
+        return self.test_function
+
+    def make_predict_function(self, force: bool = False) -> Callable:
+        """The function ``predict`` calls on each batch."""
+        if self.predict_function is None or force:
+            step = self.predict_step
+            if self._jit_compile and not self._run_eagerly:
+                step = CompiledFunction(self.predict_step, "predict step")
+            self.predict_function = step
+        return self.predict_function
 
     @property
     def run_eagerly(self) -> bool:
@@ -104,6 +149,7 @@ class Trainer:
     @run_eagerly.setter
     def run_eagerly(self, value: bool) -> None:
         self._run_eagerly = bool(value)
+        self.train_function = self.test_function = self.predict_function = None
 
     def _assert_compiled(self) -> None:
         if not self.compiled:
@@ -190,9 +236,8 @@ class Trainer:
         The results are computed when first read (the progress bar reads a few
         times a second), not on every step.
         """
-        if self._compile_metrics is not None and y is not None:
-            self._compile_metrics.update_state(y, y_pred, sample_weight)
-        return LazyLogs(lambda: dict(sorted(self.get_metrics_result().items())))
+        self._update_compiled_metrics(y, y_pred, sample_weight)
+        return LazyLogs(self._sorted_metrics_result)
 
     def train_step(self, data: Any) -> dict:
         """One optimisation step on a batch; returns the running metric results."""
@@ -205,32 +250,61 @@ class Trainer:
         else:
             for v in cache.variables:
                 v.value.grad = None
+        core = self.__dict__.get("_compiled_train_core") or self._train_core
+        variables = cache.variables if cache is not None else self.trainable_weights if self.built else None
+        loss, y_pred = core(x, y, sample_weight, variables)
+        self._nan_watch.record(loss)
+        if type(self).compute_metrics is Trainer.compute_metrics:
+            return LazyLogs(self._sorted_metrics_result)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def _train_core(self, x: Any, y: Any, sample_weight: Any, variables: list | None) -> tuple:
+        """Forward, loss, backward, optimizer update and metric updates: what ``jit_compile`` captures."""
         y_pred = self(x, training=True)
-        # After the forward pass: a lazily built model has its weights only now.
-        variables = cache.variables if cache is not None else self.trainable_weights
+        if variables is None:  # after the forward pass: a lazily built model has its weights only now
+            variables = self.trainable_weights
         loss = self._call_compute_loss(x, y, y_pred, sample_weight, training=True)
         if not loss.requires_grad:
             raise ValueError("No loss to compute: the loss does not depend on any trainable weight. Provide a "
                              "`loss` argument in `compile()` (or override `compute_loss`).")
         self._loss_tracker.update_state(loss.detach(), sample_weight=batch_size_of(x))
-        self._nan_watch.record(loss)
         scale = getattr(self.optimizer, "scale_loss", None)
         if scale is not None:
-            loss = scale(loss)
+            scaled = scale(loss)
         elif getattr(self.optimizer, "loss_scale_factor", None):
-            loss = loss * self.optimizer.loss_scale_factor
-        loss.backward()
+            scaled = loss * self.optimizer.loss_scale_factor
+        else:
+            scaled = loss
+        scaled.backward()
         self.optimizer.apply([v.value.grad for v in variables], variables)
-        return self.compute_metrics(x, y, y_pred.detach() if isinstance(y_pred, torch.Tensor) else y_pred,
-                                    sample_weight)
+        y_pred = tree.map_structure(lambda t: t.detach() if isinstance(t, torch.Tensor) else t, y_pred)
+        if type(self).compute_metrics is Trainer.compute_metrics:
+            self._update_compiled_metrics(y, y_pred, sample_weight)
+        return loss.detach(), y_pred
+
+    def _update_compiled_metrics(self, y: Any, y_pred: Any, sample_weight: Any) -> None:
+        if self._compile_metrics is not None and y is not None:
+            self._compile_metrics.update_state(y, y_pred, sample_weight)
+
+    def _sorted_metrics_result(self) -> dict:
+        return dict(sorted(self.get_metrics_result().items()))
 
     def test_step(self, data: Any) -> dict:
         """Loss and metrics on a batch, no update."""
         x, y, sample_weight = data_module.unpack_x_y_sample_weight(data)
+        core = self.__dict__.get("_compiled_test_core") or self._test_core
+        y_pred = core(x, y, sample_weight)
+        if type(self).compute_metrics is Trainer.compute_metrics:
+            return LazyLogs(self._sorted_metrics_result)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def _test_core(self, x: Any, y: Any, sample_weight: Any) -> Any:
         y_pred = self(x, training=False)
         loss = self._call_compute_loss(x, y, y_pred, sample_weight, training=False)
         self._loss_tracker.update_state(loss, sample_weight=batch_size_of(x))
-        return self.compute_metrics(x, y, y_pred, sample_weight)
+        if type(self).compute_metrics is Trainer.compute_metrics:
+            self._update_compiled_metrics(y, y_pred, sample_weight)
+        return y_pred
 
     def predict_step(self, data: Any) -> Any:
         x, _, _ = data_module.unpack_x_y_sample_weight(data)
@@ -262,9 +336,9 @@ class Trainer:
         cbs = callbacks_module.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
                                             verbose=verbose, epochs=epochs, steps=train.num_batches)
         self.stop_training = False
-        self._step_cache = None
         self._nan_watch = _NanWatch(train.num_batches)
         self._fit_callbacks = cbs
+        train_function = self.make_train_function()
         cbs.on_train_begin()
         # A callback (BackupAndRestore) may have restored a checkpoint: continue exactly where it was taken.
         resume = self.__dict__.pop("_resume_from", None)
@@ -299,7 +373,7 @@ class Trainer:
                 if class_weights is not None:
                     bsw = _apply_class_weight(class_weights, by, bsw)
                 cbs.on_train_batch_begin(step)
-                logs = self.train_step(data_module.pack_x_y_sample_weight(bx, by, bsw))
+                logs = train_function(data_module.pack_x_y_sample_weight(bx, by, bsw))
                 self._freeze_step_cache()
                 cbs.on_train_batch_end(step, logs)
                 if self.stop_training:
@@ -317,7 +391,6 @@ class Trainer:
             cbs.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
                 break
-        self._step_cache = None
         if hasattr(self.optimizer, "finalize_variable_values"):
             self.optimizer.finalize_variable_values(self.trainable_weights)
         cbs.on_train_end(epoch_logs)
@@ -347,12 +420,13 @@ class Trainer:
     def _evaluate_adapter(self, adapter, cbs) -> dict:
         self.reset_metrics()
         self.eval()
+        test_function = self.make_test_function()
         cbs.on_test_begin()
         logs: dict = {}
         with torch.no_grad():
             for step, batch in enumerate(adapter):
                 cbs.on_test_batch_begin(step)
-                logs = self.test_step(data_module.pack_x_y_sample_weight(*batch))
+                logs = test_function(data_module.pack_x_y_sample_weight(*batch))
                 cbs.on_test_batch_end(step, logs)
         logs = dict(sorted(_to_float_logs(self.get_metrics_result()).items()))
         cbs.on_test_end(logs)
@@ -390,12 +464,13 @@ class Trainer:
         cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
                                             epochs=1, steps=adapter.num_batches)
         self.eval()
+        predict_function = self.make_predict_function()
         cbs.on_predict_begin()
         outputs = []
         with torch.no_grad():
             for step, batch in enumerate(adapter):
                 cbs.on_predict_batch_begin(step)
-                out = self.predict_step(data_module.pack_x_y_sample_weight(*batch))
+                out = predict_function(data_module.pack_x_y_sample_weight(*batch))
                 outputs.append(out)
                 cbs.on_predict_batch_end(step, {"outputs": out})
         cbs.on_predict_end()
@@ -414,13 +489,12 @@ class Trainer:
         self.to(config.device())
         self.train()
         self.reset_metrics()
-        self._step_cache = None
         adapter = data_module.ArrayDataAdapter(x, y, sample_weight, batch_size=batch_size_of(x) or 1)
         bx, by, bsw = next(iter(adapter))
         cw = _class_weight_tensor(class_weight)
         if cw is not None:
             bsw = _apply_class_weight(cw, by, bsw)
-        logs = _to_float_logs(self.train_step(data_module.pack_x_y_sample_weight(bx, by, bsw)))
+        logs = _to_float_logs(self.make_train_function()(data_module.pack_x_y_sample_weight(bx, by, bsw)))
         return logs if return_dict else self._ordered_values(logs)
 
     def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False) -> Any:
@@ -429,14 +503,15 @@ class Trainer:
         self.eval()
         adapter = data_module.ArrayDataAdapter(x, y, sample_weight, batch_size=batch_size_of(x) or 1)
         with torch.no_grad():
-            logs = _to_float_logs(self.test_step(data_module.pack_x_y_sample_weight(*next(iter(adapter)))))
+            logs = _to_float_logs(self.make_test_function()(
+                data_module.pack_x_y_sample_weight(*next(iter(adapter)))))
         return logs if return_dict else self._ordered_values(logs)
 
     def predict_on_batch(self, x: Any) -> Any:
         self.eval()
         adapter = data_module.ArrayDataAdapter(x, batch_size=batch_size_of(x) or 1)
         with torch.no_grad():
-            out = self.predict_step(data_module.pack_x_y_sample_weight(*next(iter(adapter))))
+            out = self.make_predict_function()(data_module.pack_x_y_sample_weight(*next(iter(adapter))))
         return tree.map_structure(_to_numpy, out)
 
 

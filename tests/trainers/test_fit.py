@@ -252,9 +252,3 @@ def test_first_step_updates_a_lazily_built_model():
     assert model.optimizer.iterations == 1
 
 
-def test_jit_compile_true_warns_and_trains_eagerly():
-    x, y = blobs(n=32)
-    model = mlp()
-    with pytest.warns(UserWarning, match="jit_compile=True"):
-        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", jit_compile=True)
-    assert len(model.fit(x, y, epochs=1, verbose=0).history["loss"]) == 1
