@@ -107,7 +107,7 @@ class Layer(nn.Module):
         input_dim = kwargs.pop("input_dim", None)
         batch_size = kwargs.pop("batch_size", None)
         if kwargs:
-            raise TypeError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
+            raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
         if input_dim is not None and input_shape is None:
             input_shape = (input_dim,)
         if batch_input_shape is not None:

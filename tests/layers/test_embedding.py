@@ -89,7 +89,7 @@ def test_constructor_arguments():
         warnings.simplefilter("always")
         Embedding(4, 2, input_length=7)
     assert any("input_length" in str(w.message) for w in caught)
-    with pytest.raises(TypeError, match="Unrecognized keyword arguments"):
+    with pytest.raises(ValueError, match="Unrecognized keyword arguments"):
         Embedding(4, 2, max_norm=1.0)
     with pytest.raises(ValueError, match="input_dim"):
         Embedding(0, 2)

@@ -72,8 +72,8 @@ def test_symbolic_call_infers_shape_without_compute_output_shape():
     assert isinstance(out, KerasTensor) and out.shape == (None, 4)
 
 
-def test_unknown_constructor_kwarg_is_type_error():
-    with pytest.raises(TypeError, match="bogus"):
+def test_unknown_constructor_kwarg_is_value_error_as_in_keras():
+    with pytest.raises(ValueError, match="bogus"):
         Dense(2, bogus=1)
 
 
