@@ -51,6 +51,11 @@ class TimeDistributed(Layer):
         outputs = self.layer(inputs.reshape(batch * steps, *inputs.shape[2:]), **kwargs)
         return outputs.reshape(batch, steps, *outputs.shape[1:])
 
+    def compute_mask(self, inputs, mask=None):
+        if mask is not None and not isinstance(mask, torch.Tensor):
+            mask = torch.as_tensor(mask, device=inputs.device if isinstance(inputs, torch.Tensor) else None)
+        return mask
+
     def get_config(self) -> dict:
         from cornu.saving.serialization import serialize_keras_object
 
