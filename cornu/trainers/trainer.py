@@ -154,10 +154,7 @@ class Trainer:
     def _assert_compiled(self) -> None:
         if not self.compiled:
             raise ValueError("You must call `compile()` before using the model.")
-        if self.steps_per_execution > 1:
-            # Raised where Keras's PyTorch backend raises it: when the train/test function is made.
-            raise ValueError("`steps_per_execution` must be 1 with the PyTorch backend (cornu runs one step per "
-                             f"call). Received: steps_per_execution={self.steps_per_execution}")
+
 
     @property
     def metrics(self) -> list:
@@ -364,6 +361,7 @@ class Trainer:
             logs: Any = {}
             self._nan_watch.start_epoch()
             batch: tuple = ()
+            open_group: int | None = None
             for step, batch in enumerate(train):
                 bx, by, bsw = batch
                 if step < skip:
@@ -372,12 +370,20 @@ class Trainer:
                     self._restore_mid_epoch(resume, batch)
                 if class_weights is not None:
                     bsw = _apply_class_weight(class_weights, by, bsw)
-                cbs.on_train_batch_begin(step)
+                # With steps_per_execution=N the batch hooks run once per N steps, as in Keras.
+                if open_group is None:
+                    open_group = step
+                    cbs.on_train_batch_begin(step)
                 logs = train_function(data_module.pack_x_y_sample_weight(bx, by, bsw))
                 self._freeze_step_cache()
-                cbs.on_train_batch_end(step, logs)
-                if self.stop_training:
-                    break
+                if step + 1 - open_group >= self.steps_per_execution or step + 1 == train.num_batches:
+                    # Keras numbers the end of a group by its full size, even for a short last group.
+                    cbs.on_train_batch_end(open_group + self.steps_per_execution - 1, logs)
+                    open_group = None
+                    if self.stop_training:
+                        break
+            if open_group is not None:
+                cbs.on_train_batch_end(open_group + self.steps_per_execution - 1, logs)
             if skip and skip >= (train.num_batches or 0):
                 self._restore_mid_epoch(resume, batch)  # killed after the last batch: only the epoch end remains
                 logs = LazyLogs(lambda: dict(sorted(self.get_metrics_result().items())))
@@ -424,10 +430,17 @@ class Trainer:
         cbs.on_test_begin()
         logs: dict = {}
         with torch.no_grad():
+            open_group: int | None = None
             for step, batch in enumerate(adapter):
-                cbs.on_test_batch_begin(step)
+                if open_group is None:
+                    open_group = step
+                    cbs.on_test_batch_begin(step)
                 logs = test_function(data_module.pack_x_y_sample_weight(*batch))
-                cbs.on_test_batch_end(step, logs)
+                if step + 1 - open_group >= self.steps_per_execution or step + 1 == adapter.num_batches:
+                    cbs.on_test_batch_end(open_group + self.steps_per_execution - 1, logs)
+                    open_group = None
+            if open_group is not None:
+                cbs.on_test_batch_end(open_group + self.steps_per_execution - 1, logs)
         logs = dict(sorted(_to_float_logs(self.get_metrics_result()).items()))
         cbs.on_test_end(logs)
         return logs

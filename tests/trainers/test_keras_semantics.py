@@ -162,11 +162,40 @@ def test_epoch_line_shows_learning_rate_added_by_callbacks(capsys):
     assert history.history["learning_rate"] == [pytest.approx(0.01)]
 
 
-def test_steps_per_execution_above_one_is_refused_clearly():
+def test_steps_per_execution_runs_batch_hooks_per_execution():
+    calls = []
+
+    class Rec(cornu.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            calls.append(("begin", batch))
+
+        def on_train_batch_end(self, batch, logs=None):
+            calls.append(("end", batch))
+
+        def on_test_batch_end(self, batch, logs=None):
+            calls.append(("test_end", batch))
+
+    x, y = data()
     model = small_model(cornu)
-    model.compile(optimizer="sgd", loss="mse", steps_per_execution=3)
-    with pytest.raises(ValueError, match="steps_per_execution=3"):
-        model.fit(*data(), verbose=0)
+    model.compile(optimizer=cornu.optimizers.SGD(0.1), loss="mse", steps_per_execution=3)
+    model.fit(x, y, batch_size=2, epochs=1, verbose=0, shuffle=False, callbacks=[Rec()])
+    # 10 batches in groups of 3: hooks at group boundaries, the short last group numbered by its full size
+    # (Keras 3.15 on JAX/TensorFlow does the same).
+    assert calls == [("begin", 0), ("end", 2), ("begin", 3), ("end", 5), ("begin", 6), ("end", 8),
+                     ("begin", 9), ("end", 11)]
+    calls.clear()
+    model.evaluate(x, y, batch_size=2, verbose=0, callbacks=[Rec()])
+    assert calls == [("test_end", 2), ("test_end", 5), ("test_end", 8), ("test_end", 11)]
+    # Every step still trains: the same weights as one step per execution.
+    reference = small_model(cornu)
+    reference.set_weights([np.ones((3, 1), "float32"), np.zeros(1, "float32")])
+    model.set_weights(reference.get_weights())
+    reference.compile(optimizer=cornu.optimizers.SGD(0.1), loss="mse")
+    model.compile(optimizer=cornu.optimizers.SGD(0.1), loss="mse", steps_per_execution=4)
+    for m in (model, reference):
+        m.fit(x, y, batch_size=2, epochs=1, verbose=0, shuffle=False)
+    for a, b in zip(model.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match="steps_per_execution"):
         model.compile(optimizer="sgd", loss="mse", steps_per_execution=0)
     model.compile(optimizer="sgd", loss="mse", run_eagerly=True)
@@ -467,14 +496,11 @@ def test_loss_scale_factor_matches_keras(keras_ref):
         np.testing.assert_allclose(a, b, rtol=1e-5)
 
 
-def test_steps_per_execution_and_learning_rate_logs_match_keras(keras_ref):
+def test_learning_rate_logs_match_keras(keras_ref):
     x, y = data()
     keys = []
     for lib in (keras_ref, cornu):
         model = small_model(lib)
-        model.compile(optimizer="sgd", loss="mse", steps_per_execution=3)
-        with pytest.raises(ValueError):
-            model.fit(x, y, verbose=0)
         model.compile(optimizer="sgd", loss="mse")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
