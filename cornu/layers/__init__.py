@@ -22,6 +22,10 @@ from cornu.layers.padding_cropping import (Cropping1D, Cropping2D, Cropping3D, Z
                                            ZeroPadding3D)
 from cornu.layers.upsampling import UpSampling1D, UpSampling2D, UpSampling3D
 
+from cornu.layers.attention import (AdditiveAttention, Attention, EinsumDense, GroupQueryAttention,
+                                    MultiHeadAttention)
+from cornu.layers.masking import Masking
+
 # Keras's short aliases.
 Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
 MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
