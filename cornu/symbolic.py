@@ -47,6 +47,8 @@ class Node:
             t._index = i
         if hasattr(operation, "_inbound_nodes"):
             operation._inbound_nodes.append(self)
+        if hasattr(operation, "compute_mask") and self.output_tensors:
+            _attach_layer_masks(self)
 
     @property
     def parent_nodes(self) -> list["Node"]:
@@ -63,6 +65,9 @@ class KerasTensor:
         self.sparse = sparse
         self._node: Node | None = None
         self._index = 0
+        # The symbolic mask (a boolean KerasTensor) this tensor carries, as ``_keras_mask`` on real tensors.
+        self._keras_mask: KerasTensor | None = None
+        self._mask_known = False  # set once shape inference has also inferred the mask
 
     @property
     def ndim(self) -> int:
@@ -165,20 +170,26 @@ def shape_from_fake(shape) -> tuple:
     return tuple(None if (d % s == 0 and d != 0) else int(d) for d in shape)
 
 
-def _materialize(kt: KerasTensor, sentinel: int) -> torch.Tensor:
+def _materialize(kt: KerasTensor, sentinel: int, origins: dict[int, KerasTensor]) -> torch.Tensor:
+    """A fake tensor standing in for ``kt`` (and one for its mask); ``origins`` maps each back to its KerasTensor."""
     shape = [sentinel if d is None else d for d in kt.shape]
-    return torch.empty(shape, dtype=config.torch_dtype(kt.dtype), device=config.device())
+    t = torch.empty(shape, dtype=config.torch_dtype(kt.dtype), device=config.device())
+    origins[id(t)] = kt
+    if isinstance(kt._keras_mask, KerasTensor):
+        t._keras_mask = _materialize(kt._keras_mask, sentinel, origins)
+    return t
 
 
-def _fake_run(fn: Callable, args: tuple, kwargs: dict, sentinel: int) -> Any:
+def _fake_run(fn: Callable, args: tuple, kwargs: dict, sentinel: int) -> tuple[Any, dict[int, KerasTensor]]:
     mode = FakeTensorMode(allow_non_fake_inputs=True)
     _FAKE_MODE.append(mode)
     _SENTINEL_NOW.append(sentinel)
+    origins: dict[int, KerasTensor] = {}
     try:
         with mode:
             fake_args, fake_kwargs = tree.map_structure(
-                lambda a: _materialize(a, sentinel) if isinstance(a, KerasTensor) else a, (args, kwargs))
-            return fn(*fake_args, **fake_kwargs)
+                lambda a: _materialize(a, sentinel, origins) if isinstance(a, KerasTensor) else a, (args, kwargs))
+            return fn(*fake_args, **fake_kwargs), origins
     finally:
         _FAKE_MODE.pop()
         _SENTINEL_NOW.pop()
@@ -186,18 +197,63 @@ def _fake_run(fn: Callable, args: tuple, kwargs: dict, sentinel: int) -> Any:
 
 def compute_output_spec(fn: Callable, args: tuple, kwargs: dict) -> Any:
     """Run ``fn`` on fake tensors standing in for the KerasTensors; return KerasTensors."""
-    first = _fake_run(fn, args, kwargs, SENTINELS[0])
+    first, origins = _fake_run(fn, args, kwargs, SENTINELS[0])
     unknown = any(d is None for t in tree.flatten((args, kwargs)) if isinstance(t, KerasTensor) for d in t.shape)
-    second = _fake_run(fn, args, kwargs, SENTINELS[1]) if unknown else first
+    second = _fake_run(fn, args, kwargs, SENTINELS[1])[0] if unknown else first
     specs = []
     for a, b in zip(tree.flatten(first), tree.flatten(second)):
         if isinstance(a, torch.Tensor):
-            shape = tuple(None if (da != db or (unknown and da % SENTINELS[0] == 0 and da)) else int(da)
-                          for da, db in zip(a.shape, b.shape))
-            specs.append(KerasTensor(shape, dtype=a.dtype))
+            spec = _spec_of(a, b, unknown)
+            if id(a) not in origins:
+                # The mask the run left on a new output. An output that *is* an input object says nothing
+                # about its own mask (layers decide that by ``compute_mask``, see ``_attach_layer_masks``).
+                mask_a, mask_b = getattr(a, "_keras_mask", None), getattr(b, "_keras_mask", None)
+                if isinstance(mask_a, torch.Tensor) and isinstance(mask_b, torch.Tensor):
+                    known = origins.get(id(mask_a))
+                    spec._keras_mask = known if known is not None else _spec_of(mask_a, mask_b, unknown)
+                spec._mask_known = True
+            specs.append(spec)
         else:
             specs.append(a)
     return tree.pack_sequence_as(first, specs)
+
+
+def _spec_of(a: torch.Tensor, b: torch.Tensor, unknown: bool) -> KerasTensor:
+    """The KerasTensor for a fake result ``a`` (first sentinel) and ``b`` (second): differing sizes are unknown."""
+    shape = tuple(None if (da != db or (unknown and da % SENTINELS[0] == 0 and da)) else int(da)
+                  for da, db in zip(a.shape, b.shape))
+    return KerasTensor(shape, dtype=a.dtype)
+
+
+def _attach_layer_masks(node: Node) -> None:
+    """Run a layer's ``compute_mask`` at graph-construction time; the mask travels on its symbolic outputs.
+
+    Outputs inferred by a fake run already carry the mask the layer set
+    there; layers that infer shapes without running (``compute_output_shape``)
+    get theirs here, as ``compute_mask`` on the symbolic inputs and mask.
+    """
+    from cornu.layers.layer import _mask_of, _set_mask
+
+    op = node.operation
+    if any(t._mask_known for t in node.output_tensors) or not hasattr(op, "_first_arg"):
+        return
+    inputs = op._first_arg(node.call_args, node.call_kwargs)
+    mask = node.call_kwargs.get("mask")
+    if mask is None:
+        mask = _mask_of(inputs)
+    if mask is None and not getattr(op, "_computes_own_mask", False):
+        return
+    if mask is not None and type(op).compute_mask is _base_compute_mask():
+        out_mask = mask if getattr(op, "supports_masking", False) else None
+    else:
+        out_mask = compute_output_spec(lambda x, m: op.compute_mask(x, m), (inputs, mask), {})
+    _set_mask(node.outputs, out_mask)
+
+
+def _base_compute_mask():
+    from cornu.layers.layer import Layer
+
+    return Layer.compute_mask
 
 
 class Operation:

@@ -90,6 +90,38 @@ def check_input_shapes(model_name: str, expected: list[tuple], inputs: list) -> 
                              f"shape={spec}, found shape={tuple(shape)}")
 
 
+def _prepare_masks(node: Node, values: dict, masks: dict) -> bool:
+    """Put on each input of ``node`` exactly the mask the graph gives it; True when any input has one.
+
+    Masks are carried by the graph (``masks``, keyed by symbolic tensor), not
+    by whatever ``_keras_mask`` a tensor object happens to hold: one object
+    can stand for several graph tensors (a layer returning its input), with a
+    mask on one and none on the other.
+    """
+    any_mask = False
+    for kt in node.input_tensors:
+        value = values[id(kt)]
+        if not isinstance(value, torch.Tensor):
+            continue
+        m = masks.get(id(kt))
+        if m is not None:
+            value._keras_mask = m
+            any_mask = True
+        elif getattr(value, "_keras_mask", None) is not None:
+            del value._keras_mask
+    return any_mask
+
+
+def _record_mask(node: Node, kt: KerasTensor, out: Any, values: dict, masks: dict) -> None:
+    """Keep the real mask of ``out`` if the graph gives ``kt`` one, or if the call made a new masked tensor."""
+    m = getattr(out, "_keras_mask", None)
+    if m is None:
+        return
+    passthrough = any(values[id(t)] is out for t in node.input_tensors)
+    if kt._keras_mask is not None or not passthrough:
+        masks[id(kt)] = m
+
+
 class Functional(Model):
     """A model whose forward pass is a recorded DAG of layer and op calls."""
 
@@ -175,15 +207,31 @@ class Functional(Model):
 
     def call(self, inputs, training=None, mask=None):
         values: dict[int, Any] = {}
-        for kt, v in zip(self.inputs, self._flatten_inputs(inputs)):
-            values[id(kt)] = adjust_input_rank(kt.shape, v)
+        masks: dict[int, torch.Tensor] = {}
+        flat = self._flatten_inputs(inputs)
+        given = [None] * len(flat) if mask is None else (tree.flatten(mask) + [None] * len(flat))[:len(flat)]
+        for kt, v, m in zip(self.inputs, flat, given):
+            v = adjust_input_rank(kt.shape, v)
+            values[id(kt)] = v
+            m = getattr(v, "_keras_mask", None) if m is None else m
+            if m is not None:
+                masks[id(kt)] = m
         lookup = lambda a: values[id(a)] if isinstance(a, KerasTensor) else a
         for node in self._nodes:
             args = tree.map_structure(lookup, node.call_args)
             kwargs = tree.map_structure(lookup, node.call_kwargs)
-            outs = node.operation(*args, **kwargs)
+            op = node.operation
+            if _prepare_masks(node, values, masks) and isinstance(op, Layer) and op._call_takes_mask \
+                    and "mask" not in kwargs:
+                first = op._first_arg(node.call_args, node.call_kwargs)
+                node_mask = tree.map_structure(lambda t: masks.get(id(t)) if isinstance(t, KerasTensor) else None,
+                                               first)
+                if any(m is not None for m in tree.flatten(node_mask)):
+                    kwargs["mask"] = node_mask
+            outs = op(*args, **kwargs)
             for kt, o in zip(node.output_tensors, tree.flatten(outs)):
                 values[id(kt)] = o
+                _record_mask(node, kt, o, values, masks)
         return tree.map_structure(lambda t: values[id(t)], self._outputs_struct)
 
     def get_config(self) -> dict:
