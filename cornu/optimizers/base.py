@@ -523,6 +523,8 @@ class Optimizer:
             raise ValueError(
                 f"Received {len(grads)} gradients for {len(variables)} variables; they must match one-to-one."
             )
+        if any(getattr(v, "overwrite_with_gradient", False) for v in variables):
+            grads, variables = self._overwrite_with_gradient(grads, variables)
         with torch.no_grad():
             plan = self._plan_for(grads, variables)
             if plan.missing:
@@ -541,6 +543,23 @@ class Optimizer:
                 variable.value.copy_(variable._to_torch(variable.constraint(variable.keras_value)))
             if guarded:
                 select_(guarded, snapshot, skip)
+
+    @staticmethod
+    def _overwrite_with_gradient(grads: list, variables: list) -> tuple[list, list]:
+        """Keras's ``overwrite_with_gradient`` variables (float8 scales) take their gradient as their value.
+
+        The others keep their gradient (``None`` in its place for these), so the update plan stays the same.
+        """
+        kept = []
+        with torch.no_grad():
+            for g, v in zip(grads, variables):
+                if getattr(v, "overwrite_with_gradient", False):
+                    if g is not None:
+                        _param_of(v).copy_(g)
+                    kept.append(None)
+                else:
+                    kept.append(g)
+        return kept, variables
 
     def _all_state(self) -> list[torch.Tensor]:
         """Every tensor one ``apply`` may change: the weights and all optimizer state but the learning rate."""
@@ -659,7 +678,8 @@ class Optimizer:
         constrained, missing = [], []
         for pos, (g, variable, index) in enumerate(zip(grads, variables, indices)):
             if g is None:
-                missing.append(getattr(variable, "name", str(variable)))
+                if not getattr(variable, "overwrite_with_gradient", False):
+                    missing.append(getattr(variable, "name", str(variable)))
                 continue
             param = _param_of(variable)
             group = groups.setdefault((param.device, param.dtype), _Group())

@@ -104,3 +104,43 @@ def test_layers_without_mask_support_drop_the_mask():
     x._keras_mask = torch.tensor([True, False])
     assert getattr(Dense(2)(x), "_keras_mask", None) is not None  # Dense passes masks through
     assert getattr(Scale()(x), "_keras_mask", None) is None
+
+
+def test_add_weight_overwrite_with_gradient_and_aggregation():
+    import torch
+
+    import cornu
+
+    class Scaled(cornu.layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+            self.scale = self.add_weight(shape=(), initializer="zeros", overwrite_with_gradient=True,
+                                         aggregation="sum")
+
+        def call(self, x):
+            return x * self.w + self.scale * 0.0
+
+    layer = Scaled()
+    x = torch.ones(2, 3)
+    layer(x)
+    assert layer.scale.overwrite_with_gradient and layer.scale.aggregation == "sum"
+    optimizer = cornu.optimizers.SGD(0.5)
+    grads = [torch.full((3,), 2.0), torch.tensor(7.0)]
+    optimizer.apply(grads, [layer.w, layer.scale])
+    np.testing.assert_allclose(layer.w.numpy(), np.zeros(3))  # 1 - 0.5 * 2
+    assert layer.scale.numpy() == 7.0  # took its gradient as its value, no step
+
+
+def test_overwrite_with_gradient_matches_keras(keras_ref):
+    import torch
+
+    values = []
+    for lib in (keras_ref, __import__("cornu")):
+        layer = lib.layers.Layer()
+        w = layer.add_weight(shape=(2,), initializer="ones")
+        s = layer.add_weight(shape=(), initializer="zeros", overwrite_with_gradient=True)
+        optimizer = lib.optimizers.SGD(0.5)
+        optimizer.apply([torch.tensor([2.0, 4.0]), torch.tensor(3.0)], [w, s])
+        values.append((np.asarray(w.numpy()), float(np.asarray(s.numpy()))))
+    np.testing.assert_allclose(values[1][0], values[0][0])
+    assert values[1][1] == values[0][1]
