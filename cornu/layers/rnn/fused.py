@@ -66,6 +66,22 @@ def _run(mode: str, x: torch.Tensor, states: list, weights: list, batch_sizes: t
     return result[0], [r[0] for r in result[1:]]
 
 
+@torch.compiler.disable
+def run_fused(mode: str, sequences: torch.Tensor, states: list, weights: list, mask: torch.Tensor | None,
+              go_backwards: bool, zero_output_for_mask: bool, return_sequences: bool):
+    """``fused_rnn`` for an optional mask; None when the mask is not right-padded (the caller loops instead).
+
+    Always eager: under ``torch.compile`` this is a graph break, as ``torch.nn.LSTM`` is (the fused
+    kernels do not trace, and packing reads the lengths on the host).
+    """
+    lengths = None
+    if mask is not None:
+        lengths = right_padded_lengths(mask)
+        if lengths is None:
+            return None
+    return fused_rnn(mode, sequences, states, weights, lengths, go_backwards, zero_output_for_mask, return_sequences)
+
+
 def fused_rnn(mode: str, sequences: torch.Tensor, states: list, weights: list, lengths: tuple | None,
               go_backwards: bool, zero_output_for_mask: bool, return_sequences: bool):
     """``(last_output, outputs or None, final states)`` as Keras's step loop computes them.
@@ -163,13 +179,6 @@ class FusedRNN(RNN):
                                  "configuration with this backend. Pass use_cudnn='auto' to fallback to a non-cuDNN "
                                  "implementation.")
             return self._loop(sequences, states, mask, training)
-        lengths = None
-        if mask is not None and not symbolic.in_fake_run():
-            if torch.compiler.is_compiling():
-                return self._loop(sequences, states, mask, training)
-            lengths = right_padded_lengths(mask)
-            if lengths is None:
-                return self._loop(sequences, states, mask, training)
         weights = self._fused_weights()
         cell = self.cell
         x = sequences
@@ -178,5 +187,8 @@ class FusedRNN(RNN):
             masks = self._kernel_gate_order(masks if isinstance(masks, list) else [masks])
             x, w_ih = input_dropout(sequences, weights[0], masks)
             weights = [w_ih] + weights[1:]
-        return fused_rnn(self._fused_mode(), x, states, weights, lengths, self.go_backwards,
-                         self.zero_output_for_mask, self.return_sequences)
+        if symbolic.in_fake_run():
+            mask = None  # shape inference: the outputs' shapes do not depend on the mask
+        result = run_fused(self._fused_mode(), x, states, weights, mask, self.go_backwards,
+                           self.zero_output_for_mask, self.return_sequences)
+        return self._loop(sequences, states, mask, training) if result is None else result

@@ -112,3 +112,22 @@ def test_use_cudnn_true_refuses_unfusable_configurations():
     assert tuple(GRU(3, use_cudnn=True)(X).shape) == (4, 3)
     with pytest.raises(ValueError, match="use_cudnn"):
         LSTM(3, use_cudnn="yes")
+
+
+def test_torch_compile_runs_the_fused_kernel_eagerly_inside_the_graph():
+    torch._dynamo.reset()
+    layer = LSTM(3, return_sequences=True)
+    layer(X)
+    compiled = torch.compile(lambda x, mask: layer(x, mask=mask), backend="aot_eager")
+    mask = torch.as_tensor(RIGHT)
+    for m in (None, mask, torch.flip(mask, (1,))):
+        x = torch.tensor(X, requires_grad=True)
+        expected = layer(x, mask=m)
+        expected.sum().backward()
+        grad = x.grad.clone()
+        x.grad = None
+        got = compiled(x, m)
+        got.sum().backward()
+        assert_close(got, expected, rtol=1e-5)
+        assert_close(x.grad, grad, rtol=1e-5)
+    torch._dynamo.reset()
