@@ -2,8 +2,9 @@
 
 ``import cornu as keras`` and Keras code runs on torch kernels, on CPU or GPU.
 """
-from cornu import (activations, backend, callbacks, config, constraints, datasets, initializers, layers, losses,
-                   metrics, models, ops, optimizers, random, regularizers, saving, utils)
+from cornu import (activations, backend, callbacks, config, constraints, datasets, dtype_policies, initializers,
+                   layers, losses, metrics, mixed_precision, models, ops, optimizers, random, regularizers, saving,
+                   utils)
 from cornu.layers import Input, InputSpec, Layer
 from cornu.models import Model, Sequential
 from cornu.symbolic import KerasTensor

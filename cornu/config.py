@@ -183,3 +183,17 @@ def enable_unsafe_deserialization() -> None:
     from cornu.saving.serialization import enable_unsafe_deserialization as enable
 
     enable()
+
+
+def set_dtype_policy(policy) -> None:
+    """Set the global dtype policy (``"mixed_bfloat16"``, ``"float32"`` or a ``DTypePolicy``) for new layers."""
+    from cornu.dtype_policies.dtype_policy import set_dtype_policy as set_policy
+
+    set_policy(policy)
+
+
+def dtype_policy():
+    """The global dtype policy: the one set last, else the policy named after ``floatx()``."""
+    from cornu.dtype_policies.dtype_policy import dtype_policy as policy
+
+    return policy()
