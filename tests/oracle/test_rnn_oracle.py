@@ -334,3 +334,33 @@ def test_embedding_rnn_training_matches(recurrent):
         np.testing.assert_allclose(h_ours[key], h_ref[key], rtol=1e-4, atol=1e-4)
     for a, b in zip(ours.get_weights(), ref.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
+def test_functional_graph_with_masks_and_states_matches():
+    ids = np.array([[3, 1, 2, 0, 0], [4, 0, 0, 0, 0], [5, 5, 5, 5, 5]])
+
+    def make(lib):
+        L = lib.layers
+        inputs = lib.Input((5,), dtype="int32")
+        seq, h, c = L.LSTM(3, return_sequences=True, return_state=True)(L.Embedding(6, 4, mask_zero=True)(inputs))
+        seq = L.TimeDistributed(L.Dense(2))(L.Bidirectional(L.GRU(2, return_sequences=True))(seq))
+        last = L.SimpleRNN(3)(seq)
+        return lib.Model(inputs, [last, h, c])
+
+    ref, ours = make(keras_ref), make(cornu)
+    ours.set_weights(ref.get_weights())
+    assert_same(ours.predict(ids, verbose=0), ref.predict(ids, verbose=0), atol=1e-5)
+
+
+def test_masking_layer_feeds_the_rnn_like_keras():
+    x = RNG.standard_normal((3, 6, 4)).astype("float32")
+    x[1, 3:] = 0.0
+    x[2, :2] = 0.0
+
+    def make(lib):
+        inputs = lib.Input((6, 4))
+        return lib.Model(inputs, lib.layers.GRU(3)(lib.layers.Masking(0.0)(inputs)))
+
+    ref, ours = make(keras_ref), make(cornu)
+    ours.set_weights(ref.get_weights())
+    assert_same(ours.predict(x, verbose=0), ref.predict(x, verbose=0))

@@ -235,9 +235,12 @@ def test_regularizers_and_constraints():
     expected = sorted([0.1 * np.sum(k.astype("float64") ** 2), 0.01 * np.sum(np.abs(r.astype("float64"))),
                        np.sum(out ** 2) / len(out)])
     assert losses == pytest.approx(expected, rel=1e-5)
-    clipped = SimpleRNN(2, kernel_constraint=cornu.constraints.NonNeg())
-    clipped.build((None, 5, 4))
-    assert clipped.cell.kernel.constraint is not None
+    model = cornu.Sequential([cornu.Input((5, 4)), SimpleRNN(2, kernel_constraint=cornu.constraints.NonNeg(),
+                                                             recurrent_constraint=cornu.constraints.MaxNorm(0.5))])
+    model.compile(optimizer=cornu.optimizers.SGD(1.0), loss="mse")
+    model.fit(X, -np.ones((3, 2)), epochs=1, verbose=0)
+    kernel, recurrent, _ = model.get_weights()
+    assert kernel.min() >= 0 and np.sqrt((recurrent.astype("float64") ** 2).sum(0)).max() <= 0.5 + 1e-6
 
 
 def test_dropout_is_off_at_inference_and_on_in_training():
