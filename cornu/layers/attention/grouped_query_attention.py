@@ -67,8 +67,8 @@ class GroupQueryAttention(Layer):
         self.bias_constraint = constraints.get(bias_constraint)
         self.seed = seed
         self._inverse_sqrt_head_dim = 1.0 / math.sqrt(float(head_dim))
-        self._softmax = Softmax(axis=-1, dtype=self.dtype)
-        self._dropout_layer = Dropout(rate=dropout, seed=seed, dtype=self.dtype)
+        self._softmax = Softmax(axis=-1, dtype=self.dtype_policy)
+        self._dropout_layer = Dropout(rate=dropout, seed=seed, dtype=self.dtype_policy)
 
     # ----------------------------------------------------------------- build
     def _dense(self, equation: str, output_shape: tuple, bias_axes: str, name: str, input_shape: tuple,
@@ -81,7 +81,7 @@ class GroupQueryAttention(Layer):
                             bias_initializer=clone(self.bias_initializer),
                             kernel_regularizer=self.kernel_regularizer, bias_regularizer=self.bias_regularizer,
                             kernel_constraint=self.kernel_constraint, bias_constraint=self.bias_constraint,
-                            dtype=self.dtype)
+                            dtype=self.dtype_policy)
         layer.build(input_shape)
         return layer
 

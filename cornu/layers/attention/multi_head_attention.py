@@ -162,8 +162,8 @@ class MultiHeadAttention(Layer):
         self.bias_constraint = constraints.get(bias_constraint)
         self.seed = seed
         self._inverse_sqrt_key_dim = 1.0 / math.sqrt(float(key_dim))
-        self._softmax = Softmax(axis=-1, dtype=self.dtype)
-        self._dropout_layer = Dropout(rate=dropout, seed=seed, dtype=self.dtype)
+        self._softmax = Softmax(axis=-1, dtype=self.dtype_policy)
+        self._dropout_layer = Dropout(rate=dropout, seed=seed, dtype=self.dtype_policy)
 
     @property
     def attention_axes(self):
@@ -178,7 +178,7 @@ class MultiHeadAttention(Layer):
                 "bias_initializer": clone(self.bias_initializer),
                 "kernel_regularizer": self.kernel_regularizer, "bias_regularizer": self.bias_regularizer,
                 "kernel_constraint": self.kernel_constraint, "bias_constraint": self.bias_constraint,
-                "dtype": self.dtype}
+                "dtype": self.dtype_policy}
 
     def _projection(self, name: str, input_shape: tuple, heads: int, head_dim: int, activation=None) -> EinsumDense:
         rank = len(input_shape)
