@@ -157,7 +157,8 @@ class RNN(Layer):
                              f"batch size of the initial state. \n- Expected batch size: {current}\n- Received batch "
                              f"size: {batch}")
         # A copy: the stored states are overwritten after this call while autograd may still need these.
-        return [v.value.detach().clone().to(sequences.dtype) for v in self._state_variables]
+        return [v.value.detach().to(device=sequences.device, dtype=sequences.dtype, copy=True)
+                for v in self._state_variables]
 
     def _reset_dropout_masks(self) -> None:
         cells = getattr(self.cell, "cells", None) or [self.cell]

@@ -131,3 +131,21 @@ def test_torch_compile_runs_the_fused_kernel_eagerly_inside_the_graph():
         assert_close(got, expected, rtol=1e-5)
         assert_close(x.grad, grad, rtol=1e-5)
     torch._dynamo.reset()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (cuDNN kernels)")
+@pytest.mark.parametrize("cls", [LSTM, GRU])
+def test_cudnn_path_matches_the_loop_on_cuda(cls):
+    fast, slow = _pair(cls, {}, return_sequences=True, return_state=True, go_backwards=True)
+    fast, slow = fast.to("cuda"), slow.to("cuda")
+    x = torch.tensor(X, device="cuda", requires_grad=True)
+    mask = torch.as_tensor(RIGHT, device="cuda")
+    with torch.backends.cudnn.flags(enabled=True, allow_tf32=False):
+        out_fast = fast(x, mask=mask)
+        out_fast[0].sum().backward()
+    grad_fast, x.grad = x.grad.clone(), None
+    out_slow = slow(x, mask=mask)
+    out_slow[0].sum().backward()
+    for a, b in zip(out_fast, out_slow):
+        assert_close(a, b, rtol=1e-4, atol=1e-5)
+    assert_close(grad_fast, x.grad, rtol=1e-4, atol=1e-5)
