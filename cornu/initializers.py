@@ -32,6 +32,16 @@ def compute_fans(shape: tuple) -> tuple[int, int]:
     return int(shape[-2] * receptive_field), int(shape[-1] * receptive_field)
 
 
+def _axes(axes: Any, name: str) -> list[int] | None:
+    """An int or a sequence of ints (kept as a list, as Keras's configs hold it), or None."""
+    if axes is None:
+        return None
+    values = [axes] if isinstance(axes, int) else list(axes)
+    if not all(isinstance(a, int) and not isinstance(a, bool) for a in values):
+        raise ValueError(f"`{name}` must be an integer or a list of integers. Received: {name}={axes!r}")
+    return values
+
+
 def _float_dtype(dtype: Any, who: str) -> torch.dtype:
     dt = config.torch_dtype(config.standardize_dtype(dtype))
     if not dt.is_floating_point:
@@ -196,7 +206,7 @@ class VarianceScaling(RandomInitializer):
     _DISTRIBUTIONS = ("uniform", "truncated_normal", "untruncated_normal")
 
     def __init__(self, scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal",
-                 seed: int | None = None):
+                 seed: int | None = None, input_axes: Any = None, output_axes: Any = None):
         super().__init__(seed)
         if not isinstance(scale, (int, float)) or scale <= 0.0:
             raise ValueError(f"Argument `scale` must be positive float. Received: scale={scale!r}")
@@ -210,9 +220,16 @@ class VarianceScaling(RandomInitializer):
         self.scale = scale
         self.mode = mode
         self.distribution = distribution
+        # Which axes are inputs and outputs (EinsumDense kernels); used when both are given, as in Keras.
+        self.input_axes = _axes(input_axes, "input_axes")
+        self.output_axes = _axes(output_axes, "output_axes")
 
     def __call__(self, shape: tuple, dtype: Any = None) -> torch.Tensor:
-        fan_in, fan_out = compute_fans(shape)
+        if self.input_axes is not None and self.output_axes is not None:
+            fan_in = math.prod(int(shape[a]) for a in self.input_axes)
+            fan_out = math.prod(int(shape[a]) for a in self.output_axes)
+        else:
+            fan_in, fan_out = compute_fans(shape)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
         variance = self.scale / max(1.0, n)
         if self.distribution == "uniform":
@@ -223,8 +240,8 @@ class VarianceScaling(RandomInitializer):
         return self._normal(shape, dtype, 0.0, math.sqrt(variance))
 
     def get_config(self) -> dict:
-        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
-                **super().get_config()}
+        return {**super().get_config(), "scale": self.scale, "mode": self.mode, "distribution": self.distribution,
+                "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
 class _FixedVarianceScaling(VarianceScaling):
@@ -232,12 +249,13 @@ class _FixedVarianceScaling(VarianceScaling):
 
     _PRESET: tuple[float, str, str] = (1.0, "fan_in", "truncated_normal")
 
-    def __init__(self, seed: int | None = None):
+    def __init__(self, seed: int | None = None, input_axes: Any = None, output_axes: Any = None):
         scale, mode, distribution = self._PRESET
-        super().__init__(scale=scale, mode=mode, distribution=distribution, seed=seed)
+        super().__init__(scale=scale, mode=mode, distribution=distribution, seed=seed, input_axes=input_axes,
+                         output_axes=output_axes)
 
     def get_config(self) -> dict:
-        return {"seed": self.seed}
+        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
 class GlorotUniform(_FixedVarianceScaling):

@@ -157,3 +157,29 @@ def test_config_roundtrip(init):
     assert clone.get_config() == init.get_config()
     restored = initializers.deserialize(initializers.serialize(init))
     assert torch.equal(restored((4, 3)), init((4, 3)))
+
+
+def test_variance_scaling_input_and_output_axes():
+    from cornu import initializers
+
+    init = initializers.VarianceScaling(mode="fan_in", distribution="untruncated_normal", input_axes=[0],
+                                        output_axes=[1, 2], seed=1)
+    sample = np.asarray(init((40, 50, 60)), dtype=np.float64)
+    assert 1.0 / sample.var() == pytest.approx(40, rel=0.05)  # fan_in = shape[0] only
+    avg = initializers.VarianceScaling(mode="fan_avg", distribution="untruncated_normal", input_axes=[2],
+                                       output_axes=[0], seed=1)
+    assert 1.0 / np.asarray(avg((40, 50, 60)), dtype=np.float64).var() == pytest.approx(50, rel=0.05)
+    assert initializers.GlorotUniform().get_config() == {"seed": None, "input_axes": None, "output_axes": None}
+    with pytest.raises(ValueError, match="input_axes"):
+        initializers.HeNormal(input_axes="a")
+
+
+def test_variance_scaling_configs_match_keras(keras_ref):
+    from cornu import initializers
+
+    for name in ("VarianceScaling", "GlorotUniform", "GlorotNormal", "HeNormal", "HeUniform", "LecunNormal",
+                 "LecunUniform"):
+        ours = getattr(initializers, name)(input_axes=[0], output_axes=[1])
+        ref = getattr(keras_ref.initializers, name)(input_axes=[0], output_axes=[1])
+        assert ours.get_config() == ref.get_config()
+        assert getattr(initializers, name).from_config(ref.get_config()).get_config() == ref.get_config()
