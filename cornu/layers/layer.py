@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from cornu import config, symbolic
+from cornu import config, dtype_policies, symbolic
 from cornu.symbolic import KerasTensor, Node
 from cornu.utils import naming, tree
 from cornu.variables import Variable
@@ -32,6 +32,7 @@ class _CallContext:
     def __init__(self, training):
         self.training = training
         self.cleared: set[int] = set()
+        self.autocast: torch.dtype | None = None  # the compute dtype of the mixed-precision region in progress
 
 
 class InputSpec:
@@ -119,8 +120,8 @@ class Layer(nn.Module):
         if name is not None and not isinstance(name, str):
             raise TypeError(f"Argument `name` must be a string. Received: name={name!r}")
         self.name = name or naming.uniquify(naming.to_snake_case(type(self).__name__))
-        self._dtype = "float32" if dtype == "mixed_float16" else config.standardize_dtype(dtype)
         self.autocast = autocast
+        self._set_dtype_policy(dtype_policies.get(dtype))
         self._trainable = trainable
         self.built = False
         self.input_spec: Any = None
@@ -137,17 +138,54 @@ class Layer(nn.Module):
         self._call_takes_mask = "mask" in sig
 
     # ------------------------------------------------------------------ dtype
+    def _set_dtype_policy(self, policy: dtype_policies.DTypePolicy) -> None:
+        """Keep ``policy`` and what the call path needs of it, looked up once here rather than per call."""
+        self._dtype_policy = policy
+        if isinstance(policy, dtype_policies.DTypePolicyMap):
+            policy = policy[self.path]
+        self._policy = policy
+        compute = getattr(torch, policy.compute_dtype, None)
+        compute = compute if isinstance(compute, torch.dtype) else None
+        self._compute_torch_dtype = compute
+        # Mixed precision: float variables, computation in another (16-bit) float type.
+        self._mixed = compute is not None and compute.is_floating_point and \
+            policy.compute_dtype != policy.variable_dtype
+
+    @property
+    def dtype_policy(self) -> dtype_policies.DTypePolicy:
+        """The layer's ``DTypePolicy`` (``DTypePolicyMap``: the layer uses its entry for ``layer.path``)."""
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value) -> None:
+        policy = dtype_policies.get(value)
+        current = self._dtype_policy
+        if isinstance(current, dtype_policies.DTypePolicyMap) and not isinstance(policy, dtype_policies.DTypePolicyMap):
+            if self.path in current:
+                del current[self.path]
+            current[self.path] = policy
+            policy = current
+        self._set_dtype_policy(policy)
+
     @property
     def dtype(self) -> str:
-        return self._dtype
+        """The dtype of the layer's variables (``variable_dtype``), as in Keras 3."""
+        return self._policy.variable_dtype
 
     @property
     def compute_dtype(self) -> str:
-        return self._dtype
+        """The dtype the layer computes in: float inputs are cast to it."""
+        return self._policy.compute_dtype
 
     @property
     def variable_dtype(self) -> str:
-        return self._dtype
+        """The dtype ``add_weight`` creates variables in unless told otherwise."""
+        return self._policy.variable_dtype
+
+    @property
+    def input_dtype(self) -> str:
+        """The dtype float inputs are cast to (the compute dtype)."""
+        return self._policy.compute_dtype
 
     # -------------------------------------------------------------- tracking
     # Internal attributes that are never tracked (hot-path state, bookkeeping).
@@ -271,7 +309,7 @@ class Layer(nn.Module):
         from cornu.utils import tracking
 
         shape = () if shape is None else tuple(int(d) for d in shape)
-        dtype_name = config.standardize_dtype(dtype or self._dtype)
+        dtype_name = config.standardize_dtype(dtype or self.variable_dtype)
         if initializer is None:
             initializer = "glorot_uniform" if "float" in dtype_name else "zeros"
         init = initializers.get(initializer)
@@ -495,7 +533,7 @@ class Layer(nn.Module):
                 ctx.cleared.add(id(self))
                 if self._losses:
                     self._losses = []
-            dtype = config.torch_dtype(self.compute_dtype) if self.autocast else None
+            dtype = self._compute_torch_dtype if self.autocast else None
             if args:
                 first = args[0]
                 if isinstance(first, torch.Tensor):
@@ -520,7 +558,11 @@ class Layer(nn.Module):
                     kwargs["mask"] = in_mask
             else:
                 kwargs.pop("mask", None)
-            outputs = super().__call__(*args, **kwargs)
+            region = ctx.autocast
+            if region is None and not self._mixed:
+                outputs = super().__call__(*args, **kwargs)
+            else:
+                outputs = self._call_in_region(ctx, region, args, kwargs)
             if in_mask is not None or self._computes_own_mask:
                 _set_mask(outputs, self.compute_mask(inputs, in_mask))
             if self.activity_regularizer is not None and not symbolic.in_fake_run():
@@ -532,6 +574,51 @@ class Layer(nn.Module):
                 _CALL_STACK.pop()
             elif training is not None:
                 ctx.training = prev_training
+
+    def _region_dtype(self, region: torch.dtype | None) -> torch.dtype | None:
+        """The mixed-precision region this layer's call runs in, given the one in progress (Keras's rules).
+
+        A mixed layer opens a region of its compute dtype; inside a region, a layer
+        that computes in another dtype opens its own, and one that does not autocast
+        (or computes in a non-float dtype) runs outside any.
+        """
+        compute = self._compute_torch_dtype
+        if region is None:
+            return compute if self._mixed else None
+        if not self.autocast or compute is None or not compute.is_floating_point:
+            return None
+        return compute
+
+    def _call_in_region(self, ctx: _CallContext, region: torch.dtype | None, args: tuple, kwargs: dict) -> Any:
+        """Run ``call`` in its mixed-precision region; float outputs come out in the compute dtype.
+
+        The region is a ``torch.autocast`` region: matmuls and convolutions cast
+        their float32 variables (each once per region, by autocast's cache) and
+        run in the 16-bit compute dtype, as Keras casts autocast variables on read.
+        """
+        want = self._region_dtype(region)
+        if want == region:
+            outputs = super().__call__(*args, **kwargs)
+        else:
+            first = args[0] if args else None
+            device_type = first.device.type if isinstance(first, torch.Tensor) else config.device().type
+            if want in (torch.float16, torch.bfloat16):
+                autocast = torch.autocast(device_type, dtype=want)
+            else:
+                autocast = torch.autocast(device_type, enabled=False)
+            ctx.autocast = want
+            try:
+                with autocast:
+                    outputs = super().__call__(*args, **kwargs)
+            finally:
+                ctx.autocast = region
+        compute = self._compute_torch_dtype
+        if want is not None and want == compute and not _is_graph_model(type(self)):
+            # Ops autocast leaves alone promote a 16-bit activation meeting a float32 variable to float32.
+            outputs = tree.map_structure(
+                lambda o: o.to(compute) if isinstance(o, torch.Tensor) and o.dtype != compute
+                and o.is_floating_point() else o, outputs)
+        return outputs
 
     def _symbolic_call(self, args: tuple, kwargs: dict) -> Any:
         inputs = self._first_arg(args, kwargs)
@@ -578,7 +665,7 @@ class Layer(nn.Module):
     # ---------------------------------------------------------------- config
     def get_config(self) -> dict:
         """Constructor arguments that rebuild this layer (``from_config``)."""
-        cfg = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        cfg = {"name": self.name, "trainable": self.trainable, "dtype": dtype_policies.serialize(self.dtype_policy)}
         if self._input_shape_arg is not None:
             cfg["batch_input_shape"] = self._input_shape_arg
         return cfg
@@ -607,6 +694,21 @@ class Layer(nn.Module):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+_GRAPH_MODELS: dict[type, bool] = {}
+
+
+def _is_graph_model(cls: type) -> bool:
+    """Functional and Sequential models return their layers' outputs as those made them (a float32 last layer
+    of a mixed-precision model gives float32 outputs, as in Keras)."""
+    found = _GRAPH_MODELS.get(cls)
+    if found is None:
+        from cornu.models.functional import Functional
+        from cornu.models.sequential import Sequential
+
+        found = _GRAPH_MODELS[cls] = issubclass(cls, (Functional, Sequential))
+    return found
 
 
 class _TrackedModules(nn.Module):
