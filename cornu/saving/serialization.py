@@ -27,7 +27,7 @@ _SAFE_MODE: contextvars.ContextVar[bool | None] = contextvars.ContextVar("cornu_
 _GLOBAL_UNSAFE = False
 
 _CLASS_ORDER = ("layers", "models", "losses", "metrics", "optimizers", "schedules", "initializers",
-                "regularizers", "constraints")
+                "regularizers", "constraints", "dtype_policies")
 _FUNCTION_ORDER = ("activations", "losses", "metrics", "ops")
 _NOT_FUNCTIONS = {"get", "serialize", "deserialize"}
 
@@ -85,8 +85,8 @@ class _Tables:
 
 @functools.lru_cache(maxsize=None)
 def _tables() -> _Tables:
-    from cornu import activations, constraints, initializers, layers, losses, metrics, models, ops, optimizers, \
-        regularizers
+    from cornu import activations, constraints, dtype_policies, initializers, layers, losses, metrics, models, ops, \
+        optimizers, regularizers
     from cornu.optimizers import schedules
 
     t = _Tables()
@@ -100,6 +100,7 @@ def _tables() -> _Tables:
         ("initializers", initializers, initializers.Initializer, "keras.initializers"),
         ("regularizers", regularizers, regularizers.Regularizer, "keras.regularizers"),
         ("constraints", constraints, constraints.Constraint, "keras.constraints"),
+        ("dtype_policies", dtype_policies, dtype_policies.DTypePolicy, "keras"),
     )
     for category, module, base, public_module in class_specs:
         table = {}
@@ -114,6 +115,7 @@ def _tables() -> _Tables:
             if name == obj.__name__:
                 t.public_class.setdefault(obj, (public_module, name))
     t.public_class[models.Functional] = ("keras.src.models.functional", "Functional")
+    t.public_class[dtype_policies.DTypePolicyMap] = ("keras.dtype_policies", "DTypePolicyMap")
 
     function_specs = (
         ("activations", activations, "keras.activations"),
@@ -162,7 +164,7 @@ def builtin_class(module: str | None, class_name: str) -> type | None:
     if category is None:
         return None
     classes = _tables().classes
-    order = {"any": _CLASS_ORDER, "top": ("models", "layers")}.get(category, (category,))
+    order = {"any": _CLASS_ORDER, "top": ("models", "layers", "dtype_policies")}.get(category, (category,))
     for c in order:
         obj = classes.get(c, {}).get(class_name)
         if obj is not None:
@@ -378,12 +380,11 @@ _LAYER_BASE_ARGS = {"input_shape", "batch_input_shape", "input_dim", "batch_size
 
 
 def _keras_layer_config(cls: type, inner: dict) -> dict:
-    """Adapt a Keras-written config of a cornu built-in layer: dtype policies become dtype names, and
-    arguments cornu does not take are dropped when they hold their inactive default (None/False)."""
+    """Adapt a Keras-written config of a cornu built-in layer: arguments cornu does not take are dropped when
+    they hold their inactive default (None/False). A ``dtype`` stays as written: layers take a policy's
+    config dict (Keras's form) as well as a plain dtype name (older files)."""
     from cornu.layers.layer import Layer
 
-    if isinstance(inner.get("dtype"), dict):
-        inner = {**inner, "dtype": (inner["dtype"].get("config") or {}).get("name")}
     if not cls.__module__.startswith("cornu.") or cls.from_config.__func__ is not Layer.from_config.__func__:
         return inner
     accepted = set(_LAYER_BASE_ARGS)
