@@ -33,7 +33,7 @@ def _canonical(value, ours=None):
 def assert_same_config(ours, ref):
     ours, ref = ours.get_config(), ref.get_config()
     assert set(ours) == set(ref)
-    assert ours.pop("dtype") == ref.pop("dtype")["config"]["name"]
+    assert ours.pop("dtype") == ref.pop("dtype")
     for key, value in ref.items():
         assert _canonical(ours[key], ours[key]) == _canonical(value, ours[key]), key
 
