@@ -285,7 +285,8 @@ def make(name: str, x: np.ndarray, y: np.ndarray, device: torch.device, batch_si
                          compiled=name == "torch_compile")
 
 
-def report(times: dict[str, list[float]], infos: dict[str, dict], common: dict, samples: int) -> None:
+def report(times: dict[str, list[float]], infos: dict[str, dict], common: dict, samples: int,
+           ratios: tuple = RATIOS) -> None:
     """One JSON line per contender, then one per ratio of steady epochs (both contenders present)."""
     steady = {name: statistics.median(t[1:]) for name, t in times.items()}
     for name, t in times.items():
@@ -293,7 +294,7 @@ def report(times: dict[str, list[float]], infos: dict[str, dict], common: dict, 
                           "samples_per_s": round(samples / steady[name], 1), "first_epoch_s": round(t[0], 4),
                           "compile_s": round(max(t[0] - steady[name], 0.0), 4),
                           "epochs_s": [round(v, 4) for v in t], **infos[name]}), flush=True)
-    for a, b in RATIOS:
+    for a, b in ratios:
         if a in steady and b in steady:
             print(json.dumps({"ratio": f"{a}/{b}", "batch_size": common["batch_size"], "device": common["device"],
                               "value": round(steady[a] / steady[b], 3)}), flush=True)
