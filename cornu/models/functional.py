@@ -90,8 +90,8 @@ def check_input_shapes(model_name: str, expected: list[tuple], inputs: list) -> 
                              f"shape={spec}, found shape={tuple(shape)}")
 
 
-def _prepare_masks(node: Node, values: dict, masks: dict) -> bool:
-    """Put on each input of ``node`` exactly the mask the graph gives it; True when any input has one.
+def _prepare_masks(tensors: list[KerasTensor], values: dict, masks: dict) -> bool:
+    """Put on the value of each of ``tensors`` exactly the mask the graph gives it; True when any has one.
 
     Masks are carried by the graph (``masks``, keyed by symbolic tensor), not
     by whatever ``_keras_mask`` a tensor object happens to hold: one object
@@ -99,7 +99,7 @@ def _prepare_masks(node: Node, values: dict, masks: dict) -> bool:
     mask on one and none on the other.
     """
     any_mask = False
-    for kt in node.input_tensors:
+    for kt in tensors:
         value = values[id(kt)]
         if not isinstance(value, torch.Tensor):
             continue
@@ -221,7 +221,7 @@ class Functional(Model):
             args = tree.map_structure(lookup, node.call_args)
             kwargs = tree.map_structure(lookup, node.call_kwargs)
             op = node.operation
-            if _prepare_masks(node, values, masks) and isinstance(op, Layer) and op._call_takes_mask \
+            if _prepare_masks(node.input_tensors, values, masks) and isinstance(op, Layer) and op._call_takes_mask \
                     and "mask" not in kwargs:
                 first = op._first_arg(node.call_args, node.call_kwargs)
                 node_mask = tree.map_structure(lambda t: masks.get(id(t)) if isinstance(t, KerasTensor) else None,
@@ -232,6 +232,7 @@ class Functional(Model):
             for kt, o in zip(node.output_tensors, tree.flatten(outs)):
                 values[id(kt)] = o
                 _record_mask(node, kt, o, values, masks)
+        _prepare_masks(self.outputs, values, masks)  # the outputs carry their graph masks to losses and metrics
         return tree.map_structure(lambda t: values[id(t)], self._outputs_struct)
 
     def get_config(self) -> dict:

@@ -161,3 +161,14 @@ def test_masked_steps_do_not_count_in_loss_and_metrics():
     model.train_on_batch(TOKENS, y)
     for a, b in zip(after_changed, model.get_weights()):
         assert_close(a, b)
+
+
+def test_model_outputs_carry_exactly_their_graph_masks():
+    inp = keras.Input((5,), dtype="int32")
+    emb = layers.Embedding(10, 4, mask_zero=True)(inp)
+    model = keras.Model(inp, [emb, DropsMaskPassThrough()(emb)])
+    masked, unmasked = model(TOKENS)
+    assert masked is unmasked  # one tensor object stands for both graph tensors
+    single = keras.Model(inp, DropsMaskPassThrough()(layers.Embedding(10, 4, mask_zero=True)(inp)))
+    assert getattr(single(TOKENS), "_keras_mask", None) is None  # so a loss on it counts every step
+    np.testing.assert_array_equal(keras.Model(inp, emb)(TOKENS)._keras_mask.numpy(), VALID)

@@ -343,3 +343,33 @@ def test_weights_files_interchange_with_keras(keras_ref, tmp_path):
     ours.save_weights(tmp_path / "cornu.weights.h5")
     fresh.load_weights(tmp_path / "cornu.weights.h5")
     same(ours.predict([Q, V], verbose=0), fresh.predict([Q, V], verbose=0))
+
+
+def _archive_model(lib, with_gqa=False):
+    q, v = lib.Input((3, 4)), lib.Input((5, 4))
+    a = lib.layers.MultiHeadAttention(2, 3, use_gate=True)(lib.layers.Masking()(q), v)
+    if with_gqa:
+        a = lib.layers.GroupQueryAttention(3, 4, 2)(a, v)
+    b = lib.layers.Attention(use_scale=True)([a, v])
+    c = lib.layers.AdditiveAttention()([b, v])
+    return lib.Model([q, v], lib.layers.EinsumDense("abc,cd->abd", (None, 2), bias_axes="d")(c))
+
+
+def _archives_interchange(keras_ref, tmp_path, with_gqa):
+    ours, ref = _archive_model(cornu, with_gqa), _archive_model(keras_ref, with_gqa)
+    ref.save(tmp_path / "keras.keras")
+    same(cornu.models.load_model(tmp_path / "keras.keras").predict([Q, V], verbose=0),
+         ref.predict([Q, V], verbose=0))
+    ours.save(tmp_path / "cornu.keras")
+    same(ours.predict([Q, V], verbose=0),
+         keras_ref.models.load_model(tmp_path / "cornu.keras").predict([Q, V], verbose=0))
+
+
+def test_keras_archives_interchange(keras_ref, tmp_path):
+    _archives_interchange(keras_ref, tmp_path, with_gqa=False)
+
+
+@pytest.mark.xfail(strict=True, reason="weights files group layers by class name; Keras's GroupQueryAttention class "
+                   "is GroupedQueryAttention (cornu/saving/weights_h5.py must honour `_keras_class_name`)")
+def test_keras_archives_interchange_with_grouped_query_attention(keras_ref, tmp_path):
+    _archives_interchange(keras_ref, tmp_path, with_gqa=True)
