@@ -7,7 +7,8 @@ import numpy as np
 import torch
 
 from cornu import config as _config
-from cornu.dtype_policies.dtype_policy import DTypePolicy, FloatDTypePolicy, dtype_policy, set_dtype_policy
+from cornu.dtype_policies.dtype_policy import DTypePolicy, FloatDTypePolicy
+from cornu.dtype_policies.dtype_policy import dtype_policy as _global_policy
 from cornu.dtype_policies.dtype_policy_map import DTypePolicyMap
 
 ALL_OBJECTS = (DTypePolicy, FloatDTypePolicy, DTypePolicyMap)
@@ -65,7 +66,7 @@ def deserialize(config: Any, custom_objects: dict | None = None) -> Any:
 def get(identifier: Any) -> DTypePolicy:
     """A policy from ``None`` (the global policy), a name, a dtype, a config dict or a policy."""
     if identifier is None:
-        return dtype_policy()
+        return _global_policy()
     if isinstance(identifier, DTypePolicy):
         return identifier
     if isinstance(identifier, dict):
@@ -80,5 +81,4 @@ def get(identifier: Any) -> DTypePolicy:
                      f"Received: dtype={identifier!r}")
 
 
-__all__ = ["DTypePolicy", "DTypePolicyMap", "FloatDTypePolicy", "deserialize", "dtype_policy", "get", "serialize",
-           "set_dtype_policy"]
+__all__ = ["DTypePolicy", "DTypePolicyMap", "FloatDTypePolicy", "deserialize", "get", "serialize"]

@@ -19,8 +19,8 @@ import cornu  # noqa: E402
 def _canonical(value, ours=None):
     """A config value with cornu's known representation differences folded away.
 
-    The dtype policy dict becomes its name; a serialized object (initializer, ...) is compared by class
-    and by the config keys cornu writes (Keras 3.15 initializers add ``input_axes``/``output_axes``).
+    A serialized object (initializer, ...) is compared by class and by the config keys cornu writes
+    (Keras 3.15 initializers add ``input_axes``/``output_axes``).
     """
     if isinstance(value, dict) and "class_name" in value:
         keys = (ours or {}).get("config", value.get("config", {})).keys()
