@@ -136,7 +136,7 @@ def walk(obj: Any, visit: Callable[[Any, str, Any], None], path: str = "", owner
             continue
         counts: dict[str, int] = {}
         for item in _container_items(child):
-            base = _snake(type(item).__name__)
+            base = _snake(getattr(type(item), "_keras_class_name", type(item).__name__))
             counts[base] = counts.get(base, -1) + 1
             name = base if counts[base] == 0 else f"{base}_{counts[base]}"
             walk(item, visit, f"{child_path}/{name}", obj, visited)

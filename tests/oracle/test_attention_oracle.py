@@ -369,7 +369,5 @@ def test_keras_archives_interchange(keras_ref, tmp_path):
     _archives_interchange(keras_ref, tmp_path, with_gqa=False)
 
 
-@pytest.mark.xfail(strict=True, reason="weights files group layers by class name; Keras's GroupQueryAttention class "
-                   "is GroupedQueryAttention (cornu/saving/weights_h5.py must honour `_keras_class_name`)")
 def test_keras_archives_interchange_with_grouped_query_attention(keras_ref, tmp_path):
     _archives_interchange(keras_ref, tmp_path, with_gqa=True)
