@@ -1,17 +1,14 @@
-"""``keras.layers``: the layer classes."""
+"""``keras.layers``: the layer classes (one family per module), then Keras's short aliases."""
+from cornu.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from cornu.layers.attention import (AdditiveAttention, Attention, EinsumDense, GroupQueryAttention,
+                                    MultiHeadAttention)
+from cornu.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose, Conv3DTranspose
 from cornu.layers.convolutional import Conv1D, Conv2D, Conv3D
 from cornu.layers.core import Activation, Dense, Identity, Lambda
+from cornu.layers.embedding import Embedding
 from cornu.layers.input_layer import Input, InputLayer
 from cornu.layers.layer import InputSpec, Layer
-from cornu.layers.pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, GlobalAveragePooling1D,
-                                  GlobalAveragePooling2D, GlobalAveragePooling3D, GlobalMaxPooling1D,
-                                  GlobalMaxPooling2D, GlobalMaxPooling3D, MaxPooling1D, MaxPooling2D, MaxPooling3D)
-from cornu.layers.regularization import Dropout
-from cornu.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
-from cornu.layers.torch_module_wrapper import TorchModuleWrapper
-
-from cornu.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
-from cornu.layers.embedding import Embedding
+from cornu.layers.masking import Masking
 from cornu.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add,
                                   average, concatenate, dot, maximum, minimum, multiply, subtract)
 from cornu.layers.noise import (ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise,
@@ -20,27 +17,27 @@ from cornu.layers.normalization import (BatchNormalization, GroupNormalization, 
                                         RMSNormalization, UnitNormalization)
 from cornu.layers.padding_cropping import (Cropping1D, Cropping2D, Cropping3D, ZeroPadding1D, ZeroPadding2D,
                                            ZeroPadding3D)
+from cornu.layers.pooling import (AdaptiveAveragePooling1D, AdaptiveAveragePooling2D, AdaptiveAveragePooling3D,
+                                  AdaptiveMaxPooling1D, AdaptiveMaxPooling2D, AdaptiveMaxPooling3D,
+                                  AveragePooling1D, AveragePooling2D, AveragePooling3D, GlobalAveragePooling1D,
+                                  GlobalAveragePooling2D, GlobalAveragePooling3D, GlobalMaxPooling1D,
+                                  GlobalMaxPooling2D, GlobalMaxPooling3D, MaxPooling1D, MaxPooling2D, MaxPooling3D)
+from cornu.layers.regularization import Dropout
+from cornu.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
+from cornu.layers.rnn import (GRU, LSTM, RNN, Bidirectional, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell,
+                              StackedRNNCells, TimeDistributed)
+from cornu.layers.separable_depthwise import (DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D,
+                                              SeparableConv2D)
+from cornu.layers.torch_module_wrapper import TorchModuleWrapper
 from cornu.layers.upsampling import UpSampling1D, UpSampling2D, UpSampling3D
-
-from cornu.layers.attention import (AdditiveAttention, Attention, EinsumDense, GroupQueryAttention,
-                                    MultiHeadAttention)
-from cornu.layers.masking import Masking
 
 # Keras's short aliases.
 Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
+Convolution1DTranspose, Convolution2DTranspose, Convolution3DTranspose = (Conv1DTranspose, Conv2DTranspose,
+                                                                          Conv3DTranspose)
+SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
 MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
 AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D
 GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D = GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D
 GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D = (GlobalAveragePooling1D, GlobalAveragePooling2D,
                                                      GlobalAveragePooling3D)
-from cornu.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose, Conv3DTranspose  # noqa: E402
-from cornu.layers.separable_depthwise import (DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D,  # noqa: E402
-                                              SeparableConv2D)
-from cornu.layers.pooling import (AdaptiveAveragePooling1D, AdaptiveAveragePooling2D,  # noqa: E402
-                                  AdaptiveAveragePooling3D, AdaptiveMaxPooling1D, AdaptiveMaxPooling2D,
-                                  AdaptiveMaxPooling3D)
-Convolution1DTranspose, Convolution2DTranspose, Convolution3DTranspose = (Conv1DTranspose, Conv2DTranspose,
-                                                                          Conv3DTranspose)
-SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
-from cornu.layers.rnn import (GRU, LSTM, RNN, Bidirectional, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell,
-                              StackedRNNCells, TimeDistributed)
