@@ -136,6 +136,9 @@ class Layer(nn.Module):
         sig = inspect.signature(self.call).parameters
         self._call_takes_training = "training" in sig
         self._call_takes_mask = "mask" in sig
+        self._call_params = [n for n, p in sig.items() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD,
+                                                                      p.KEYWORD_ONLY)]
+        self._mask_params = any(n == "mask" or n.endswith("_mask") for n in self._call_params)
 
     # ------------------------------------------------------------------ dtype
     def _set_dtype_policy(self, policy: dtype_policies.DTypePolicy) -> None:
@@ -553,10 +556,13 @@ class Layer(nn.Module):
             in_mask = kwargs.get("mask")
             if in_mask is None:
                 in_mask = _mask_of(inputs)
-            if self._call_takes_mask:
+            several = len(args) > 1 or any(k != "training" and k != "mask" for k in kwargs)
+            if self._mask_params and several and self._fill_argument_masks(args, kwargs):
+                pass  # several tensor arguments: Keras fills `<argument>_mask`, never `mask`
+            elif self._call_takes_mask:
                 if kwargs.get("mask") is None and in_mask is not None:
                     kwargs["mask"] = in_mask
-            else:
+            if not self._call_takes_mask:
                 kwargs.pop("mask", None)
             region = ctx.autocast
             if region is None and not self._mixed:
@@ -619,6 +625,27 @@ class Layer(nn.Module):
                 lambda o: o.to(compute) if isinstance(o, torch.Tensor) and o.dtype != compute
                 and o.is_floating_point() else o, outputs)
         return outputs
+
+    def _tensor_arguments(self, args: tuple, kwargs: dict) -> dict:
+        """The call's arguments that hold tensors, by parameter name (masks and ``training`` aside)."""
+        named = dict(zip(self._call_params, args))
+        named.update(kwargs)
+        return {k: v for k, v in named.items() if k != "training" and k != "mask" and not k.endswith("_mask")
+                and any(isinstance(t, torch.Tensor) for t in tree.flatten(v))}
+
+    def _fill_argument_masks(self, args: tuple, kwargs: dict) -> bool:
+        """Keras's rule for several tensor arguments: each ``<name>_mask`` the call takes gets that argument's
+        mask, and ``mask`` is not filled. False when there is only one tensor argument."""
+        tensors = self._tensor_arguments(args, kwargs)
+        if len(tensors) < 2:
+            return False
+        for name, value in tensors.items():
+            key = f"{name}_mask"
+            if key in self._call_params and kwargs.get(key) is None:
+                mask = _mask_of(value)
+                if mask is not None:
+                    kwargs[key] = mask
+        return True
 
     def _symbolic_call(self, args: tuple, kwargs: dict) -> Any:
         inputs = self._first_arg(args, kwargs)

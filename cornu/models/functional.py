@@ -222,7 +222,7 @@ class Functional(Model):
             kwargs = tree.map_structure(lookup, node.call_kwargs)
             op = node.operation
             if _prepare_masks(node.input_tensors, values, masks) and isinstance(op, Layer) and op._call_takes_mask \
-                    and "mask" not in kwargs:
+                    and "mask" not in kwargs and len(op._tensor_arguments(args, kwargs)) < 2:
                 first = op._first_arg(node.call_args, node.call_kwargs)
                 node_mask = tree.map_structure(lambda t: masks.get(id(t)) if isinstance(t, KerasTensor) else None,
                                                first)

@@ -172,3 +172,27 @@ def test_model_outputs_carry_exactly_their_graph_masks():
     single = keras.Model(inp, DropsMaskPassThrough()(layers.Embedding(10, 4, mask_zero=True)(inp)))
     assert getattr(single(TOKENS), "_keras_mask", None) is None  # so a loss on it counts every step
     np.testing.assert_array_equal(keras.Model(inp, emb)(TOKENS)._keras_mask.numpy(), VALID)
+
+
+def _mask_recorder(lib):
+    seen = []
+
+    class Recorder(lib.layers.Layer):
+        def call(self, x, other=None, mask=None, other_mask=None):
+            seen.append((None if mask is None else tuple(mask.shape),
+                         None if other_mask is None else tuple(other_mask.shape)))
+            return x
+
+    return Recorder, seen
+
+
+@pytest.mark.parametrize("lib_name", ["cornu", "keras"])
+def test_several_tensor_arguments_fill_argument_masks_not_mask(request, lib_name):
+    lib = keras if lib_name == "cornu" else request.getfixturevalue("keras_ref")
+    embedding = lib.layers.Embedding(10, 4, mask_zero=True)
+    a, b = embedding(np.array([[1, 2, 0]])), embedding(np.array([[3, 0, 0, 0]]))
+    Recorder, seen = _mask_recorder(lib)
+    Recorder()(a)
+    Recorder()(a, b)
+    Recorder()(a, other=b)
+    assert seen == [((1, 3), None), (None, (1, 4)), (None, (1, 4))]

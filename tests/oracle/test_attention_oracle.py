@@ -20,11 +20,14 @@ TOKENS = np.array([[3, 5, 2, 0, 0], [7, 1, 0, 0, 0], [4, 4, 4, 4, 1]])
 
 
 def normalize(config):
-    """A Keras config in cornu's spelling: dtype policies by name, initializer configs without unset fan axes."""
+    """A Keras config in cornu's spelling: dtype policies by name, initializer configs without unset fan axes.
+
+    Layer names are left out: automatic names count the layers a process made before (other test files).
+    """
     if isinstance(config, dict):
         if config.get("class_name") == "DTypePolicy":
             return config["config"]["name"]
-        out = {k: normalize(v) for k, v in config.items() if k not in ("module", "registered_name")}
+        out = {k: normalize(v) for k, v in config.items() if k not in ("module", "registered_name", "name")}
         if "class_name" in out and isinstance(out.get("config"), dict):
             out["config"] = {k: v for k, v in out["config"].items()
                              if not (k in ("input_axes", "output_axes") and v is None)}
@@ -35,7 +38,11 @@ def normalize(config):
 
 
 def paired(keras_ref, cls, *args, inputs=(Q, V), call_kwargs=None, **kwargs):
-    """The same layer in both libraries, built on ``inputs``, with Keras's (random) weights copied into cornu."""
+    """The same layer in both libraries, built on ``inputs``, with Keras's (random) weights copied into cornu.
+
+    Both get the same explicit name: automatic names count the layers the process made before.
+    """
+    kwargs.setdefault("name", f"paired_{cls.lower()}")
     ours = getattr(cornu.layers, cls)(*args, **kwargs)
     ref = getattr(keras_ref.layers, cls)(*args, **kwargs)
     ref(*inputs, **(call_kwargs or {}))
