@@ -601,6 +601,11 @@ class Layer(nn.Module):
         The region is a ``torch.autocast`` region: matmuls and convolutions cast
         their float32 variables (each once per region, by autocast's cache) and
         run in the 16-bit compute dtype, as Keras casts autocast variables on read.
+        Ops autocast leaves alone promote a 16-bit activation meeting a float32
+        variable to float32, so the outputs a layer computes are cast to its compute
+        dtype. Outputs a sub-layer made pass through as it made them, and a model
+        returns what its call computed (a float32 last layer gives float32 outputs),
+        as in Keras.
         """
         want = self._region_dtype(region)
         if want == region:
@@ -619,12 +624,11 @@ class Layer(nn.Module):
             finally:
                 ctx.autocast = region
         compute = self._compute_torch_dtype
-        if want is not None and want == compute and not _is_graph_model(type(self)):
-            # Ops autocast leaves alone promote a 16-bit activation meeting a float32 variable to float32.
-            outputs = tree.map_structure(
-                lambda o: o.to(compute) if isinstance(o, torch.Tensor) and o.dtype != compute
-                and o.is_floating_point() else o, outputs)
-        return outputs
+        if want is None or want != compute or _is_model(type(self)):
+            compute = None
+        if isinstance(outputs, torch.Tensor):
+            return _region_output(outputs, compute)
+        return tree.map_structure(lambda o: _region_output(o, compute), outputs)
 
     def _tensor_arguments(self, args: tuple, kwargs: dict) -> dict:
         """The call's arguments that hold tensors, by parameter name (masks and ``training`` aside)."""
@@ -723,19 +727,30 @@ class Layer(nn.Module):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
 
-_GRAPH_MODELS: dict[type, bool] = {}
+_MODEL_CLASSES: dict[type, bool] = {}
 
 
-def _is_graph_model(cls: type) -> bool:
-    """Functional and Sequential models return their layers' outputs as those made them (a float32 last layer
-    of a mixed-precision model gives float32 outputs, as in Keras)."""
-    found = _GRAPH_MODELS.get(cls)
+def _is_model(cls: type) -> bool:
+    found = _MODEL_CLASSES.get(cls)
     if found is None:
-        from cornu.models.functional import Functional
-        from cornu.models.sequential import Sequential
+        from cornu.models.model import Model
 
-        found = _GRAPH_MODELS[cls] = issubclass(cls, (Functional, Sequential))
+        found = _MODEL_CLASSES[cls] = issubclass(cls, Model)
     return found
+
+
+def _region_output(output: Any, compute: torch.dtype | None) -> Any:
+    """A float output of a call in a mixed-precision region: cast to ``compute`` unless a layer's call made it;
+    marked as made by one."""
+    if not isinstance(output, torch.Tensor) or not output.is_floating_point():
+        return output
+    if compute is not None and output.dtype != compute and not getattr(output, "_cornu_layer_output", False):
+        mask = getattr(output, "_keras_mask", None)
+        output = output.to(compute)
+        if mask is not None:
+            output._keras_mask = mask
+    output._cornu_layer_output = True
+    return output
 
 
 class _TrackedModules(nn.Module):
