@@ -126,3 +126,10 @@ def dtype_policy() -> DTypePolicy:
         policy = _FLOATX_POLICIES[floatx] = DTypePolicy(floatx)
     return policy
 
+
+
+def reset_dtype_policy() -> None:
+    """Forget the policy ``set_dtype_policy`` set: the global policy follows ``floatx()`` again
+    (what ``keras.backend.clear_session`` does to it in Keras)."""
+    global _GLOBAL_POLICY
+    _GLOBAL_POLICY = None
