@@ -175,6 +175,36 @@ def test_global_policy_reaches_models_and_a_float32_output_layer_stays_float32()
     assert inner(x).dtype == torch.bfloat16
 
 
+def test_subclassed_model_outputs_as_their_layers_made_them():
+    class Head(keras.Model):
+        def __init__(self, scale=None, **kwargs):
+            super().__init__(**kwargs)
+            self.scale = scale
+            self.dense = layers.Dense(2)
+            self.out = layers.Activation("softmax", dtype="float32")
+
+        def call(self, x):
+            return self.dense(x) * self.scale if self.scale else self.out(self.dense(x))
+
+    x = random_array((2, 3))
+    assert Head(dtype="mixed_float16")(x).dtype == torch.float32  # the float32 layer's output, as it made it
+    assert Head(scale=2.0, dtype="mixed_float16")(x).dtype == torch.float32  # a model casts no outputs
+
+
+def test_losses_and_metrics_upcast_16_bit_predictions():
+    y_true = np.eye(3, dtype="float32")[[0, 2, 1, 2]]
+    probs = torch.softmax(torch.as_tensor(random_array((4, 3), seed=8)), -1).to(torch.bfloat16)
+    p = f64(probs)
+    loss = keras.losses.CategoricalCrossentropy()(y_true, probs)
+    assert loss.dtype == torch.float32
+    np.testing.assert_allclose(f64(loss), -np.mean(np.sum(y_true * np.log(p / p.sum(-1, keepdims=True)), -1)),
+                               rtol=1e-5)
+    metric = keras.metrics.CategoricalAccuracy()
+    metric.update_state(y_true, probs)
+    assert metric.result().dtype == torch.float32
+    assert float(metric.result()) == np.mean(p.argmax(-1) == y_true.argmax(-1))
+
+
 # ---------------------------------------------------------------- compile / fit
 def _model():
     return keras.Sequential([keras.Input((3,)), layers.Dense(1, use_bias=False)])

@@ -178,6 +178,37 @@ def test_global_policy_and_models_match(policy):
     assert results[0] == results[1]
 
 
+def _head(lib, scale):
+    class Head(lib.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = lib.layers.Dense(2)
+            self.out = lib.layers.Activation("softmax", dtype="float32")
+
+        def call(self, x):
+            return self.dense(x) * scale if scale else self.out(self.dense(x))
+
+    return Head(dtype="mixed_bfloat16")
+
+
+COMPOSITES = {
+    "subclassed_float32_head": (lambda lib: _head(lib, None), 2),
+    "subclassed_own_op": (lambda lib: _head(lib, 2.0), 2),
+    "bidirectional": (lambda lib: lib.layers.Bidirectional(lib.layers.LSTM(3), dtype="mixed_bfloat16"), 3),
+    "time_distributed": (lambda lib: lib.layers.TimeDistributed(lib.layers.Dense(2), dtype="mixed_bfloat16"), 3),
+    "lstm": (lambda lib: lib.layers.LSTM(3, dtype="mixed_bfloat16"), 3),
+    "prelu": (lambda lib: lib.layers.PReLU(dtype="mixed_bfloat16"), 2),
+    "einsum_dense": (lambda lib: lib.layers.EinsumDense("ab,bc->ac", 3, bias_axes="c", dtype="mixed_bfloat16"), 2),
+}
+
+
+@pytest.mark.parametrize("kind", list(COMPOSITES))
+def test_output_dtypes_of_composite_layers_match(kind):
+    make, rank = COMPOSITES[kind]
+    x = random_array((2, 5, 4)[:rank], seed=5)
+    assert make(cornu)(x).dtype == make(keras_ref)(x).dtype
+
+
 @pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16", "float32"])
 @pytest.mark.parametrize("auto_scale_loss", [True, False])
 def test_compile_wraps_the_optimizer_as_keras(policy, auto_scale_loss):
