@@ -9,8 +9,12 @@ from cornu.utils import naming
 
 
 def clear_session(free_memory: bool = True) -> None:
-    """Reset the automatic layer names (``dense``, ``dense_1``...) and free cached GPU memory."""
+    """Reset the automatic layer names (``dense``, ``dense_1``...), the global dtype policy, and free cached
+    GPU memory."""
+    from cornu.dtype_policies.dtype_policy import reset_dtype_policy
+
     naming.reset_names()
+    reset_dtype_policy()
     if free_memory:
         gc.collect()
         import torch

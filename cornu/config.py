@@ -154,10 +154,12 @@ def standardize_dtype(dtype) -> str:
         return dtype
     if isinstance(dtype, torch.dtype):
         return str(dtype).removeprefix("torch.")
+    if dtype is int or dtype is float or dtype is bool:  # Python types, as Keras reads them
+        return {int: "int32", float: "float32", bool: "bool"}[dtype]
     if hasattr(dtype, "name") and not isinstance(dtype, str):
         return str(dtype.name)
     name = str(dtype)
-    aliases = {"float": "float32", "int": "int64", "double": "float64", "half": "float16", "bool_": "bool"}
+    aliases = {"float": "float32", "int": "int32", "double": "float64", "half": "float16", "bool_": "bool"}
     name = aliases.get(name, name)
     if not hasattr(torch, name) or not isinstance(getattr(torch, name), torch.dtype):
         raise ValueError(f"Invalid dtype: {dtype!r}")

@@ -42,6 +42,18 @@ def _initial_value(initializer: Any, shape: Any, dtype: Any) -> torch.Tensor:
     return t.clone().to(config.device())
 
 
+def tensor_to_numpy(t: torch.Tensor) -> np.ndarray:
+    """A copy of ``t`` as NumPy; bfloat16 as ``ml_dtypes.bfloat16`` (what Keras returns) when installed."""
+    t = t.detach().cpu()
+    if t.dtype == torch.bfloat16:
+        try:
+            import ml_dtypes
+        except ImportError:
+            return t.float().numpy()
+        return t.float().numpy().astype(ml_dtypes.bfloat16)
+    return t.numpy().copy()
+
+
 class Variable:
     """A named, optionally trainable weight; Keras layout outside, torch inside.
 
@@ -159,7 +171,7 @@ class Variable:
         tracking.bump()
 
     def numpy(self) -> np.ndarray:
-        return self.keras_value.detach().cpu().numpy().copy()
+        return tensor_to_numpy(self.keras_value)
 
     def __array__(self, dtype=None, copy=None):
         arr = self.numpy()

@@ -23,6 +23,7 @@ from cornu.trainers import data as data_module
 from cornu.trainers.compile_utils import CompileLoss, CompileMetrics, batch_size_of
 from cornu.trainers.step_function import CompiledFunction, resolve_jit_compile
 from cornu.utils import rng_utils, tracking, tree
+from cornu.variables import tensor_to_numpy
 
 
 def _to_float_logs(logs: Mapping) -> dict:
@@ -46,7 +47,7 @@ def _verbose(verbose: Any) -> int:
 
 
 def _to_numpy(t: Any) -> Any:
-    return t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else t
+    return tensor_to_numpy(t) if isinstance(t, torch.Tensor) else t
 
 
 class Trainer:
