@@ -15,7 +15,7 @@ import torch
 from cornu import constraints, initializers, regularizers, symbolic
 from cornu.layers.activations import Softmax
 from cornu.layers.attention.einsum_dense import EinsumDense
-from cornu.layers.attention.multi_head_attention import (_build_from_call, _nest_paths, _positive_int, attend,
+from cornu.layers.attention.multi_head_attention import (ProjectedAttention, _nest_paths, _positive_int, attend,
                                                          check_flash, check_sliding_window, combined_mask)
 from cornu.layers.core import _ser
 from cornu.layers.layer import Layer, _mask_of, _to_tensor
@@ -26,7 +26,7 @@ from cornu.utils import naming
 _SDPA_HAS_GQA = torch.__version__ >= "2.5"
 
 
-class GroupQueryAttention(Layer):
+class GroupQueryAttention(ProjectedAttention):
     """Grouped-query attention; ``call(query, value, key=None, ...)`` as in Keras."""
 
     # Keras's class is ``GroupedQueryAttention`` (exported as ``GroupQueryAttention``): its default name
@@ -102,20 +102,6 @@ class GroupQueryAttention(Layer):
         self._build_shapes = {"query_shape": query_shape, "value_shape": value_shape,
                               **({"key_shape": key_shape} if key_shape is not value_shape else {})}
         self.built = True
-
-    def __call__(self, *args, **kwargs):
-        if not self.built:
-            _build_from_call(self, args, kwargs)
-        return super().__call__(*args, **kwargs)
-
-    def get_build_config(self) -> dict | None:
-        return None if self._build_shapes is None else {"shapes_dict": dict(self._build_shapes)}
-
-    def build_from_config(self, config: dict) -> None:
-        shapes = config.get("shapes_dict") or {}
-        if shapes and not self.built:
-            with symbolic.real_mode():
-                self.build(shapes["query_shape"], shapes["value_shape"], shapes.get("key_shape"))
 
     # ------------------------------------------------------------------ call
     def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None, attention_mask=None,

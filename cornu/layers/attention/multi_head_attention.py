@@ -123,7 +123,26 @@ def attend(layer: Layer, query: torch.Tensor, key: torch.Tensor, value: torch.Te
     return torch.matmul(dropped, value), weights
 
 
-class MultiHeadAttention(Layer):
+class ProjectedAttention(Layer):
+    """What MultiHeadAttention and GroupQueryAttention share: built from the shapes of their first call
+    (query, value, key), with Keras's ``shapes_dict`` build config."""
+
+    def __call__(self, *args, **kwargs):
+        if not self.built:
+            _build_from_call(self, args, kwargs)
+        return super().__call__(*args, **kwargs)
+
+    def get_build_config(self) -> dict | None:
+        return None if self._build_shapes is None else {"shapes_dict": dict(self._build_shapes)}
+
+    def build_from_config(self, config: dict) -> None:
+        shapes = config.get("shapes_dict") or {}
+        if shapes and not self.built:
+            with symbolic.real_mode():
+                self.build(shapes["query_shape"], shapes["value_shape"], shapes.get("key_shape"))
+
+
+class MultiHeadAttention(ProjectedAttention):
     """Multi-head attention; ``call(query, value, key=None, ...)`` as in Keras."""
 
     def __init__(self, num_heads: int, key_dim: int, value_dim: int | None = None, dropout: float = 0.0,
@@ -222,20 +241,6 @@ class MultiHeadAttention(Layer):
         self._build_shapes = {"query_shape": query_shape, "value_shape": value_shape,
                               **({"key_shape": key_shape} if key_shape is not value_shape else {})}
         self.built = True
-
-    def __call__(self, *args, **kwargs):
-        if not self.built:
-            _build_from_call(self, args, kwargs)
-        return super().__call__(*args, **kwargs)
-
-    def get_build_config(self) -> dict | None:
-        return None if self._build_shapes is None else {"shapes_dict": dict(self._build_shapes)}
-
-    def build_from_config(self, config: dict) -> None:
-        shapes = config.get("shapes_dict") or {}
-        if shapes and not self.built:
-            with symbolic.real_mode():
-                self.build(shapes["query_shape"], shapes["value_shape"], shapes.get("key_shape"))
 
     # ------------------------------------------------------------------ call
     def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None, attention_mask=None,
