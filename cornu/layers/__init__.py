@@ -22,10 +22,11 @@ from cornu.layers.pooling import (AdaptiveAveragePooling1D, AdaptiveAveragePooli
                                   AveragePooling1D, AveragePooling2D, AveragePooling3D, GlobalAveragePooling1D,
                                   GlobalAveragePooling2D, GlobalAveragePooling3D, GlobalMaxPooling1D,
                                   GlobalMaxPooling2D, GlobalMaxPooling3D, MaxPooling1D, MaxPooling2D, MaxPooling3D)
+from cornu.layers.preprocessing import Normalization, Rescaling
 from cornu.layers.regularization import Dropout
 from cornu.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
-from cornu.layers.rnn import (GRU, LSTM, RNN, Bidirectional, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell,
-                              StackedRNNCells, TimeDistributed)
+from cornu.layers.rnn import (GRU, LSTM, RNN, Bidirectional, ConvLSTM1D, ConvLSTM2D, ConvLSTM3D, GRUCell, LSTMCell,
+                              SimpleRNN, SimpleRNNCell, StackedRNNCells, TimeDistributed)
 from cornu.layers.separable_depthwise import (DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D,
                                               SeparableConv2D)
 from cornu.layers.torch_module_wrapper import TorchModuleWrapper

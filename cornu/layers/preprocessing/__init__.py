@@ -1,0 +1,3 @@
+"""Preprocessing layers: numeric (rescaling, normalization, discretization) and categorical (encoding, hashing)."""
+from cornu.layers.preprocessing.normalization import Normalization
+from cornu.layers.preprocessing.rescaling import Rescaling

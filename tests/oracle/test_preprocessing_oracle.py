@@ -1,0 +1,117 @@
+"""Preprocessing layers against real Keras 3.15 (torch backend): same inputs, same outputs, configs, errors, files.
+
+Skipped when Keras is not installed; cornu never imports it.
+"""
+import numpy as np
+import pytest
+
+from tests.helpers import keras_oracle_module
+
+keras_ref = keras_oracle_module()
+
+import cornu  # noqa: E402
+
+RNG = np.random.default_rng(0)
+X = RNG.uniform(-2, 5, (24, 3, 4)).astype("float32")
+
+
+def _np(t):
+    return t.detach().cpu().numpy() if hasattr(t, "detach") else np.asarray(t)
+
+
+def assert_same(ours, ref, rtol=1e-5, atol=1e-6):
+    ours, ref = _np(ours), _np(ref)
+    assert ours.shape == ref.shape and ours.dtype == ref.dtype
+    np.testing.assert_allclose(ours, ref, rtol=rtol, atol=atol)
+
+
+def _config(layer):
+    cfg = dict(layer.get_config())
+    cfg.pop("name")
+    cfg["dtype"] = cfg["dtype"]["config"]["name"] if isinstance(cfg["dtype"], dict) else cfg["dtype"]
+    return cfg
+
+
+def _both(name, *args, **kwargs):
+    return getattr(cornu.layers, name)(*args, **kwargs), getattr(keras_ref.layers, name)(*args, **kwargs)
+
+
+@pytest.mark.parametrize("kwargs", [dict(scale=1 / 255.0), dict(scale=2.0, offset=-1.0),
+                                    dict(scale=[1.0, 2.0, 3.0, 4.0], offset=[0.0, 1.0, 2.0, 3.0])])
+@pytest.mark.parametrize("dtype", ["float32", "int32"])
+def test_rescaling(kwargs, dtype):
+    ours, ref = _both("Rescaling", **kwargs)
+    x = (X * 10).astype(dtype)
+    assert_same(ours(x), ref(x))
+    assert _config(ours) == _config(ref)
+
+
+@pytest.mark.parametrize("kwargs", [dict(mean=[1.0, 2.0, 0.5, -1.0], variance=[1.0, 4.0, 0.25, 9.0]),
+                                    dict(mean=1.5, variance=2.0), dict(mean=1.5, variance=2.0, invert=True),
+                                    dict(axis=1, mean=np.array([1.0, 2.0, 3.0]), variance=np.array([1.0, 2.0, 3.0]))])
+def test_normalization_given_statistics(kwargs):
+    ours, ref = _both("Normalization", **kwargs)
+    assert_same(ours(X), ref(X))
+    assert _config(ours) == _config(ref)
+    assert len(ours.weights) == len(ref.weights) == 0
+
+
+@pytest.mark.parametrize("axis", [-1, 1, (1, 2), None])
+@pytest.mark.parametrize("invert", [False, True])
+def test_normalization_adapt(axis, invert):
+    ours, ref = _both("Normalization", axis=axis, invert=invert)
+    ours.adapt(X, batch_size=5)
+    ref.adapt(X)
+    assert [w.name for w in ours.weights] == [w.name for w in ref.weights]
+    for a, b in zip(ours.weights[:2], ref.weights[:2]):
+        assert_same(a.numpy(), b.numpy())
+    assert ours.weights[2].numpy().dtype == ref.weights[2].numpy().dtype
+    assert_same(ours(X), ref(X), rtol=1e-4, atol=1e-5)
+    assert _config(ours) == _config(ref)
+
+
+def test_normalization_adapt_generator_matches_keras_array_statistics():
+    ours, ref = _both("Normalization")
+    ours.adapt(X[i:i + 5] for i in range(0, len(X), 5))
+    ref.adapt(X)
+    for a, b in zip(ours.weights[:2], ref.weights[:2]):
+        assert_same(a.numpy(), b.numpy())
+
+
+def test_normalization_unadapted_is_identity_as_keras():
+    ours, ref = _both("Normalization")
+    assert_same(ours(X), ref(X))
+
+
+@pytest.mark.parametrize("make,call", [
+    (lambda L: L.Normalization(mean=1.0), None),
+    (lambda L: L.Normalization(axis=3), lambda layer: layer.build((None, 3))),
+    (lambda L: L.Normalization(), lambda layer: layer.build((None, None))),
+    (lambda L: L.Normalization(), lambda layer: (layer.build((None, 3)), layer.adapt(np.ones((4, 5))))),
+])
+def test_normalization_errors(make, call):
+    errors = []
+    for lib in (cornu.layers, keras_ref.layers):
+        try:
+            layer = make(lib)
+            call(layer)
+        except Exception as e:  # noqa: BLE001 - the class is what is compared
+            errors.append(type(e))
+        else:
+            errors.append(None)
+    assert errors[0] is not None and errors[0] == errors[1]
+
+
+def test_saved_weights_load_in_keras(tmp_path):
+    model = cornu.Sequential([cornu.Input((3, 4)), cornu.layers.Rescaling(0.5, offset=1.0),
+                              cornu.layers.Normalization(axis=(1, 2)), cornu.layers.Flatten(),
+                              cornu.layers.Dense(2)])
+    model.layers[1].adapt(X * 0.5 + 1.0)
+    path = str(tmp_path / "m.weights.h5")
+    model.save_weights(path)
+    K = keras_ref.layers
+    ref = keras_ref.Sequential([keras_ref.Input((3, 4)), K.Rescaling(0.5, offset=1.0), K.Normalization(axis=(1, 2)),
+                                K.Flatten(), K.Dense(2)])
+    ref.load_weights(path)
+    assert_same(model(X), ref(X), rtol=1e-4, atol=1e-5)
+    assert_same(ref.layers[1].weights[0].numpy(), model.layers[1].weights[0].numpy())
