@@ -1,0 +1,1 @@
+"""Image preprocessing layers: resizing and cropping, and random augmentations (active only in training)."""

@@ -1,0 +1,56 @@
+"""Image preprocessing layers against Keras 3.15 (torch backend): outputs, configs, error classes."""
+import numpy as np
+import pytest
+
+from cornu.layers.preprocessing.image.center_crop import CenterCrop
+from cornu.layers.preprocessing.image.resizing import Resizing
+from cornu.ops import image as image_ops
+from tests.helpers import assert_close, f64, random_array
+
+_RESIZE_OPTIONS = [{}, {"interpolation": "nearest"}, {"interpolation": "bicubic"}, {"antialias": True},
+                   {"interpolation": "bicubic", "antialias": True}, {"crop_to_aspect_ratio": True},
+                   {"pad_to_aspect_ratio": True, "fill_value": 2.0},
+                   {"interpolation": "nearest", "pad_to_aspect_ratio": True}]
+
+
+@pytest.mark.parametrize("options", _RESIZE_OPTIONS)
+def test_resizing_matches_keras(keras_ref, options):
+    for shape, size in [((2, 7, 10, 3), (4, 4)), ((2, 7, 10, 3), (9, 13)), ((10, 7, 2), (5, 8)),
+                        ((2, 5, 9, 1), (8, 9))]:
+        x = random_array(shape)
+        ours, theirs = Resizing(*size, **options), keras_ref.layers.Resizing(*size, **options)
+        assert_close(ours(x), keras_ref.ops.convert_to_numpy(theirs(x)), rtol=1e-5, atol=1e-6)
+        assert ours.get_config() | {"name": None} == theirs.get_config() | {"name": None}
+
+
+def test_resize_op_channels_first_and_integers_match_keras(keras_ref):
+    x = random_array((2, 3, 7, 10))
+    ours = image_ops.resize(x, (5, 6), data_format="channels_first")
+    assert_close(ours, keras_ref.ops.convert_to_numpy(
+        keras_ref.ops.image.resize(x, (5, 6), data_format="channels_first")))
+    xi = (random_array((1, 6, 6, 2), low=0, high=200)).astype("uint8")
+    ours = image_ops.resize(xi, (4, 5))
+    theirs = keras_ref.ops.convert_to_numpy(keras_ref.ops.image.resize(xi, (4, 5)))
+    assert str(ours.dtype) == f"torch.{theirs.dtype}"
+    np.testing.assert_array_equal(f64(ours), theirs)
+
+
+@pytest.mark.parametrize("shape,size", [((2, 7, 10, 3), (3, 4)), ((6, 9, 2), (3, 4)), ((2, 4, 5, 1), (6, 6)),
+                                        ((2, 4, 10, 1), (6, 3))])
+def test_center_crop_matches_keras(keras_ref, shape, size):
+    x = random_array(shape)
+    ours, theirs = CenterCrop(*size), keras_ref.layers.CenterCrop(*size)
+    assert_close(ours(x), keras_ref.ops.convert_to_numpy(theirs(x)))
+    assert ours.get_config() | {"name": None} == theirs.get_config() | {"name": None}
+
+
+@pytest.mark.parametrize("options", [{"interpolation": "area"}, {"interpolation": "lanczos5"},
+                                     {"crop_to_aspect_ratio": True, "pad_to_aspect_ratio": True},
+                                     {"fill_mode": "reflect"}])
+def test_resizing_errors_match_keras(keras_ref, options):
+    x = random_array((1, 4, 4, 1))
+    with pytest.raises(Exception) as theirs:
+        keras_ref.layers.Resizing(2, 2, **options)(x)
+    with pytest.raises(Exception) as ours:
+        Resizing(2, 2, **options)(x)
+    assert isinstance(ours.value, type(theirs.value))
