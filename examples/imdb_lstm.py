@@ -25,7 +25,10 @@ parser.add_argument("--maxlen", type=int, default=200, help="words per review af
 parser.add_argument("--synthetic", action="store_true", help="generated reviews instead of the IMDB download")
 parser.add_argument("--samples", type=int, default=2000, help="generated reviews per split (with --synthetic)")
 parser.add_argument("--mask-zero", action="store_true", help="mask the padding (index 0) in the LSTMs")
+parser.add_argument("--seed", type=int, default=None, help="seed Python, NumPy and torch for a repeatable run")
 args = parser.parse_args()
+if args.seed is not None:
+    keras.utils.set_random_seed(args.seed)
 
 
 def synthetic_reviews(n: int, seed: int) -> tuple[list[list[int]], np.ndarray]:
