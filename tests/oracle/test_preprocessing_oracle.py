@@ -115,3 +115,44 @@ def test_saved_weights_load_in_keras(tmp_path):
     ref.load_weights(path)
     assert_same(model(X), ref(X), rtol=1e-4, atol=1e-5)
     assert_same(ref.layers[1].weights[0].numpy(), model.layers[1].weights[0].numpy())
+
+
+IDS = np.array([[0, 1, 1], [3, 2, -1], [2, 2, 2]])
+
+
+@pytest.mark.parametrize("mode", ["one_hot", "multi_hot", "count"])
+@pytest.mark.parametrize("ids", [IDS, IDS[:, :1], IDS[0], IDS.reshape(3, 3, 1), IDS * 0.7,
+                                 np.abs(IDS).reshape(3, 1, 3), np.abs(IDS).reshape(1, 3, 3, 1)])
+@pytest.mark.parametrize("dtype", [None, "int32"])
+def test_category_encoding(mode, ids, dtype):
+    ours, ref = _both("CategoryEncoding", num_tokens=4, output_mode=mode, dtype=dtype)
+    out = ours(ids)
+    assert_same(out, ref(ids))
+    assert _config(ours) == _config(ref)
+    assert tuple(ours.compute_output_shape(ids.shape)) == tuple(out.shape)
+    if ids.ndim <= 2:  # for higher ranks Keras's compute_output_shape disagrees with its own call
+        assert tuple(ours.compute_output_shape(ids.shape)) == tuple(ref.compute_output_shape(ids.shape))
+
+
+def test_category_encoding_count_weights():
+    w = RNG.uniform(size=IDS.shape)
+    ours, ref = _both("CategoryEncoding", num_tokens=4, output_mode="count")
+    assert_same(ours(IDS, count_weights=w), ref(IDS, count_weights=w))
+
+
+@pytest.mark.parametrize("kwargs,ids,weights", [
+    (dict(), None, None), (dict(num_tokens=0), None, None), (dict(num_tokens=3, output_mode="tf_idf"), None, None),
+    (dict(num_tokens=3), np.array([[0, 5]]), None), (dict(num_tokens=3), IDS, np.ones(IDS.shape)),
+])
+def test_category_encoding_errors(kwargs, ids, weights):
+    errors = []
+    for lib in (cornu.layers, keras_ref.layers):
+        try:
+            layer = lib.CategoryEncoding(**kwargs)
+            if ids is not None:
+                layer(ids, count_weights=weights)
+        except Exception as e:  # noqa: BLE001 - the class is what is compared
+            errors.append(type(e))
+        else:
+            errors.append(None)
+    assert errors[0] is not None and errors[0] == errors[1]
