@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from cornu.layers.preprocessing.image.center_crop import CenterCrop
+from cornu.layers.preprocessing.image.random_flip import RandomFlip
 from cornu.layers.preprocessing.image.resizing import Resizing
 from cornu.ops import image as image_ops
 from tests.helpers import assert_close, f64, random_array
@@ -54,3 +55,21 @@ def test_resizing_errors_match_keras(keras_ref, options):
     with pytest.raises(Exception) as ours:
         Resizing(2, 2, **options)(x)
     assert isinstance(ours.value, type(theirs.value))
+
+
+def _configs_equal(ours, theirs) -> None:
+    assert ours.get_config() | {"name": None} == theirs.get_config() | {"name": None}
+
+
+@pytest.mark.parametrize("mode", ["horizontal", "vertical", "horizontal_and_vertical"])
+def test_random_flip_inference_and_config_match_keras(keras_ref, mode):
+    x = random_array((3, 4, 5, 2))
+    ours, theirs = RandomFlip(mode, seed=5), keras_ref.layers.RandomFlip(mode, seed=5)
+    assert_close(ours(x, training=False), keras_ref.ops.convert_to_numpy(theirs(x, training=False)))
+    xi = np.zeros((2, 3, 3, 1), "int32")
+    assert str(ours(xi, training=False).dtype) == str(theirs(xi, training=False).dtype)
+    _configs_equal(ours, theirs)
+    with pytest.raises(Exception) as ref:
+        theirs(np.zeros((3, 4), "float32"))
+    with pytest.raises(type(ref.value)):
+        ours(np.zeros((3, 4), "float32"))
