@@ -11,7 +11,8 @@ index on the device each epoch. The contenders:
   choose backend and mode, e.g. ``reduce-overhead`` for CUDA graphs).
 - ``torch_eager`` / ``torch_eager_cl``: a hand-written loop (torch's fused Adam,
   its fastest eager kernel) in torch's default NCHW layout / in channels_last
-  (cornu's layout).
+  (cornu's layout), flattening in (H, W, C) order as Keras does, which on
+  channels_last memory is a view where NCHW order would copy.
 - ``torch_compile``: the hand-written step (forward, loss, backward,
   ``torch.optim.Adam`` foreach step, running sums) under ``torch.compile`` with
   the same backend, mode and backward tracing as ``cornu_jit``; torch.optim
@@ -28,7 +29,9 @@ machine noise hits all alike. Round 0 is the warm-up (it holds compilation and
 capture, reported apart as ``compile_s``: the wall time of the steps that
 compiled a graph, or of the CUDA-graph capture; the compiler's one-time start-up
 is paid before the rounds and reported once); ``steady_epoch_s`` is the median
-of the ``--epochs`` rounds after it. One JSON line per contender and batch size, then the ratios.
+of the ``--epochs`` rounds after it. One JSON line per contender and batch size, then the ratios: of the
+steady medians (``value``), and the median of the per-round ratios (robust when
+the machine's load drifts between rounds).
 
     python bench/tutorial_cnn.py [--epochs 3] [--steps 200] [--batch-size 32 128] [--threads 1]
                                  [--contenders cornu_eager,torch_eager] [--data ../shared/data/mnist.npz]
@@ -105,10 +108,18 @@ class Contender:
         self.info = info or dict
 
 
+class FlattenHWC(nn.Module):
+    """Flatten in (H, W, C) order: a view, no copy, of a channels_last tensor (NCHW order would copy it)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.permute(0, 2, 3, 1).flatten(1)
+
+
 def torch_model(device: torch.device, channels_last: bool) -> nn.Module:
+    """The tutorial's model as torch code; in channels_last it flattens in (H, W, C) order, as Keras does."""
     torch.manual_seed(0)
     model = nn.Sequential(
-        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), FlattenHWC() if channels_last else nn.Flatten(),
         nn.Linear(32 * 13 * 13, 128), nn.ReLU(), nn.Dropout(0.5), nn.Linear(128, 10),
     ).to(device)
     return model.to(memory_format=torch.channels_last) if channels_last else model
@@ -320,8 +331,10 @@ def report(times: dict[str, list[float]], infos: dict[str, dict], common: dict, 
                           "epochs_s": [round(v, 4) for v in t], **infos[name]}), flush=True)
     for a, b in ratios:
         if a in steady and b in steady:
+            per_round = statistics.median(ta / tb for ta, tb in zip(times[a][1:], times[b][1:]))
             print(json.dumps({"ratio": f"{a}/{b}", "batch_size": common["batch_size"], "device": common["device"],
-                              "value": round(steady[a] / steady[b], 3)}), flush=True)
+                              "value": round(steady[a] / steady[b], 3),
+                              "median_of_round_ratios": round(per_round, 3)}), flush=True)
 
 
 def parse_contenders(parser: argparse.ArgumentParser, text: str, known: tuple[str, ...]) -> list[str]:
