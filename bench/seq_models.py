@@ -19,8 +19,11 @@ and ``torch`` (a hand-written loop: fused Adam, ``binary_cross_entropy_with_logi
 running loss and accuracy sums kept on the device, nothing read back per step).
 Both take whole batches from the same data kept on the device, shuffled each
 epoch. They train in interleaved rounds, one epoch each per round; round 0 is
-the warm-up, ``steady_epoch_s`` the median of the ``--epochs`` rounds after it.
-One JSON line per contender, then the cornu/torch ratio per workload.
+the warm-up, ``steady_epoch_s`` the median of the ``--epochs`` rounds after it
+(``steady_cpu_epoch_s`` the same in this process's CPU seconds, which other
+processes on a shared machine sway far less). One JSON line per contender, then
+the cornu/torch ratio per workload (of steady epochs, and the median of the
+per-round ratios), then the same two in CPU seconds.
 
     python bench/seq_models.py [--workload lstm|transformer|both] [--epochs 3] [--steps 20] [--threads 1]
 """
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import time
 
 import numpy as np
@@ -93,22 +97,37 @@ def cornu_model(workload: str, maxlen: int):
     return model
 
 
+def cpu_info(cpu_times: list[float]) -> dict:
+    """This process's CPU seconds per epoch: with one thread, far less swayed than wall time by other processes."""
+    return {"steady_cpu_epoch_s": round(statistics.median(cpu_times[1:]), 4),
+            "cpu_epochs_s": [round(v, 4) for v in cpu_times]}
+
+
+def cpu_ratios(infos: dict[str, dict], a: str, b: str) -> dict:
+    """``a/b`` in CPU seconds: of the steady medians, and the median of the per-round ratios."""
+    cpu = [x / y for x, y in zip(infos[a]["cpu_epochs_s"][1:], infos[b]["cpu_epochs_s"][1:])]
+    return {"cpu_ratio": f"{a}/{b}", "value": round(infos[a]["steady_cpu_epoch_s"] / infos[b]["steady_cpu_epoch_s"], 3),
+            "median_of_round_ratios": round(statistics.median(cpu), 3)}
+
+
 def cornu_trainer(workload: str, x: np.ndarray, y: np.ndarray, batch_size: int, device: torch.device) -> Contender:
     """``model.fit`` one more epoch per call, timed from ``on_epoch_begin`` to ``on_epoch_end``."""
 
     class EpochTimer(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
             sync(device)
-            self.t0 = time.perf_counter()
+            self.t0, self.cpu0 = time.perf_counter(), time.process_time()
 
         def on_epoch_end(self, epoch, logs=None):
             sync(device)
             self.seconds = time.perf_counter() - self.t0
+            cpu_times.append(time.process_time() - self.cpu0)
 
     keras.utils.set_random_seed(0)
     model = cornu_model(workload, x.shape[1])
     timer = EpochTimer()
     state = {"epoch": 0}
+    cpu_times: list[float] = []
 
     def epoch() -> float:
         model.fit(x, y, batch_size=batch_size, epochs=state["epoch"] + 1, initial_epoch=state["epoch"], verbose=0,
@@ -116,7 +135,7 @@ def cornu_trainer(workload: str, x: np.ndarray, y: np.ndarray, batch_size: int, 
         state["epoch"] += 1
         return timer.seconds
 
-    return Contender(epoch)
+    return Contender(epoch, lambda: cpu_info(cpu_times))
 
 
 @torch.no_grad()
@@ -200,7 +219,7 @@ def torch_trainer(workload: str, x: np.ndarray, y: np.ndarray, batch_size: int, 
 
     def epoch() -> float:
         sync(device)
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         model.train()
         perm = torch.randperm(n, device=device)
         loss_sum.zero_()
@@ -217,9 +236,11 @@ def torch_trainer(workload: str, x: np.ndarray, y: np.ndarray, batch_size: int, 
             correct.add_(((logits.detach() > 0) == (yb > 0.5)).sum())
         float(loss_sum), int(correct)
         sync(device)
+        cpu_times.append(time.process_time() - cpu0)
         return time.perf_counter() - t0
 
-    return Contender(epoch)
+    cpu_times: list[float] = []
+    return Contender(epoch, lambda: cpu_info(cpu_times))
 
 
 def main() -> None:
@@ -250,9 +271,11 @@ def main() -> None:
                 times[name].append(trainer.epoch())
         common = {"workload": workload, "device": str(device), "batch_size": args.batch_size, "maxlen": maxlen,
                   "threads": torch.get_num_threads(), "steps_per_epoch": args.steps}
-        report({f"{workload}_{name}": t for name, t in times.items()},
-               {f"{workload}_{name}": trainer.info() for name, trainer in trainers.items()}, common, samples,
-               ratios=((f"{workload}_cornu", f"{workload}_torch"),))
+        times = {f"{workload}_{name}": t for name, t in times.items()}
+        infos = {f"{workload}_{name}": trainer.info() for name, trainer in trainers.items()}
+        pair = (f"{workload}_cornu", f"{workload}_torch")
+        report(times, infos, common, samples, ratios=(pair,))
+        print(json.dumps(cpu_ratios(infos, *pair)), flush=True)
 
 
 if __name__ == "__main__":
