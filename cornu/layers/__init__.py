@@ -22,8 +22,9 @@ from cornu.layers.pooling import (AdaptiveAveragePooling1D, AdaptiveAveragePooli
                                   AveragePooling1D, AveragePooling2D, AveragePooling3D, GlobalAveragePooling1D,
                                   GlobalAveragePooling2D, GlobalAveragePooling3D, GlobalMaxPooling1D,
                                   GlobalMaxPooling2D, GlobalMaxPooling3D, MaxPooling1D, MaxPooling2D, MaxPooling3D)
-from cornu.layers.preprocessing import CategoryEncoding, Normalization, Rescaling
+from cornu.layers.preprocessing import CategoryEncoding, Discretization, Normalization, Rescaling
 from cornu.layers.preprocessing.image.center_crop import CenterCrop
+from cornu.layers.preprocessing.image.random_affine import RandomRotation, RandomTranslation, RandomZoom
 from cornu.layers.preprocessing.image.random_flip import RandomFlip
 from cornu.layers.preprocessing.image.resizing import Resizing
 from cornu.layers.regularization import Dropout

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from cornu.layers.preprocessing.image.center_crop import CenterCrop
+from cornu.layers.preprocessing.image import random_affine
 from cornu.layers.preprocessing.image.random_flip import RandomFlip
 from cornu.layers.preprocessing.image.resizing import Resizing
 from cornu.ops import image as image_ops
@@ -73,3 +74,42 @@ def test_random_flip_inference_and_config_match_keras(keras_ref, mode):
         theirs(np.zeros((3, 4), "float32"))
     with pytest.raises(type(ref.value)):
         ours(np.zeros((3, 4), "float32"))
+
+
+_AFFINE_CASES = [("RandomRotation", ((0.125, 0.125),)), ("RandomRotation", ((-0.3, -0.3),)),
+                 ("RandomZoom", ((0.5, 0.5),)), ("RandomZoom", ((0.4, 0.4), (-0.3, -0.3))),
+                 ("RandomTranslation", ((0.3, 0.3), (-0.45, -0.45))), ("RandomTranslation", ((-0.7, -0.7), (0.9, 0.9)))]
+
+
+@pytest.mark.parametrize("fill_mode", ["reflect", "wrap", "constant", "nearest"])
+@pytest.mark.parametrize("interpolation", ["bilinear", "nearest"])
+def test_affine_layers_with_fixed_parameters_match_keras(keras_ref, fill_mode, interpolation):
+    x = random_array((2, 6, 7, 3))
+    kw = dict(fill_mode=fill_mode, interpolation=interpolation, fill_value=-1.0)
+    for name, args in _AFFINE_CASES:
+        ours, theirs = getattr(random_affine, name)(*args, **kw), getattr(keras_ref.layers, name)(*args, **kw)
+        assert_close(ours(x, training=True), keras_ref.ops.convert_to_numpy(theirs(x, training=True)),
+                     rtol=1e-5, atol=1e-5)
+        assert_close(ours(x, training=False), keras_ref.ops.convert_to_numpy(theirs(x, training=False)))
+        _configs_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("name,args", [("RandomRotation", (0.2,)), ("RandomRotation", ((0.3, 0.1),)),
+                                       ("RandomZoom", ((0.5, 0.2),)), ("RandomZoom", (0.2, [0.1, 0.3])),
+                                       ("RandomTranslation", (0.2, (0.1, -0.1)))])
+def test_affine_configs_match_keras(keras_ref, name, args):
+    _configs_equal(getattr(random_affine, name)(*args, seed=3, fill_mode="wrap"),
+                   getattr(keras_ref.layers, name)(*args, seed=3, fill_mode="wrap"))
+
+
+@pytest.mark.parametrize("name,args,kw", [("RandomRotation", (1.5,), {}), ("RandomRotation", ("a",), {}),
+                                          ("RandomZoom", (-1.0,), {}), ("RandomZoom", (0.1, 1.5), {}),
+                                          ("RandomTranslation", (1.5, 0.1), {}),
+                                          ("RandomTranslation", (0.1, (0.2, 1.2)), {}),
+                                          ("RandomRotation", (0.1,), {"fill_mode": "foo"}),
+                                          ("RandomZoom", (0.1,), {"interpolation": "bicubic"})])
+def test_affine_errors_match_keras(keras_ref, name, args, kw):
+    with pytest.raises(Exception) as theirs:
+        getattr(keras_ref.layers, name)(*args, **kw)
+    with pytest.raises(type(theirs.value)):
+        getattr(random_affine, name)(*args, **kw)

@@ -1,0 +1,196 @@
+"""``RandomRotation``, ``RandomZoom``, ``RandomTranslation``: random affine warps, one batched resample per call.
+
+Each call draws one parameter per image and builds a batch of 2x3 matrices taking output
+pixel coordinates (pixel centres at integers) to input coordinates; one gather then samples
+the whole batch. As in Keras, each of the (1 or 4) neighbouring pixels read is mapped by
+``fill_mode`` on its own: ``reflect`` (d c b a | a b c d | d c b a), ``wrap``, ``nearest``
+(edge), or ``constant`` (``fill_value``). ``nearest`` interpolation rounds half to even.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from cornu.layers.preprocessing.image.augmentation import ImageAugmentation
+
+FILL_MODES = ("reflect", "wrap", "constant", "nearest")
+INTERPOLATIONS = ("nearest", "bilinear")
+
+
+def _map_index(i: torch.Tensor, n: int, fill_mode: str) -> torch.Tensor:
+    """Integer indices outside ``[0, n)`` brought inside by ``fill_mode`` (constant: clamped, masked later)."""
+    if fill_mode == "wrap":
+        return torch.remainder(i, n)
+    if fill_mode == "reflect":
+        period = 2 * n
+        r = torch.remainder(i, period)
+        return torch.where(r >= n, period - 1 - r, r)
+    return i.clamp(0, n - 1)
+
+
+def affine_sample(x: torch.Tensor, matrices: torch.Tensor, interpolation: str = "bilinear",
+                  fill_mode: str = "reflect", fill_value: float = 0.0) -> torch.Tensor:
+    """Resample an NCHW batch: output pixel (col, row) reads input ``matrices[n] @ (col, row, 1)``."""
+    n, c, h, w = x.shape
+    work = x.dtype if x.dtype in (torch.float32, torch.float64) else torch.float32
+    rows = torch.arange(h, device=x.device, dtype=work)
+    cols = torch.arange(w, device=x.device, dtype=work)
+    m = matrices.to(work)
+    src_x = m[:, 0, 0, None, None] * cols + m[:, 0, 1, None, None] * rows[:, None] + m[:, 0, 2, None, None]
+    src_y = m[:, 1, 0, None, None] * cols + m[:, 1, 1, None, None] * rows[:, None] + m[:, 1, 2, None, None]
+    flat = x.to(work).reshape(n, c, h * w)
+
+    def read(iy: torch.Tensor, ix: torch.Tensor) -> torch.Tensor:
+        my, mx = _map_index(iy, h, fill_mode), _map_index(ix, w, fill_mode)
+        index = (my * w + mx).reshape(n, 1, h * w).expand(n, c, h * w)
+        values = torch.gather(flat, 2, index).reshape(n, c, h, w)
+        if fill_mode == "constant":
+            inside = ((iy >= 0) & (iy < h) & (ix >= 0) & (ix < w)).unsqueeze(1)
+            values = torch.where(inside, values, torch.full_like(values, float(fill_value)))
+        return values
+
+    if interpolation == "nearest":
+        out = read(torch.round(src_y).long(), torch.round(src_x).long())
+    else:
+        y0, x0 = torch.floor(src_y), torch.floor(src_x)
+        wy, wx = (src_y - y0).unsqueeze(1), (src_x - x0).unsqueeze(1)
+        y0, x0 = y0.long(), x0.long()
+        top = read(y0, x0) * (1 - wx) + read(y0, x0 + 1) * wx
+        bottom = read(y0 + 1, x0) * (1 - wx) + read(y0 + 1, x0 + 1) * wx
+        out = top * (1 - wy) + bottom * wy
+    return out.to(x.dtype)
+
+
+def _range(value, name: str, low: float, high: float, low_open: bool = False, message: str | None = None):
+    """``value`` (a number: ``(-value, value)``; or two numbers) as a sorted ``(lower, upper)`` pair."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        pair = (-abs(value), abs(value))
+        check = [value]
+    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        pair = (min(value), max(value))
+        check = list(value)
+    else:
+        check, pair = None, None
+    if check is None or any(v > high or v < low or (low_open and v == low) for v in check):
+        raise ValueError(message or f"The `{name}` argument should be a number (or a list of two numbers) in the "
+                         f"range [{low}, {high}]. Received: {name}={value}")
+    return pair
+
+
+class _RandomAffine(ImageAugmentation):
+    """Shared arguments and the batched warp of the affine augmentations."""
+
+    def __init__(self, fill_mode: str = "reflect", interpolation: str = "bilinear", seed=None, fill_value: float = 0.0,
+                 data_format=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        if fill_mode not in FILL_MODES:
+            raise NotImplementedError(f"Unknown `fill_mode` {fill_mode}. Expected of one {FILL_MODES}.")
+        if interpolation not in INTERPOLATIONS:
+            raise NotImplementedError(f"Unknown `interpolation` {interpolation}. Expected of one {INTERPOLATIONS}.")
+        self.fill_mode = fill_mode
+        self.interpolation = interpolation
+        self.fill_value = fill_value
+
+    def matrices(self, n: int, h: int, w: int, device: torch.device) -> torch.Tensor:
+        """``(n, 2, 3)`` output-to-input coordinate maps, one random draw per image."""
+        raise NotImplementedError
+
+    def augment(self, x: torch.Tensor) -> torch.Tensor:
+        n, _, h, w = x.shape
+        return affine_sample(x, self.matrices(n, h, w, x.device), self.interpolation, self.fill_mode, self.fill_value)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "fill_mode": self.fill_mode, "interpolation": self.interpolation,
+                "seed": self.seed, "fill_value": self.fill_value}
+
+
+def _about_centre(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor, d: torch.Tensor, h: int, w: int,
+                  shift_x=0.0, shift_y=0.0) -> torch.Tensor:
+    """Matrices applying ``[[a, b], [c, d]]`` about the image centre, then shifting by (shift_x, shift_y)."""
+    cx, cy = (w - 1) / 2, (h - 1) / 2
+    tx = cx - a * cx - b * cy + shift_x
+    ty = cy - c * cx - d * cy + shift_y
+    return torch.stack([torch.stack([a, b, tx], -1), torch.stack([c, d, ty], -1)], -2)
+
+
+class RandomRotation(_RandomAffine):
+    """Rotates each image by a random angle of ``factor * 2 pi`` (positive: counter-clockwise)."""
+
+    def __init__(self, factor, fill_mode: str = "reflect", interpolation: str = "bilinear", seed=None,
+                 fill_value: float = 0.0, data_format=None, **kwargs):
+        self.factor = _range(factor, "factor", -1, 1, message=(
+            "The `factor` argument should be a number (or a list of two numbers) in the range [-1, 1]. "
+            f"Received: factor={factor}"))
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+
+    def matrices(self, n, h, w, device):
+        angle = self.uniform((n,), self.factor[0], self.factor[1], device) * (2 * math.pi)
+        cos, sin = torch.cos(angle), torch.sin(angle)
+        return _about_centre(cos, -sin, sin, cos, h, w)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        return {**{k: config[k] for k in ("name", "trainable", "dtype", "data_format")}, "factor": self.factor,
+                **{k: config[k] for k in ("fill_mode", "fill_value", "interpolation", "seed")}}
+
+
+_ZOOM_MESSAGE = ("The `height_factor` and `width_factor` arguments should be a number (or a list of two numbers) "
+                 "in the range (-1.0, 1.0]. Received: {}={}")
+
+
+class RandomZoom(_RandomAffine):
+    """Zooms each image by ``1 + f`` (``f`` drawn from ``height_factor``; positive: zoom out) about its centre."""
+
+    def __init__(self, height_factor, width_factor=None, fill_mode: str = "reflect", interpolation: str = "bilinear",
+                 seed=None, fill_value: float = 0.0, data_format=None, **kwargs):
+        self._height_range = _range(height_factor, "height_factor", -1.0, 1.0, low_open=True,
+                                    message=_ZOOM_MESSAGE.format("height_factor", height_factor))
+        self._width_range = None if width_factor is None else _range(
+            width_factor, "width_factor", -1.0, 1.0, low_open=True,
+            message=_ZOOM_MESSAGE.format("width_factor", width_factor))
+        self.height_factor = height_factor
+        self.width_factor = width_factor
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+
+    def matrices(self, n, h, w, device):
+        zoom_h = 1 + self.uniform((n,), *self._height_range, device)
+        zoom_w = zoom_h if self._width_range is None else 1 + self.uniform((n,), *self._width_range, device)
+        zero = torch.zeros_like(zoom_h)
+        return _about_centre(zoom_w, zero, zero, zoom_h, h, w)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        return {**{k: config[k] for k in ("name", "trainable", "dtype", "data_format")},
+                "height_factor": self.height_factor, "width_factor": self.width_factor,
+                **{k: config[k] for k in ("fill_mode", "interpolation", "seed", "fill_value")}}
+
+
+class RandomTranslation(_RandomAffine):
+    """Shifts each image by ``height_factor * height`` rows and ``width_factor * width`` columns (random)."""
+
+    def __init__(self, height_factor, width_factor, fill_mode: str = "reflect", interpolation: str = "bilinear",
+                 seed=None, fill_value: float = 0.0, data_format=None, **kwargs):
+        ranges = []
+        for value in (height_factor, width_factor):
+            bad = isinstance(value, (int, float)) and not -1 <= value <= 1
+            message = ("The `factor` argument should be a number (or a list of two numbers) in the range "
+                       f"[-1.0, 1.0]. Received: input_number={value}") if bad else None
+            ranges.append(_range(value, "factor", -1.0, 1.0, message=message))
+        self._height_range, self._width_range = ranges
+        self.height_factor = height_factor
+        self.width_factor = width_factor
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+
+    def matrices(self, n, h, w, device):
+        dy = self.uniform((n,), *self._height_range, device) * h
+        dx = self.uniform((n,), *self._width_range, device) * w
+        one, zero = torch.ones_like(dx), torch.zeros_like(dx)
+        return _about_centre(one, zero, zero, one, h, w, -dx, -dy)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        return {**{k: config[k] for k in ("name", "trainable", "dtype", "data_format")},
+                "height_factor": self.height_factor, "width_factor": self.width_factor,
+                **{k: config[k] for k in ("fill_mode", "interpolation", "seed", "fill_value")}}
