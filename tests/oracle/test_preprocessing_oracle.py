@@ -156,3 +156,39 @@ def test_category_encoding_errors(kwargs, ids, weights):
         else:
             errors.append(None)
     assert errors[0] is not None and errors[0] == errors[1]
+
+
+BINS = [-0.5, 0.0, 0.75]
+DX = np.concatenate([RNG.uniform(-2, 2, (4, 6)), [[-0.5, 0.0, 0.75, np.inf, -np.inf, np.nan]]]).astype("float32")
+
+
+@pytest.mark.parametrize("mode", ["int", "one_hot", "multi_hot", "count"])
+@pytest.mark.parametrize("x", [DX, DX[0], DX.reshape(5, 6, 1), DX.reshape(5, 2, 3),
+                               np.nan_to_num(DX * 2, posinf=9, neginf=-9).astype("int32")])
+@pytest.mark.parametrize("dtype", [None, "float64"])
+def test_discretization(mode, x, dtype):
+    ours, ref = _both("Discretization", bin_boundaries=BINS, output_mode=mode, dtype=dtype)
+    assert_same(ours(x), ref(x))
+    assert ours.get_config() == {**ref.get_config(), "name": ours.name}
+    if x.ndim <= 2:
+        assert tuple(ours.compute_output_shape(x.shape)) == tuple(ref.compute_output_shape(x.shape))
+
+
+@pytest.mark.parametrize("kwargs,call", [
+    (dict(), None), (dict(num_bins=3, bin_boundaries=[1.0, 2.0]), None),
+    (dict(bin_boundaries=[1.0], output_mode="x"), None), (dict(bin_boundaries=[1.0], sparse=True), None),
+    (dict(bin_boundaries=[1.0], trainable=False), None),
+    (dict(num_bins=3), lambda layer: layer(DX)), (dict(bin_boundaries=[1.0]), lambda layer: layer.adapt(DX)),
+])
+def test_discretization_errors(kwargs, call):
+    errors = []
+    for lib in (cornu.layers, keras_ref.layers):
+        try:
+            layer = lib.Discretization(**kwargs)
+            if call is not None:
+                call(layer)
+        except Exception as e:  # noqa: BLE001 - the class is what is compared
+            errors.append(type(e))
+        else:
+            errors.append(None)
+    assert errors[0] is not None and errors[0] == errors[1]

@@ -1,4 +1,5 @@
 """Preprocessing layers: numeric (rescaling, normalization, discretization) and categorical (encoding, hashing)."""
 from cornu.layers.preprocessing.category_encoding import CategoryEncoding
+from cornu.layers.preprocessing.discretization import Discretization
 from cornu.layers.preprocessing.normalization import Normalization
 from cornu.layers.preprocessing.rescaling import Rescaling
