@@ -117,8 +117,12 @@ ALL_OBJECTS_DICT: dict[str, type] = {
 
 
 def serialize(constraint: Constraint) -> dict:
-    """``{"class_name": ..., "config": ...}``."""
-    return identifiers.serialize(constraint)
+    """Keras's form: ``{"module", "class_name", "config", "registered_name"}``."""
+    from cornu.saving.serialization import serialize_keras_object
+
+    if not hasattr(constraint, "get_config"):
+        raise TypeError(f"Cannot serialize {constraint!r}: it has no `get_config()`.")
+    return serialize_keras_object(constraint)
 
 
 def deserialize(config: dict | str, custom_objects: dict | None = None) -> Constraint:

@@ -372,8 +372,12 @@ lecun_uniform, lecun_normal = LecunUniform, LecunNormal
 
 
 def serialize(initializer: Initializer) -> dict:
-    """``{"class_name": ..., "config": ...}``."""
-    return identifiers.serialize(initializer)
+    """Keras's form: ``{"module", "class_name", "config", "registered_name"}``."""
+    from cornu.saving.serialization import serialize_keras_object
+
+    if not hasattr(initializer, "get_config"):
+        raise TypeError(f"Cannot serialize {initializer!r}: it has no `get_config()`.")
+    return serialize_keras_object(initializer)
 
 
 def deserialize(config: dict | str, custom_objects: dict | None = None) -> Initializer:

@@ -61,7 +61,8 @@ class L1(Regularizer):
         return self.l1 * torch.sum(torch.abs(_tensor(x)))
 
     def get_config(self) -> dict:
-        return {"l1": self.l1}
+        # Keras reports L1's factor rounded through float32 (L2 and L1L2 keep the Python float).
+        return {"l1": float(torch.tensor(self.l1, dtype=torch.float32))}
 
 
 class L2(Regularizer):
@@ -141,8 +142,12 @@ ALL_OBJECTS_DICT: dict[str, type] = {
 
 
 def serialize(regularizer: Regularizer) -> dict:
-    """``{"class_name": ..., "config": ...}``."""
-    return identifiers.serialize(regularizer)
+    """Keras's form: ``{"module", "class_name", "config", "registered_name"}``."""
+    from cornu.saving.serialization import serialize_keras_object
+
+    if not hasattr(regularizer, "get_config"):
+        raise TypeError(f"Cannot serialize {regularizer!r}: it has no `get_config()`.")
+    return serialize_keras_object(regularizer)
 
 
 def deserialize(config: dict | str, custom_objects: dict | None = None) -> Regularizer:

@@ -120,7 +120,8 @@ class Dense(Layer):
                 "bias_initializer": _ser(initializers, self.bias_initializer),
                 "kernel_regularizer": _ser(regularizers, self.kernel_regularizer),
                 "bias_regularizer": _ser(regularizers, self.bias_regularizer),
-                "activity_regularizer": _ser(regularizers, self.activity_regularizer),
+                **({"activity_regularizer": _ser(regularizers, self.activity_regularizer)}
+                   if self.activity_regularizer is not None else {}),
                 "kernel_constraint": _ser(constraints, self.kernel_constraint),
                 "bias_constraint": _ser(constraints, self.bias_constraint), "quantization_config": None,
                 **({"lora_rank": self.lora_rank, "lora_alpha": self.lora_alpha} if self.lora_rank else {})}

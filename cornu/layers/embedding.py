@@ -18,7 +18,7 @@ class Embedding(Layer):
 
     def __init__(self, input_dim: int, output_dim: int, embeddings_initializer="uniform",
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero: bool = False,
-                 weights=None, lora_rank=None, lora_alpha=None, **kwargs):
+                 weights=None, lora_rank=None, lora_alpha=None, quantization_config=None, **kwargs):
         if kwargs.pop("input_length", None) is not None:
             warnings.warn("Argument `input_length` is deprecated. Just remove it.", stacklevel=2)
         super().__init__(**kwargs)
@@ -27,6 +27,9 @@ class Embedding(Layer):
                 raise ValueError(f"Argument `{arg}` of Embedding must be a positive integer. Received: {arg}={value!r}")
         if lora_rank is not None:
             raise NotImplementedError("LoRA (`lora_rank`) is not supported by cornu's Embedding layer.")
+        if quantization_config is not None:
+            raise ValueError("cornu does not quantize layers yet; `quantization_config` must be None. "
+                             f"Received: quantization_config={quantization_config!r}")
         self.input_dim = input_dim
         self.output_dim = output_dim
         self.embeddings_initializer = initializers.get(embeddings_initializer)
@@ -73,4 +76,4 @@ class Embedding(Layer):
                 "embeddings_regularizer": _ser(regularizers, self.embeddings_regularizer),
                 "activity_regularizer": _ser(regularizers, self.activity_regularizer),
                 "embeddings_constraint": _ser(constraints, self.embeddings_constraint),
-                "mask_zero": self.mask_zero}
+                "mask_zero": self.mask_zero, "quantization_config": None}

@@ -54,10 +54,9 @@ class _SpatialDropout(Dropout):
         return inputs * keep / (1.0 - self.rate)
 
     def get_config(self) -> dict:
-        config = super().get_config()
-        config.pop("noise_shape", None)
-        config["data_format"] = self.data_format
-        return config
+        # Keras's spatial dropouts write only these keys, the dtype as a plain name (no `trainable`).
+        return {"rate": self.rate, "seed": self.seed, "name": self.name, "dtype": self.dtype,
+                "data_format": self.data_format}
 
 
 class SpatialDropout1D(_SpatialDropout):

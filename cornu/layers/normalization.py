@@ -64,6 +64,11 @@ def _gamma_beta_config(layer: Layer) -> dict:
             for w in ("beta", "gamma")}
 
 
+def _built_axis(layer: Layer):
+    """Keras reports an int ``axis`` as a one-item list once the layer is built."""
+    return [layer.axis] if layer.built and isinstance(layer.axis, int) else layer.axis
+
+
 class BatchNormalization(Layer):
     """Normalizes with batch statistics in training and moving statistics in inference.
 
@@ -76,12 +81,18 @@ class BatchNormalization(Layer):
                  scale: bool = True, beta_initializer="zeros", gamma_initializer="ones",
                  moving_mean_initializer="zeros", moving_variance_initializer="ones", beta_regularizer=None,
                  gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, synchronized: bool = False,
+                 renorm: bool = False, renorm_clipping: dict | None = None, renorm_momentum: float = 0.99,
                  **kwargs):
         super().__init__(**kwargs)
         if isinstance(axis, bool) or not isinstance(axis, int):
             raise TypeError(f"Expected an int for the argument 'axis'. Received: axis={axis!r}")
         if synchronized:
             raise ValueError("Argument synchronized=True is only supported with the TensorFlow backend.")
+        if renorm or renorm_clipping:
+            raise NotImplementedError("Batch renormalization is not supported by cornu: `renorm` must be False "
+                                      f"and `renorm_clipping` None. Received: renorm={renorm!r}, "
+                                      f"renorm_clipping={renorm_clipping!r}")
+        self.renorm_momentum = float(renorm_momentum)
         self.axis = axis
         self.momentum = float(momentum)
         self.epsilon = float(epsilon)
@@ -166,7 +177,8 @@ class BatchNormalization(Layer):
                 "center": self.center, "scale": self.scale, **_gamma_beta_config(self),
                 "moving_mean_initializer": _ser(initializers, self.moving_mean_initializer),
                 "moving_variance_initializer": _ser(initializers, self.moving_variance_initializer),
-                "synchronized": self.synchronized}
+                "synchronized": self.synchronized, "renorm": False, "renorm_clipping": None,
+                "renorm_momentum": self.renorm_momentum}
 
 
 class LayerNormalization(Layer):
@@ -228,7 +240,7 @@ class LayerNormalization(Layer):
         return input_shape
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
+        return {**super().get_config(), "axis": _built_axis(self), "epsilon": self.epsilon, "center": self.center,
                 "scale": self.scale, "rms_scaling": self.rms_scaling, **_gamma_beta_config(self)}
 
 
@@ -338,4 +350,4 @@ class RMSNormalization(Layer):
         return input_shape
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon}
+        return {**super().get_config(), "axis": _built_axis(self), "epsilon": self.epsilon}

@@ -1,0 +1,199 @@
+"""`.keras` files across libraries: Keras 3.15 writes, cornu reads (and back), predictions and training equal."""
+import numpy as np
+import pytest
+
+import cornu
+from tests.helpers import assert_close, keras_oracle_module, random_array
+
+keras = keras_oracle_module()
+
+
+def _core(k):
+    inputs = k.Input((6,))
+    x = k.layers.Dense(5, activation="relu", kernel_regularizer=k.regularizers.L2(0.01),
+                       bias_initializer=k.initializers.RandomNormal(seed=1),
+                       kernel_constraint=k.constraints.MaxNorm(2.0))(inputs)
+    x = k.layers.Activation("tanh")(x)
+    x = k.layers.Dense(3, use_bias=False, kernel_initializer="he_normal")(x)
+    return k.Model(inputs, k.layers.Softmax()(x)), (6,)
+
+
+def _conv(k):
+    return k.Sequential([
+        k.Input((8, 8, 3)),
+        k.layers.Conv2D(4, 3, padding="same", activation="relu"),
+        k.layers.SeparableConv2D(4, 3, depth_multiplier=2),
+        k.layers.DepthwiseConv2D(2, strides=2),
+        k.layers.Conv2DTranspose(3, 3, strides=2),
+        k.layers.Conv2D(2, 1, dilation_rate=1, kernel_regularizer="l1"),
+    ]), (8, 8, 3)
+
+
+def _conv1d3d(k):
+    inputs = k.Input((10, 3))
+    x = k.layers.Conv1D(4, 3, padding="causal")(inputs)
+    x = k.layers.SeparableConv1D(4, 2)(x)
+    x = k.layers.DepthwiseConv1D(2)(x)
+    x = k.layers.Conv1DTranspose(2, 3)(x)
+    x = k.layers.Reshape((x.shape[1], 2, 1, 1))(x)
+    x = k.layers.Conv3D(2, (2, 1, 1))(x)
+    x = k.layers.Conv3DTranspose(2, (2, 1, 1))(x)
+    return k.Model(inputs, x), (10, 3)
+
+
+def _pooling(k):
+    inputs = k.Input((8, 8, 3))
+    a = k.layers.MaxPooling2D(2)(inputs)
+    a = k.layers.AveragePooling2D(2, padding="same")(a)
+    a = k.layers.GlobalAveragePooling2D()(a)
+    b = k.layers.Reshape((64, 3))(inputs)
+    b = k.layers.MaxPooling1D(2)(b)
+    b = k.layers.AveragePooling1D(2)(b)
+    b = k.layers.GlobalMaxPooling1D()(b)
+    c = k.layers.GlobalMaxPooling2D(keepdims=True)(inputs)
+    c = k.layers.Flatten()(c)
+    return k.Model(inputs, k.layers.Concatenate()([a, b, c])), (8, 8, 3)
+
+
+def _normalization(k):
+    return k.Sequential([
+        k.Input((6, 4)),
+        k.layers.BatchNormalization(momentum=0.9, epsilon=1e-3),
+        k.layers.LayerNormalization(),
+        k.layers.GroupNormalization(groups=2),
+        k.layers.UnitNormalization(),
+        k.layers.RMSNormalization(),
+    ]), (6, 4)
+
+
+def _merging(k):
+    a, b = k.Input((4,)), k.Input((4,))
+    outs = [k.layers.Add()([a, b]), k.layers.Subtract()([a, b]), k.layers.Multiply()([a, b]),
+            k.layers.Average()([a, b]), k.layers.Maximum()([a, b]), k.layers.Minimum()([a, b]),
+            k.layers.Dot(axes=1)([a, b])]
+    return k.Model([a, b], k.layers.Concatenate(axis=-1)(outs)), [(4,), (4,)]
+
+
+def _reshaping(k):
+    return k.Sequential([
+        k.Input((4, 4, 2)),
+        k.layers.ZeroPadding2D(1),
+        k.layers.Cropping2D(((1, 0), (0, 1))),
+        k.layers.UpSampling2D(2),
+        k.layers.Permute((2, 1, 3)),
+        k.layers.Reshape((-1, 4)),
+        k.layers.Flatten(),
+        k.layers.RepeatVector(2),
+    ]), (4, 4, 2)
+
+
+def _embedding(k):
+    return k.Sequential([
+        k.Input((5,), dtype="int32"),
+        k.layers.Embedding(10, 4, mask_zero=True),
+        k.layers.GlobalAveragePooling1D(),
+        k.layers.Dense(2),
+    ]), "tokens"
+
+
+def _rnn(k):
+    inputs = k.Input((5, 3))
+    x = k.layers.LSTM(4, return_sequences=True)(inputs)
+    x = k.layers.Bidirectional(k.layers.GRU(3, return_sequences=True))(x)
+    x = k.layers.TimeDistributed(k.layers.Dense(2))(x)
+    x = k.layers.SimpleRNN(3)(x)
+    return k.Model(inputs, x), (5, 3)
+
+
+def _attention(k):
+    q, v = k.Input((4, 6)), k.Input((3, 6))
+    a = k.layers.MultiHeadAttention(num_heads=2, key_dim=3)(q, v)
+    b = k.layers.Attention()([q, v])
+    c = k.layers.AdditiveAttention()([q, v])
+    d = k.layers.EinsumDense("abc,cd->abd", output_shape=(None, 5), bias_axes="d")(q)
+    e = k.layers.GroupQueryAttention(head_dim=2, num_query_heads=2, num_key_value_heads=1)(q, v)
+    return k.Model([q, v], k.layers.Concatenate()([a, b, c, d, e])), [(4, 6), (3, 6)]
+
+
+def _dropout_noise(k):
+    return k.Sequential([
+        k.Input((6, 4)),
+        k.layers.Dropout(0.3, seed=1),
+        k.layers.SpatialDropout1D(0.2),
+        k.layers.GaussianNoise(0.1),
+        k.layers.GaussianDropout(0.1),
+        k.layers.AlphaDropout(0.1),
+        k.layers.ActivityRegularization(l1=0.01),
+        k.layers.Masking(0.0),
+        k.layers.Flatten(),
+        k.layers.Dense(2),
+    ]), (6, 4)
+
+
+FAMILIES = {"core": _core, "conv": _conv, "conv1d3d": _conv1d3d, "pooling": _pooling,
+            "normalization": _normalization, "merging": _merging, "reshaping": _reshaping,
+            "embedding": _embedding, "rnn": _rnn, "attention": _attention, "dropout_noise": _dropout_noise}
+
+
+def _inputs(shapes, batch=3, seed=0):
+    if shapes == "tokens":
+        return np.random.default_rng(seed).integers(0, 10, size=(batch, 5)).astype("int32")
+    if isinstance(shapes, list):
+        return [random_array((batch, *s), seed=seed + i) for i, s in enumerate(shapes)]
+    return random_array((batch, *shapes), seed=seed)
+
+
+def _randomize(model, seed=0):
+    """Non-default values for every weight (moving statistics too), so a dropped weight shows."""
+    rng = np.random.default_rng(seed)
+    model.set_weights([rng.uniform(0.5, 1.5, size=w.shape).astype(w.dtype) if np.issubdtype(w.dtype, np.floating)
+                       else w for w in model.get_weights()])
+
+
+def _keras_name(layer):
+    return getattr(type(layer), "_keras_class_name", type(layer).__name__)
+
+
+def _class_names(model):
+    return {layer.name: _keras_name(layer) for layer in model.layers}
+
+
+def _layer_configs(model):
+    """Each layer's (Keras class name, config), in the order the model's config lists them."""
+    order = [entry.get("name") or entry["config"]["name"] for entry in model.get_config()["layers"]]
+    layers = {layer.name: layer for layer in model.layers}
+    names = order if order and all(n in layers for n in order) else list(layers)
+    return [(_keras_name(layers[n]), layers[n].get_config()) for n in names]
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_keras_file_loads_in_cornu(family, tmp_path):
+    model, shapes = FAMILIES[family](keras)
+    _randomize(model)
+    path = str(tmp_path / "k.keras")
+    model.save(path)
+    loaded = cornu.saving.load_model(path)
+    x = _inputs(shapes)
+    assert_close(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-5, atol=1e-5)
+    assert _class_names(loaded) == _class_names(model)
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_cornu_file_loads_in_keras(family, tmp_path):
+    model, shapes = FAMILIES[family](cornu)
+    _randomize(model)
+    path = str(tmp_path / "c.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    x = _inputs(shapes)
+    assert_close(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_layer_configs_equal_keras(family):
+    ours, _ = FAMILIES[family](cornu)
+    theirs, _ = FAMILIES[family](keras)
+    for (name_a, a), (name_b, b) in zip(_layer_configs(ours), _layer_configs(theirs)):
+        a = {key: value for key, value in a.items() if key != "name"}
+        b = {key: value for key, value in b.items() if key != "name"}
+        assert (name_a, a) == (name_b, b)
