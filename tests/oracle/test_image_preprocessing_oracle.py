@@ -4,6 +4,7 @@ import pytest
 
 from cornu.layers.preprocessing.image.center_crop import CenterCrop
 from cornu.layers.preprocessing.image import random_affine
+from cornu.layers.preprocessing.image.random_crop import RandomCrop
 from cornu.layers.preprocessing.image.random_flip import RandomFlip
 from cornu.layers.preprocessing.image.resizing import Resizing
 from cornu.ops import image as image_ops
@@ -113,3 +114,15 @@ def test_affine_errors_match_keras(keras_ref, name, args, kw):
         getattr(keras_ref.layers, name)(*args, **kw)
     with pytest.raises(type(theirs.value)):
         getattr(random_affine, name)(*args, **kw)
+
+
+def test_random_crop_matches_keras_where_deterministic(keras_ref):
+    x = random_array((2, 6, 7, 3))
+    ours, theirs = RandomCrop(3, 4, seed=4), keras_ref.layers.RandomCrop(3, 4, seed=4)
+    assert_close(ours(x, training=False), keras_ref.ops.convert_to_numpy(theirs(x, training=False)))
+    assert tuple(ours(x).shape) == tuple(theirs(x, training=True).shape)
+    _configs_equal(ours, theirs)
+    small = random_array((2, 3, 4, 1))
+    assert_close(RandomCrop(5, 6, seed=1)(small),
+                 keras_ref.ops.convert_to_numpy(keras_ref.layers.RandomCrop(5, 6, seed=1)(small, training=True)))
+    assert str(ours(np.zeros((1, 6, 7, 1), "int32")).dtype) == str(theirs(np.zeros((1, 6, 7, 1), "int32")).dtype)
