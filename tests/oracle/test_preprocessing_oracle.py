@@ -192,3 +192,15 @@ def test_discretization_errors(kwargs, call):
         else:
             errors.append(None)
     assert errors[0] is not None and errors[0] == errors[1]
+
+
+def test_hashing_documented_examples_where_keras_can_run_it():
+    """Keras's Hashing needs TensorFlow even on the torch backend; compare when it is there."""
+    try:
+        ref = keras_ref.layers.Hashing(num_bins=7, salt=[3, 4])
+    except ImportError:
+        pytest.skip("Keras's Hashing layer requires TensorFlow")
+    x = np.array([["a", "bb"], ["", "a long string of more than sixty-four bytes, to hash in blocks ......"]])
+    ours = cornu.layers.Hashing(num_bins=7, salt=[3, 4])
+    assert_same(ours(x), ref(x))
+    assert _config(ours) == _config(ref)
