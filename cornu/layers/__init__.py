@@ -25,6 +25,7 @@ from cornu.layers.pooling import (AdaptiveAveragePooling1D, AdaptiveAveragePooli
 from cornu.layers.preprocessing import CategoryEncoding, Discretization, Hashing, Normalization, Rescaling
 from cornu.layers.preprocessing.image.center_crop import CenterCrop
 from cornu.layers.preprocessing.image.random_affine import RandomRotation, RandomTranslation, RandomZoom
+from cornu.layers.preprocessing.image.random_color import RandomBrightness, RandomContrast
 from cornu.layers.preprocessing.image.random_crop import RandomCrop
 from cornu.layers.preprocessing.image.random_flip import RandomFlip
 from cornu.layers.preprocessing.image.resizing import Resizing

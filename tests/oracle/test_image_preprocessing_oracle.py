@@ -4,6 +4,7 @@ import pytest
 
 from cornu.layers.preprocessing.image.center_crop import CenterCrop
 from cornu.layers.preprocessing.image import random_affine
+from cornu.layers.preprocessing.image.random_color import RandomBrightness, RandomContrast
 from cornu.layers.preprocessing.image.random_crop import RandomCrop
 from cornu.layers.preprocessing.image.random_flip import RandomFlip
 from cornu.layers.preprocessing.image.resizing import Resizing
@@ -126,3 +127,44 @@ def test_random_crop_matches_keras_where_deterministic(keras_ref):
     assert_close(RandomCrop(5, 6, seed=1)(small),
                  keras_ref.ops.convert_to_numpy(keras_ref.layers.RandomCrop(5, 6, seed=1)(small, training=True)))
     assert str(ours(np.zeros((1, 6, 7, 1), "int32")).dtype) == str(theirs(np.zeros((1, 6, 7, 1), "int32")).dtype)
+
+
+_COLOR_CASES = [("RandomContrast", ((-0.5, 0.5),), {}),
+                ("RandomContrast", ((-0.3, 0.3),), {"value_range": (0, 100)}),
+                ("RandomBrightness", ((0.3, 0.3),), {}),
+                ("RandomBrightness", ((-0.2, -0.2),), {"value_range": (255, -1)})]
+
+
+@pytest.mark.parametrize("name,args,kw", _COLOR_CASES)
+def test_color_layers_with_fixed_factors_match_keras(keras_ref, name, args, kw):
+    ours = {"RandomContrast": RandomContrast, "RandomBrightness": RandomBrightness}[name](*args, seed=2, **kw)
+    theirs = getattr(keras_ref.layers, name)(*args, seed=2, **kw)
+    for x in (random_array((2, 3, 4, 2), low=-20, high=280), random_array((3, 4, 2), low=0, high=255)):
+        assert_close(ours(x), keras_ref.ops.convert_to_numpy(theirs(x, training=True)), rtol=1e-5, atol=1e-4)
+        assert_close(ours(x, training=False), keras_ref.ops.convert_to_numpy(theirs(x, training=False)))
+    xi = np.array([[[[10], [20]], [[30], [250]]]], "int32")
+    for training in (True, False):
+        o, t = ours(xi, training=training), theirs(xi, training=training)
+        assert str(o.dtype) == str(t.dtype)
+        assert_close(o, keras_ref.ops.convert_to_numpy(t), atol=1e-4)
+    _configs_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("name,factor", [("RandomContrast", 0.0), ("RandomContrast", 0.2),
+                                         ("RandomContrast", (0.5, 0.2)), ("RandomContrast", (-1.5, 0.2)),
+                                         ("RandomBrightness", -0.1),
+                                         ("RandomBrightness", (0.3, -0.3)), ("RandomBrightness", [0.1, 0.2])])
+def test_color_configs_match_keras(keras_ref, name, factor):
+    ours = {"RandomContrast": RandomContrast, "RandomBrightness": RandomBrightness}[name](factor)
+    _configs_equal(ours, getattr(keras_ref.layers, name)(factor))
+
+
+@pytest.mark.parametrize("name,args,kw", [("RandomContrast", (1.5,), {}), ("RandomContrast", (-0.1,), {}),
+                                          ("RandomContrast", ((0.3, -0.3),), {}), ("RandomContrast", ("a",), {}),
+                                          ("RandomBrightness", ((1.2, 0.5),), {}), ("RandomBrightness", ((0.1,),), {}),
+                                          ("RandomBrightness", (0.2,), {"value_range": (1,)})])
+def test_color_errors_match_keras(keras_ref, name, args, kw):
+    with pytest.raises(Exception) as theirs:
+        getattr(keras_ref.layers, name)(*args, **kw)
+    with pytest.raises(type(theirs.value)):
+        {"RandomContrast": RandomContrast, "RandomBrightness": RandomBrightness}[name](*args, **kw)
