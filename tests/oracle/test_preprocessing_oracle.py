@@ -204,3 +204,15 @@ def test_hashing_documented_examples_where_keras_can_run_it():
     ours = cornu.layers.Hashing(num_bins=7, salt=[3, 4])
     assert_same(ours(x), ref(x))
     assert _config(ours) == _config(ref)
+
+
+def test_hashed_crossing_where_keras_can_run_it():
+    """Keras's HashedCrossing needs TensorFlow even on the torch backend; compare when it is there."""
+    try:
+        ref = keras_ref.layers.HashedCrossing(num_bins=9)
+    except ImportError:
+        pytest.skip("Keras's HashedCrossing layer requires TensorFlow")
+    feats = (np.array(["a", "b", "c"]), np.array([1, -2, 3]))
+    ours = cornu.layers.HashedCrossing(num_bins=9)
+    assert_same(ours(feats), ref(feats))
+    assert _config(ours) == _config(ref)
