@@ -216,3 +216,17 @@ def test_hashed_crossing_where_keras_can_run_it():
     ours = cornu.layers.HashedCrossing(num_bins=9)
     assert_same(ours(feats), ref(feats))
     assert _config(ours) == _config(ref)
+
+
+def test_saved_weights_with_encoding_layers_load_in_keras(tmp_path):
+    def build(lib, layers):
+        return lib.Sequential([lib.Input((3,)), layers.Discretization(bin_boundaries=BINS, output_mode="int"),
+                               layers.CategoryEncoding(num_tokens=4, output_mode="count"), layers.Dense(2)])
+
+    model = build(cornu, cornu.layers)
+    path = str(tmp_path / "e.weights.h5")
+    model.save_weights(path)
+    ref = build(keras_ref, keras_ref.layers)
+    ref.load_weights(path)
+    x = DX[:, :3]
+    assert_same(model(x), ref(x))

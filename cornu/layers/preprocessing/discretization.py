@@ -109,7 +109,7 @@ class Discretization(Layer):
         if not x.is_floating_point():
             x = x.to(torch.float64)
         boundaries = torch.as_tensor(self.bin_boundaries, dtype=x.dtype, device=x.device)
-        ids = torch.bucketize(x, boundaries, right=True).to(torch.int32)
+        ids = torch.bucketize(x.contiguous(), boundaries, right=True).to(torch.int32)
         if self.output_mode == "int":
             return ids
         dtype = self._compute_torch_dtype or torch.float32
