@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import torch
 
+from cornu import symbolic
 from cornu.layers import layer as layer_module
 from cornu.layers.preprocessing.image.resizing import check_image_rank
 from cornu.layers.regularization import SeededLayer
@@ -25,8 +26,9 @@ class ImageAugmentation(SeededLayer):
 
     def __call__(self, *args, **kwargs):
         stack = layer_module._CALL_STACK
-        if kwargs.get("training") is None and (not stack or stack[-1].training is None):
-            kwargs["training"] = True
+        if kwargs.get("training") is None and (not stack or stack[-1].training is None) and \
+                not symbolic.is_symbolic(*args, **kwargs):
+            kwargs["training"] = True  # a concrete call with no training flag anywhere (never recorded in graphs)
         return super().__call__(*args, **kwargs)
 
     def call(self, inputs, training=True):
