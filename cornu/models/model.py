@@ -126,6 +126,18 @@ class Model(Trainer, Layer):
                                           cls=cls if issubclass(cls, Functional) else functional_subclass(cls))
         return cls(**config)
 
+    def get_compile_config(self) -> dict:
+        """The ``compile`` arguments, serialized as Keras writes them (``{}`` when not compiled)."""
+        from cornu.saving.serialization import default_compile_config
+
+        return default_compile_config(self)
+
+    def compile_from_config(self, config: dict) -> None:
+        """``compile`` with the arguments ``get_compile_config`` wrote (from cornu or Keras)."""
+        from cornu.saving.serialization import default_compile_from_config
+
+        default_compile_from_config(self, config)
+
     def to_json(self, **kwargs) -> str:
         import json
 

@@ -83,6 +83,12 @@ class Sequential(Model):
             self._outputs = outs
         self.built = True
 
+    def get_build_config(self) -> dict | None:
+        """``{"input_shape": ...}`` of a built model, as Keras writes it (None before it is built)."""
+        if not self.built or self._input_layer is None:
+            return None
+        return {"input_shape": tuple(self._input_layer.batch_shape)}
+
     def _check_input_spec(self, inputs: Any) -> None:
         if self._input_layer is not None:
             from cornu.models.functional import check_input_shapes

@@ -451,12 +451,19 @@ def _import_function(module: str, qualname: str) -> Any:
 
 # ---------------------------------------------------------- compile config
 def get_compile_config(model: Any) -> dict | None:
-    """Keras's ``compile_config`` of a compiled model (None when not compiled)."""
+    """What a saved model's ``compile_config`` holds: ``model.get_compile_config()``; None when not compiled."""
     if not getattr(model, "compiled", False) or not hasattr(model, "_compile_metrics"):
         return None
     own = getattr(model, "get_compile_config", None)
-    if callable(own):
-        return serialize_keras_object(own())
+    config = own() if callable(own) else default_compile_config(model)
+    return serialize_keras_object(config) or None
+
+
+def default_compile_config(model: Any) -> dict:
+    """Keras's ``compile_config`` of a compiled trainer: the ``compile`` arguments, serialized; ``{}`` when not
+    compiled."""
+    if not getattr(model, "compiled", False) or not hasattr(model, "_compile_metrics"):
+        return {}
     metrics = model._compile_metrics
     compile_loss = getattr(model, "_compile_loss", None)
     names = list(metrics.output_names) if metrics is not None else []
@@ -498,11 +505,16 @@ def get_compile_config(model: Any) -> dict | None:
 
 
 def compile_from_config(model: Any, config: dict) -> None:
-    """Re-``compile`` ``model`` from a ``compile_config``."""
+    """Re-``compile`` ``model`` from a ``compile_config`` (through ``model.compile_from_config`` when it has one)."""
     own = getattr(model, "compile_from_config", None)
     if callable(own):
         own(config)
         return
+    default_compile_from_config(model, config)
+
+
+def default_compile_from_config(model: Any, config: dict) -> None:
+    """``model.compile(**arguments)`` with the arguments of a ``compile_config`` deserialized."""
     if not isinstance(config, dict):
         raise TypeError(f"`compile_config` must be a dict. Received: {config!r:.200}")
     accepted = inspect.signature(model.compile).parameters
