@@ -1,4 +1,6 @@
 """Resizing, CenterCrop and ``ops.image.resize`` against float64 NumPy references."""
+import json
+
 import numpy as np
 import pytest
 
@@ -103,3 +105,22 @@ def test_symbolic_shapes_and_config_round_trip():
     layer = Resizing(3, 4, interpolation="nearest", pad_to_aspect_ratio=True, fill_value=1.0)
     again = Resizing.from_config(layer.get_config())
     assert again.get_config() == layer.get_config()
+
+
+def test_model_of_image_layers_saves_and_loads(tmp_path):
+    layers = cornu.layers
+    inputs = cornu.Input((10, 12, 3))
+    y = inputs
+    for layer in (layers.RandomFlip(seed=1), layers.RandomRotation(0.1), layers.RandomZoom(0.1),
+                  layers.RandomTranslation(0.1, 0.1), layers.RandomCrop(8, 8), layers.RandomContrast(0.2),
+                  layers.RandomBrightness(0.2), layers.Resizing(6, 6), layers.CenterCrop(4, 4)):
+        y = layer(y)
+    model = cornu.Model(inputs, y)
+    x = random_array((2, 10, 12, 3), low=0, high=255)
+    path = tmp_path / "images.keras"
+    model.save(path)
+    loaded = cornu.saving.load_model(path)
+    as_json = [json.loads(json.dumps(layer.get_config())) for layer in model.layers]
+    assert [json.loads(json.dumps(layer.get_config())) for layer in loaded.layers] == as_json
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert_close(model.predict(x, verbose=0), _bilinear_ref(x, 6, 6)[:, 1:5, 1:5], atol=1e-4)
