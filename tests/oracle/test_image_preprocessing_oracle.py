@@ -126,7 +126,10 @@ def test_random_crop_matches_keras_where_deterministic(keras_ref):
     small = random_array((2, 3, 4, 1))
     assert_close(RandomCrop(5, 6, seed=1)(small),
                  keras_ref.ops.convert_to_numpy(keras_ref.layers.RandomCrop(5, 6, seed=1)(small, training=True)))
-    assert str(ours(np.zeros((1, 6, 7, 1), "int32")).dtype) == str(theirs(np.zeros((1, 6, 7, 1), "int32")).dtype)
+    for dtype in ("int32", "uint8", "float64"):
+        z = np.zeros((1, 6, 7, 1), dtype)
+        for training in (True, False):
+            assert str(ours(z, training=training).dtype) == str(theirs(z, training=training).dtype)
 
 
 _COLOR_CASES = [("RandomContrast", ((-0.5, 0.5),), {}),

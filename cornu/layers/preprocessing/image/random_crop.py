@@ -1,8 +1,8 @@
 """``RandomCrop``: a random ``(height, width)`` window, one offset per batch (training only).
 
 As in Keras: an axis shorter than the target is not cropped, and the window is then resized
-(bilinear) to the target; at inference the images pass through unchanged. Without a
-``seed`` the layer draws one at construction, so its config always names the seed it uses.
+(bilinear) to the target; at inference the images pass through unchanged, in their own dtype.
+Without a ``seed`` the layer draws one at construction, so its config always names the seed it uses.
 """
 from __future__ import annotations
 
@@ -24,6 +24,12 @@ class RandomCrop(ImageAugmentation):
         super().__init__(seed=seed, data_format=data_format, name=name, **kwargs)
         self.height = height
         self.width = width
+        self.autocast = False  # inference returns the inputs as given; training casts them itself
+
+    def call(self, inputs, training=True):
+        if not training:
+            return inputs
+        return super().call(inputs, training=training)
 
     def augment(self, x: torch.Tensor) -> torch.Tensor:
         h, w = x.shape[-2], x.shape[-1]

@@ -34,6 +34,8 @@ def test_windows_share_one_uniform_offset_per_batch():
 def test_inference_identity_unbatched_channels_first_and_seeds():
     x = random_array((2, 6, 7, 3))
     np.testing.assert_array_equal(f64(RandomCrop(3, 4)(x, training=False)), x)
+    assert str(RandomCrop(3, 4)(x.astype("float64"), training=False).dtype) == "torch.float64"
+    assert str(RandomCrop(3, 4)(x.astype("float64")).dtype) == "torch.float32"
     single = random_array((6, 7, 3))
     _offset(f64(RandomCrop(3, 4, seed=1)(single)), single.astype(np.float64))
     xc = np.transpose(x, (0, 3, 1, 2))
