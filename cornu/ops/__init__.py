@@ -4,7 +4,7 @@ Everything public from ``core``, ``numpy``, ``math`` and ``nn`` is re-exported
 here; the submodules stay reachable as ``ops.nn``, ``ops.numpy`` and so on,
 as in Keras.
 """
-from cornu.ops import core, math, nn, numpy
+from cornu.ops import core, image, math, nn, numpy
 from cornu.ops.core import *  # noqa: F401,F403
 from cornu.ops.core import _getitem  # noqa: F401
 from cornu.ops.math import *  # noqa: F401,F403
