@@ -202,12 +202,16 @@ ALL_OBJECTS_DICT: dict[str, Callable] = {**_FUNCTIONS, **_ALIASES}
 
 
 def serialize(activation: Callable) -> str | dict:
-    """Name of a built-in activation; ``{"class_name", "config"}`` for config-bearing objects."""
+    """Name of a built-in activation; Keras's full object dict for config-bearing objects (layers)."""
     for name, fn in _FUNCTIONS.items():
         if activation is fn:
             return name
     if hasattr(activation, "get_config"):
-        return {"class_name": type(activation).__name__, "config": activation.get_config()}
+        from cornu.saving.serialization import serialize_keras_object
+
+        config = serialize_keras_object(activation)
+        config.pop("build_config", None)
+        return config
     name = getattr(activation, "__name__", None)
     if name is None:
         raise ValueError(f"Cannot serialize activation {activation!r}: it has no name or config.")
@@ -225,7 +229,7 @@ def deserialize(config: str | dict, custom_objects: dict | None = None) -> Calla
             return deserialize(inner, custom_objects)
         cls = custom_objects.get(name)
         if cls is None:
-            raise ValueError(f"Unknown activation class {name!r}: pass it in `custom_objects`.")
+            return _deserialize_object(config, custom_objects)
         return cls.from_config(inner or {}) if hasattr(cls, "from_config") else cls(**(inner or {}))
     if not isinstance(config, str):
         raise TypeError(f"Activation config must be a string or dict. Received: {config!r}")
@@ -239,6 +243,17 @@ def deserialize(config: str | dict, custom_objects: dict | None = None) -> Calla
     raise ValueError(
         f"Unknown activation function: {config!r}. Valid names are: {sorted(ALL_OBJECTS_DICT)}"
     )
+
+
+def _deserialize_object(config: dict, custom_objects: dict) -> Callable:
+    """A config-bearing activation (``LeakyReLU`` layer, registered class) from its object dict."""
+    from cornu.saving.serialization import UnresolvedObjectError, deserialize_keras_object
+
+    try:
+        return deserialize_keras_object(config, custom_objects=custom_objects)
+    except UnresolvedObjectError:
+        raise ValueError(f"Unknown activation class {config.get('class_name')!r}: pass it in "
+                         "`custom_objects`.") from None
 
 
 def get(identifier: Any) -> Callable:

@@ -14,6 +14,7 @@ those entries); an op that is not a public ``keras.ops`` function raises
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from cornu.saving.serialization import deserialize_keras_object, serialize_keras_object
@@ -190,6 +191,11 @@ def _operation_callable(entry: dict) -> Any:
     if not callable(fn):
         raise UnresolvedObjectError(f"Functional config entry {entry.get('name')!r} names operation {name!r}, "
                                     "which is not a `keras.ops` function.")
+    if module != _OP_MODULE:
+        # Keras writes an op's constructor arguments (``Any``'s axis, keepdims) in its config, not in the call.
+        bound = {k: v for k, v in config.items() if k != "name"}
+        if bound:
+            return functools.partial(fn, **bound)
     return fn
 
 
