@@ -366,3 +366,83 @@ def test_to_json_both_ways(family):
     assert _class_names(from_cornu) == _class_names(ours)
     assert [w.shape for w in from_keras.get_weights()] == [w.shape for w in theirs.get_weights()]
     assert [w.shape for w in from_cornu.get_weights()] == [tuple(w.shape) for w in ours.get_weights()]
+
+
+def _multi_output(k):
+    inputs = k.Input((6,), name="x")
+    trunk = k.Sequential([k.layers.Dense(5, activation="tanh"), k.layers.Dense(4, activation="relu")], name="trunk")
+    h = trunk(inputs)
+    cls = k.layers.Dense(3, activation="softmax", name="cls")(h)
+    reg = k.layers.Dense(1, name="reg")(h)
+    model = k.Model(inputs, {"cls": cls, "reg": reg})
+    _randomize(model)
+    schedule = k.optimizers.schedules.ExponentialDecay(0.01, decay_steps=2, decay_rate=0.5)
+    model.compile(optimizer=k.optimizers.Adam(schedule),
+                  loss={"cls": k.losses.SparseCategoricalCrossentropy(), "reg": "mse"},
+                  loss_weights={"cls": 1.0, "reg": 0.5},
+                  metrics={"cls": [k.metrics.SparseCategoricalAccuracy()], "reg": ["mae"]})
+    return model
+
+
+def _multi_batch(seed=0):
+    x, y = _batch(seed)
+    return x, {"cls": y, "reg": random_array((8, 1), seed=seed + 5)}
+
+
+@pytest.mark.parametrize("direction", ["keras_to_cornu", "cornu_to_keras"])
+def test_multi_output_nested_model_with_schedule_trains_on(direction, tmp_path):
+    source, target = (keras, cornu) if direction == "keras_to_cornu" else (cornu, keras)
+    model = _multi_output(source)
+    model.train_on_batch(*_multi_batch())
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    loaded = target.saving.load_model(path)
+    x, y = _multi_batch(seed=1)
+    logs_a = model.train_on_batch(x, y, return_dict=True)
+    logs_b = loaded.train_on_batch(x, y, return_dict=True)
+    assert sorted(logs_a) == sorted(logs_b)
+    for key in logs_a:
+        assert_close(logs_b[key], logs_a[key], rtol=1e-5)
+    for a, b in zip(loaded.get_weights(), model.get_weights()):
+        assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("direction", ["keras_to_cornu", "cornu_to_keras"])
+def test_weights_file_of_nested_model_loads(direction, tmp_path):
+    source, target = (keras, cornu) if direction == "keras_to_cornu" else (cornu, keras)
+    model, other = _multi_output(source), _multi_output(target)
+    path = str(tmp_path / "m.weights.h5")
+    model.save_weights(path)
+    other.load_weights(path)
+    for a, b in zip(other.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def _register_scaled_dense(k):
+    @k.saving.register_keras_serializable(package="files_oracle")
+    class ScaledDense(k.layers.Dense):
+        def __init__(self, units, factor=2.0, **kwargs):
+            super().__init__(units, **kwargs)
+            self.factor = factor
+
+        def call(self, inputs):
+            return super().call(inputs) * self.factor
+
+        def get_config(self):
+            return {**super().get_config(), "factor": self.factor}
+
+    return ScaledDense
+
+
+@pytest.mark.parametrize("direction", ["keras_to_cornu", "cornu_to_keras"])
+def test_registered_custom_layer_loads(direction, tmp_path):
+    source, target = (keras, cornu) if direction == "keras_to_cornu" else (cornu, keras)
+    source_cls, _ = _register_scaled_dense(source), _register_scaled_dense(target)
+    model = source.Sequential([source.Input((4,)), source_cls(3, factor=3.0)])
+    _randomize(model)
+    path = str(tmp_path / "c.keras")
+    model.save(path)
+    loaded = target.saving.load_model(path)
+    assert type(loaded.layers[0]).__name__ == "ScaledDense" and loaded.layers[0].factor == 3.0
+    x = random_array((2, 4))
+    assert_close(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
