@@ -1,11 +1,11 @@
-"""``keras.ops.math`` and ``keras.ops.linalg`` functions: logsumexp, top-k, segments, norms."""
+"""``keras.ops.math`` functions: logsumexp, top-k, segments, FFTs and short-time Fourier transforms."""
 from __future__ import annotations
 
 from typing import Any
 
 import torch
 
-from cornu.ops.core import _canonical_axes, _tensor
+from cornu.ops.core import _tensor
 from cornu.ops.numpy import _as_float, _dims
 from cornu.symbolic import symbolic_op
 
@@ -88,49 +88,6 @@ def segment_max(data: Any, segment_ids: Any, num_segments: int | None = None,
     return out.scatter_reduce(0, index, t, reduce="amax", include_self=True)
 
 
-@symbolic_op
-def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
-    """Vector norm (one axis) or matrix norm (two axes), as ``numpy.linalg.norm``."""
-    t = _as_float(x)
-    if axis is None and ord is None:
-        out = torch.linalg.vector_norm(t.reshape(-1), 2)
-        return out.reshape((1,) * t.ndim) if keepdims else out
-    dims = _canonical_axes(axis, t.ndim) if axis is not None else tuple(range(t.ndim))
-    if len(dims) == 1:
-        if isinstance(ord, str):
-            raise ValueError(f"Invalid norm order {ord!r} for a vector.")
-        return torch.linalg.vector_norm(t, 2 if ord is None else ord, dim=dims, keepdim=keepdims)
-    if len(dims) == 2:
-        return torch.linalg.matrix_norm(t, "fro" if ord is None else ord, dim=dims, keepdim=keepdims)
-    raise ValueError(f"`norm` needs one or two axes when `ord` is given. Received: axis={axis!r}")
-
-
-@symbolic_op
-def inv(x: Any) -> torch.Tensor:
-    """Inverse of square matrices (last two axes)."""
-    return torch.linalg.inv(_as_float(x))
-
-
-@symbolic_op
-def det(x: Any) -> torch.Tensor:
-    """Determinant of square matrices (last two axes)."""
-    return torch.linalg.det(_as_float(x))
-
-
-@symbolic_op
-def solve(a: Any, b: Any) -> torch.Tensor:
-    """Solve ``a @ x = b`` for ``x``."""
-    ta = _as_float(a)
-    return torch.linalg.solve(ta, _as_float(b).to(ta.dtype))
-
-
-@symbolic_op
-def cholesky(x: Any) -> torch.Tensor:
-    """Lower Cholesky factor of symmetric positive-definite matrices."""
-    return torch.linalg.cholesky(_as_float(x))
-
-
 __all__ = [
-    "cholesky", "det", "erf", "erfinv", "in_top_k", "inv", "logsumexp", "norm", "rsqrt",
-    "segment_max", "segment_sum", "solve", "top_k",
+    "erf", "erfinv", "in_top_k", "logsumexp", "rsqrt", "segment_max", "segment_sum", "top_k",
 ]

@@ -1,0 +1,102 @@
+"""keras.ops.linalg, FFTs and control flow against real Keras 3 (torch backend); skipped without Keras."""
+import numpy as np
+import pytest
+import torch
+
+import cornu
+from tests.helpers import seeded
+
+
+def _np(x):
+    return cornu.ops.convert_to_numpy(x)
+
+
+def _spd(n=4, batch=(), seed=0):
+    a = seeded(seed).normal(size=batch + (n, n))
+    return (a @ np.swapaxes(a, -1, -2) + n * np.eye(n)).astype("float32")
+
+
+def _mat(*shape, seed=0):
+    return seeded(seed).normal(size=shape).astype("float32")
+
+
+SPD, SQ, RECT, RHS = _spd(batch=(2,)), _mat(2, 4, 4, seed=1), _mat(5, 3, seed=2), _mat(2, 4, 3, seed=3)
+CHOL = np.linalg.cholesky(SPD).astype("float32")
+
+VALUE_CASES = [
+    ("cholesky", (SPD,), {}), ("cholesky", (SPD,), {"upper": True}), ("cholesky_inverse", (CHOL,), {}),
+    ("cholesky_inverse", (np.swapaxes(CHOL, -1, -2),), {"upper": True}), ("det", (SQ,), {}), ("inv", (SQ,), {}),
+    ("solve", (SQ, RHS), {}), ("solve", (SQ[0], RHS[0, :, 0]), {}), ("solve_triangular", (SQ, RHS), {}),
+    ("solve_triangular", (SQ, RHS), {"lower": True}), ("solve_triangular", (SQ.astype("float64"), RHS), {}),
+    ("lstsq", (RECT, _mat(5, 2, seed=4)), {}), ("lstsq", (RECT, _mat(5, seed=4)), {}),
+    ("lu_factor", (SQ,), {}), ("matrix_rank", (np.diag([3.0, 2.0, 0.0]).astype("float32"),), {}),
+    ("matrix_rank", (SPD,), {"tol": 6.0}), ("pinv", (RECT,), {}), ("pinv", (RECT,), {"rcond": 0.5}),
+    ("eigh", (SPD,), {}), ("svd", (RECT,), {"compute_uv": False}),
+    ("norm", (SQ,), {}), ("norm", (SQ,), {"axis": -1, "ord": 3}), ("norm", (SQ,), {"axis": (1, 2), "ord": "nuc"}),
+    ("norm", (SQ,), {"axis": (1, 2), "ord": -np.inf, "keepdims": True}), ("norm", (SQ.astype("float64"),), {}),
+    ("norm", (np.arange(6, dtype="int32"),), {}), ("norm", (SQ.astype("float16"),), {"axis": 0}),
+]
+
+
+def _leaves(x):
+    return list(x) if isinstance(x, (tuple, list)) else [x]
+
+
+@pytest.mark.parametrize("name,args,kwargs", VALUE_CASES, ids=[c[0] for c in VALUE_CASES])
+def test_linalg_values_match_keras(keras_ref, name, args, kwargs):
+    ref = _leaves(getattr(keras_ref.ops.linalg, name)(*args, **kwargs))
+    ours = _leaves(getattr(cornu.ops.linalg, name)(*args, **kwargs))
+    assert len(ours) == len(ref)
+    for o, r in zip(ours, ref):
+        assert str(o.dtype) == str(r.dtype)
+        o, r = _np(o), keras_ref.ops.convert_to_numpy(r)
+        assert o.shape == r.shape
+        np.testing.assert_allclose(o, r, rtol=1e-5, atol=1e-5 if o.dtype != np.float16 else 1e-2)
+
+
+@pytest.mark.parametrize("name,kwargs", [("qr", {}), ("qr", {"mode": "complete"}), ("svd", {}),
+                                         ("svd", {"full_matrices": False}), ("eig", {})])
+def test_decompositions_match_keras_shapes_dtypes_and_reconstruct(keras_ref, name, kwargs):
+    x = SQ if name == "eig" else RECT
+    ref = getattr(keras_ref.ops, name)(x, **kwargs)
+    ours = getattr(cornu.ops, name)(x, **kwargs)
+    assert [(tuple(o.shape), o.dtype) for o in ours] == [(tuple(r.shape), r.dtype) for r in ref]
+    parts = [_np(o).astype(np.complex128) for o in ours]
+    if name == "qr":
+        rebuilt = parts[0] @ parts[1]
+    elif name == "svd":
+        u, s, vh = parts
+        rebuilt = u[:, : s.shape[-1]] * s @ vh
+    else:
+        w, v = parts
+        rebuilt = v * w[..., None, :] @ np.linalg.inv(v)
+    np.testing.assert_allclose(rebuilt.real, x, rtol=1e-4, atol=1e-4)
+
+
+BAD_CASES = [
+    ("cholesky", (np.ones((2, 3), "float32"),), {}), ("cholesky", (-SPD,), {}), ("det", (np.ones((2, 3), "float32"),), {}),
+    ("inv", (np.ones((3,), "float32"),), {}), ("eig", (np.ones((2, 3), "float32"),), {}),
+    ("eigh", (np.ones((2, 3), "float32"),), {}), ("svd", (np.ones((3,), "float32"),), {}),
+    ("lu_factor", (np.ones((3,), "float32"),), {}), ("cholesky_inverse", (np.ones((2, 3), "float32"),), {}),
+    ("qr", (RECT,), {"mode": "r"}), ("solve", (SQ, np.ones((2, 2, 2), "float32")), {}),
+    ("solve", (np.ones((2, 3), "float32"), np.ones((2, 2), "float32")), {}),
+]
+
+
+@pytest.mark.parametrize("name,args,kwargs", BAD_CASES, ids=[c[0] for c in BAD_CASES])
+def test_linalg_errors_match_keras(keras_ref, name, args, kwargs):
+    with pytest.raises(Exception) as ref:
+        getattr(keras_ref.ops, name)(*args, **kwargs)
+    with pytest.raises(ref.type):
+        getattr(cornu.ops, name)(*args, **kwargs)
+
+
+def test_jvp_matches_keras(keras_ref):
+    x, t = torch.tensor([0.5, 1.0, -2.0]), torch.tensor([1.0, 2.0, 0.5])
+    for has_aux in (False, True):
+        fn = (lambda lib: (lambda v: (lib.ops.sin(v) * v, v * 2))) if has_aux else (lambda lib: (lambda v: lib.ops.sin(v) * v))
+        ref = keras_ref.ops.jvp(fn(keras_ref), (x,), (t,), has_aux=has_aux)
+        ours = cornu.ops.jvp(fn(cornu), (x,), (t,), has_aux=has_aux)
+        assert len(ours) == len(ref)
+        for o, r in zip(ours, ref):
+            np.testing.assert_allclose(_np(o), r.numpy(), rtol=1e-6)
