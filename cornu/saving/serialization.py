@@ -490,18 +490,32 @@ def default_compile_config(model: Any) -> dict:
             return {n: unprefixed(n, s) for n, s in zip(names, specs) if s is not None}
         return {n: s for n, s in zip(names, specs) if s is not None}
 
-    weights = list(compile_loss.loss_weights) if compile_loss is not None else []
-    loss_weights = None if all(w == 1.0 for w in weights) else (weights[0] if len(weights) == 1 else weights)
     return {
         "optimizer": serialize_keras_object(model.optimizer),
         "loss": serialize_keras_object(model.loss),
-        "loss_weights": loss_weights,
+        "loss_weights": _loss_weights(model, compile_loss, names),
         "metrics": serialize_keras_object(fold(metrics._specs) if metrics is not None else None),
         "weighted_metrics": serialize_keras_object(fold(metrics._wspecs) if metrics is not None else None),
         "run_eagerly": bool(getattr(model, "_run_eagerly", False)),
         "steps_per_execution": 1,
         "jit_compile": bool(getattr(model, "_jit_compile", False)),
     }
+
+
+def _loss_weights(model: Any, compile_loss: Any, names: list[str]) -> Any:
+    """``loss_weights`` as given to ``compile`` (Keras saves the user's structure): the recorded argument when
+    the trainer keeps it; otherwise rebuilt from the per-output weights, keyed by output when ``loss`` is a dict."""
+    if hasattr(model, "_compile_loss_weights"):
+        return serialize_keras_object(model._compile_loss_weights)
+    weights = list(compile_loss.loss_weights) if compile_loss is not None else []
+    names = list(getattr(compile_loss, "output_names", None) or names)
+    if all(w == 1.0 for w in weights):
+        return None
+    if len(weights) == 1:
+        return weights[0]
+    if isinstance(model.loss, dict) and len(names) == len(weights):
+        return dict(zip(names, weights))
+    return weights
 
 
 def compile_from_config(model: Any, config: dict) -> None:

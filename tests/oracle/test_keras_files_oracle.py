@@ -407,6 +407,14 @@ def test_multi_output_nested_model_with_schedule_trains_on(direction, tmp_path):
         assert_close(a, b, rtol=1e-4, atol=1e-6)
 
 
+def test_multi_output_compile_config_equal_keras():
+    ours, theirs = _multi_output(cornu).get_compile_config(), _multi_output(keras).get_compile_config()
+    for key in ("loss_weights", "metrics", "weighted_metrics", "run_eagerly", "steps_per_execution", "jit_compile"):
+        assert ours[key] == theirs[key], key
+    assert ours["loss"]["reg"] == theirs["loss"]["reg"]
+    assert ours["optimizer"]["config"]["learning_rate"] == theirs["optimizer"]["config"]["learning_rate"]
+
+
 @pytest.mark.parametrize("direction", ["keras_to_cornu", "cornu_to_keras"])
 def test_weights_file_of_nested_model_loads(direction, tmp_path):
     source, target = (keras, cornu) if direction == "keras_to_cornu" else (cornu, keras)
