@@ -24,6 +24,7 @@ from cornu.ops.core import (
     _operands,
     _shape_tuple,
     _tensor,
+    get_item,  # noqa: F401  (``keras.ops.numpy.get_item`` exists too)
 )
 from cornu.symbolic import KerasTensor, symbolic_op
 
@@ -1101,6 +1102,235 @@ def isfinite(x: Any) -> torch.Tensor:
     """Element-wise finiteness test."""
     return torch.isfinite(_tensor(x))
 
+
+
+# ------------------------------------------------------------------ bitwise / integer
+def _int_binary(fn, x: Any, y: Any) -> torch.Tensor:
+    return _binary(fn, x, y, scalars=False, cast_inputs=True)
+
+
+@symbolic_op
+def bitwise_and(x: Any, y: Any) -> torch.Tensor:
+    """Element-wise bitwise AND of integer or bool tensors."""
+    return _int_binary(torch.bitwise_and, x, y)
+
+
+@symbolic_op
+def bitwise_or(x: Any, y: Any) -> torch.Tensor:
+    """Element-wise bitwise OR of integer or bool tensors."""
+    return _int_binary(torch.bitwise_or, x, y)
+
+
+@symbolic_op
+def bitwise_xor(x: Any, y: Any) -> torch.Tensor:
+    """Element-wise bitwise XOR of integer or bool tensors."""
+    return _int_binary(torch.bitwise_xor, x, y)
+
+
+@symbolic_op
+def bitwise_not(x: Any) -> torch.Tensor:
+    """Element-wise bitwise NOT (logical NOT for bool)."""
+    return torch.bitwise_not(_tensor(x))
+
+
+@symbolic_op
+def bitwise_invert(x: Any) -> torch.Tensor:
+    """Alias of ``bitwise_not``."""
+    return torch.bitwise_not(_tensor(x))
+
+
+@symbolic_op
+def bitwise_left_shift(x: Any, y: Any) -> torch.Tensor:
+    """Element-wise ``x << y`` for integer tensors."""
+    return _int_binary(torch.bitwise_left_shift, x, y)
+
+
+@symbolic_op
+def bitwise_right_shift(x: Any, y: Any) -> torch.Tensor:
+    """Element-wise ``x >> y`` (arithmetic shift) for integer tensors."""
+    return _int_binary(torch.bitwise_right_shift, x, y)
+
+
+@symbolic_op
+def left_shift(x: Any, y: Any) -> torch.Tensor:
+    """Alias of ``bitwise_left_shift``."""
+    return _int_binary(torch.bitwise_left_shift, x, y)
+
+
+@symbolic_op
+def right_shift(x: Any, y: Any) -> torch.Tensor:
+    """Alias of ``bitwise_right_shift``."""
+    return _int_binary(torch.bitwise_right_shift, x, y)
+
+
+@symbolic_op
+def gcd(x1: Any, x2: Any) -> torch.Tensor:
+    """Element-wise greatest common divisor of integer tensors."""
+    return _int_binary(torch.gcd, x1, x2)
+
+
+@symbolic_op
+def lcm(x1: Any, x2: Any) -> torch.Tensor:
+    """Element-wise least common multiple of integer tensors."""
+    return _int_binary(torch.lcm, x1, x2)
+
+
+# ------------------------------------------------------------------ more element-wise math
+def _demote64(dtype: torch.dtype) -> torch.dtype:
+    """Keras computes these ops in 32 bits: float64 becomes ``floatx()``, int64 ``int32``."""
+    if dtype == torch.float64:
+        return _floatx()
+    return torch.int32 if dtype == torch.int64 else dtype
+
+
+def _float_binary(fn, x1: Any, x2: Any, keep_bool: bool = False) -> torch.Tensor:
+    """A float-valued binary op: operands promoted, integer results become ``floatx()``."""
+    (a, b), dtype = _operands(x1, x2, scalars=False)
+    if not (dtype.is_floating_point or (keep_bool and dtype == torch.bool)):
+        dtype = _floatx()
+    dtype = _demote64(dtype)
+    return fn(a.to(dtype), b.to(dtype))
+
+
+@symbolic_op
+def logaddexp2(x1: Any, x2: Any) -> torch.Tensor:
+    """``log2(2**x1 + 2**x2)``, computed stably."""
+    return _float_binary(torch.logaddexp2, x1, x2)
+
+
+@symbolic_op
+def nextafter(x1: Any, x2: Any) -> torch.Tensor:
+    """The next representable float after ``x1`` in the direction of ``x2``."""
+    return _float_binary(torch.nextafter, x1, x2)
+
+
+@symbolic_op
+def hypot(x1: Any, x2: Any) -> torch.Tensor:
+    """Element-wise ``sqrt(x1**2 + x2**2)``."""
+    return _float_binary(torch.hypot, x1, x2)
+
+
+@symbolic_op
+def heaviside(x1: Any, x2: Any) -> torch.Tensor:
+    """Step function: 0 below zero, ``x2`` at zero, 1 above (bool inputs stay bool)."""
+    return _float_binary(torch.heaviside, x1, x2, keep_bool=True)
+
+
+@symbolic_op
+def fmod(x1: Any, x2: Any) -> torch.Tensor:
+    """Element-wise remainder with the sign of the dividend (C ``fmod``)."""
+    return _binary(torch.fmod, x1, x2)
+
+
+@symbolic_op
+def fmax(x1: Any, x2: Any) -> torch.Tensor:
+    """Element-wise maximum that ignores NaN when the other value is a number."""
+    (a, b), dtype = _operands(x1, x2, scalars=False)
+    dtype = _demote64(dtype)
+    return torch.fmax(a.to(dtype), b.to(dtype))
+
+
+@symbolic_op
+def fmin(x1: Any, x2: Any) -> torch.Tensor:
+    """Element-wise minimum that ignores NaN when the other value is a number."""
+    (a, b), dtype = _operands(x1, x2, scalars=False)
+    dtype = _demote64(dtype)
+    return torch.fmin(a.to(dtype), b.to(dtype))
+
+
+@symbolic_op
+def ldexp(x1: Any, x2: Any) -> torch.Tensor:
+    """Element-wise ``x1 * 2**x2``; the exponent must be an integer."""
+    m = _as_float(x1)
+    if isinstance(x2, int) and not isinstance(x2, bool):
+        e = torch.tensor(x2, dtype=torch.int32, device=m.device)
+    else:
+        e = _tensor(x2, device=m.device)
+    if _is_float(e) or e.dtype == torch.bool:
+        raise TypeError(f"ldexp exponent must be an integer type. Received: x2 dtype={e.dtype}")
+    return torch.ldexp(m, e).to(m.dtype)
+
+
+def _cbrt(t: torch.Tensor) -> torch.Tensor:
+    return torch.sign(t) * torch.abs(t).pow(1.0 / 3.0)
+
+
+fabs = _float_unary(torch.abs, "fabs", "Element-wise absolute value as a float.")
+cbrt = _float_unary(_cbrt, "cbrt", "Element-wise cube root (negative inputs allowed).")
+deg2rad = _float_unary(torch.deg2rad, "deg2rad", "Degrees to radians.")
+rad2deg = _float_unary(torch.rad2deg, "rad2deg", "Radians to degrees.")
+sinc = _float_unary(torch.sinc, "sinc", "Normalized sinc, ``sin(pi x) / (pi x)``.")
+i0 = _float_unary(torch.i0, "i0", "Modified Bessel function of the first kind, order 0.")
+angle = _float_unary(torch.angle, "angle", "Element-wise complex argument (0 or pi for reals).")
+
+
+@symbolic_op
+def real(x: Any) -> torch.Tensor:
+    """Real part (the input itself for real tensors)."""
+    return torch.real(_tensor(x))
+
+
+@symbolic_op
+def imag(x: Any) -> torch.Tensor:
+    """Imaginary part of a complex tensor."""
+    return torch.imag(_tensor(x))
+
+
+@symbolic_op
+def conj(x: Any) -> torch.Tensor:
+    """Complex conjugate (the input itself for real tensors)."""
+    return torch.conj_physical(_tensor(x))
+
+
+@symbolic_op
+def conjugate(x: Any) -> torch.Tensor:
+    """Alias of ``conj``."""
+    return torch.conj_physical(_tensor(x))
+
+
+@symbolic_op
+def signbit(x: Any) -> torch.Tensor:
+    """Element-wise test of the sign bit (true for negatives and -0.0)."""
+    return torch.signbit(_tensor(x))
+
+
+@symbolic_op
+def isneginf(x: Any) -> torch.Tensor:
+    """Element-wise test for negative infinity."""
+    return torch.isneginf(_tensor(x))
+
+
+@symbolic_op
+def isposinf(x: Any) -> torch.Tensor:
+    """Element-wise test for positive infinity."""
+    return torch.isposinf(_tensor(x))
+
+
+@symbolic_op
+def isreal(x: Any) -> torch.Tensor:
+    """Element-wise test for a zero imaginary part (true everywhere for real tensors)."""
+    return torch.isreal(_tensor(x))
+
+
+@symbolic_op
+def allclose(x1: Any, x2: Any, rtol: float = 1e-5, atol: float = 1e-8,
+             equal_nan: bool = False) -> torch.Tensor:
+    """Whether all entries satisfy ``isclose`` (a bool scalar tensor, no host sync)."""
+    return torch.all(isclose.__wrapped__(x1, x2, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+@symbolic_op
+def empty_like(x: Any, dtype: Any = None) -> torch.Tensor:
+    """An uninitialized tensor with the shape (and by default the dtype) of ``x``."""
+    t = _tensor(x)
+    return torch.empty_like(t, dtype=_dtype_or(dtype, t.dtype))
+
+
+@symbolic_op
+def view(x: Any, dtype: Any = None) -> torch.Tensor:
+    """The same bytes reinterpreted as ``dtype`` (the last axis rescales with the item size)."""
+    t = _tensor(x)
+    return t if dtype is None else t.view(config.torch_dtype(dtype))
 
 __all__ = [
     name for name, obj in list(globals().items())
