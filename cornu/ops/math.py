@@ -5,6 +5,7 @@ from typing import Any
 
 import torch
 
+from cornu import config
 from cornu.ops.core import _tensor
 from cornu.ops.numpy import _as_float, _dims
 from cornu.symbolic import symbolic_op
@@ -88,6 +89,167 @@ def segment_max(data: Any, segment_ids: Any, num_segments: int | None = None,
     return out.scatter_reduce(0, index, t, reduce="amax", include_self=True)
 
 
+def _complex_pair(x: Any) -> torch.Tensor:
+    """Keras's ``(real, imag)`` pair of float tensors as one complex tensor."""
+    if not isinstance(x, (tuple, list)) or len(x) != 2:
+        raise ValueError("Input `x` should be a tuple of two tensors - real and imaginary. "
+                         f"Received: x={x!r}")
+    real = _tensor(x[0])
+    imag = _tensor(x[1], device=real.device)
+    if not (real.is_floating_point() and imag.is_floating_point()):
+        raise ValueError(f"At least one tensor in input `x` is not of type float. Received: x={x!r}")
+    if real.shape != imag.shape:
+        raise ValueError("Both the real and imaginary parts should have the same shape. "
+                         f"Received: x[0].shape = {tuple(real.shape)}, x[1].shape = {tuple(imag.shape)}")
+    dtype = torch.promote_types(real.dtype, imag.dtype)
+    if dtype in (torch.float16, torch.bfloat16):
+        dtype = torch.float32
+    return torch.complex(real.to(dtype), imag.to(dtype))
+
+
+def _split(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    return z.real.contiguous(), z.imag.contiguous()
+
+
+@symbolic_op
+def fft(x: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """FFT along the last axis of ``x = (real, imag)``; returns ``(real, imag)``."""
+    return _split(torch.fft.fft(_complex_pair(x)))
+
+
+@symbolic_op
+def fft2(x: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """2-D FFT over the last two axes of ``x = (real, imag)``; returns ``(real, imag)``."""
+    return _split(torch.fft.fft2(_complex_pair(x)))
+
+
+@symbolic_op
+def ifft2(x: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inverse 2-D FFT over the last two axes of ``x = (real, imag)``; returns ``(real, imag)``."""
+    return _split(torch.fft.ifft2(_complex_pair(x)))
+
+
+@symbolic_op
+def rfft(x: Any, fft_length: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """FFT of a real signal along the last axis: the ``fft_length // 2 + 1`` non-negative frequencies."""
+    return _split(torch.fft.rfft(_as_float(x), n=fft_length))
+
+
+@symbolic_op
+def irfft(x: Any, fft_length: int | None = None) -> torch.Tensor:
+    """Inverse of ``rfft``: a real signal of ``fft_length`` (default ``2 * (n - 1)``) samples."""
+    return torch.fft.irfft(_complex_pair(x), n=fft_length)
+
+
+_WINDOWS = {"hann": torch.hann_window, "hamming": torch.hamming_window}
+
+
+def _window(window: Any, sequence_length: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """The analysis window: periodic Hann/Hamming by name, an explicit array, or ones for ``None``."""
+    if window is None:
+        return torch.ones(sequence_length, dtype=dtype, device=device)
+    if isinstance(window, str):
+        if window not in _WINDOWS:
+            raise ValueError('If a string is passed to `window`, it must be one of `"hann"`, `"hamming"`. '
+                             f"Received: window={window}")
+        return _WINDOWS[window](sequence_length, periodic=True, dtype=dtype, device=device)
+    w = _tensor(window, device=device).to(dtype)
+    if tuple(w.shape) != (sequence_length,):
+        raise ValueError(f"The shape of `window` must be equal to [sequence_length]. "
+                         f"Received: window shape={tuple(w.shape)}")
+    return w
+
+
+def _check_lengths(sequence_length: int, fft_length: int) -> None:
+    if fft_length < sequence_length:
+        raise ValueError("`fft_length` must equal or larger than `sequence_length`. "
+                         f"Received: sequence_length={sequence_length}, fft_length={fft_length}")
+
+
+@symbolic_op
+def stft(x: Any, sequence_length: int, sequence_stride: int, fft_length: int, window: Any = "hann",
+         center: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """Short-time Fourier transform of real signals (last axis) as ``(real, imag)``.
+
+    Output shape ``(..., frames, fft_length // 2 + 1)``; with ``center`` the signal
+    is reflect-padded by ``fft_length // 2`` on both sides first.
+    """
+    t = _tensor(x)
+    if t.dtype not in (torch.float32, torch.float64):
+        raise TypeError(f"Invalid input type. Expected `float32` or `float64`. "
+                        f"Received: input type={config.standardize_dtype(t.dtype)}")
+    _check_lengths(sequence_length, fft_length)
+    win = _window(window, sequence_length, t.dtype, t.device)
+    batch = t.shape[:-1]
+    z = torch.stft(t.reshape(-1, t.shape[-1]), n_fft=fft_length, hop_length=sequence_stride,
+                   win_length=sequence_length, window=win, center=center, pad_mode="reflect",
+                   return_complex=True)
+    z = z.transpose(-1, -2)
+    return _split(z.reshape(batch + z.shape[-2:]))
+
+
+def _overlap_add(frames: torch.Tensor, stride: int) -> torch.Tensor:
+    """Sum frames ``(..., n, size)`` placed every ``stride`` samples into one signal."""
+    n, size = frames.shape[-2:]
+    total = stride * (n - 1) + size
+    flat = frames.reshape((-1, n, size)).transpose(1, 2)
+    out = torch.nn.functional.fold(flat, (1, total), (1, size), stride=(1, stride))
+    return out.reshape(frames.shape[:-2] + (total,))
+
+
+def _inverse_window(win: torch.Tensor, stride: int) -> torch.Tensor:
+    """``win`` over the sum of the squared windows that overlap each of its samples (periodically)."""
+    size = win.shape[0]
+    pad = -size % stride
+    squared = torch.nn.functional.pad(win * win, (0, pad)).reshape(-1, stride).sum(0)
+    return win / squared.repeat((size + pad) // stride)[:size]
+
+
+@symbolic_op
+def istft(x: Any, sequence_length: int, sequence_stride: int, fft_length: int, length: int | None = None,
+          window: Any = "hann", center: bool = True) -> torch.Tensor:
+    """Inverse of ``stft``: overlap-add of the inverse FFTs of ``x = (real, imag)`` frames.
+
+    A named or explicit window is inverted (divided by its summed overlapping
+    squares); ``window=None`` overlap-adds unweighted frames. ``center`` drops
+    the ``fft_length // 2`` padding ``stft`` added; ``length`` truncates.
+    """
+    z = _complex_pair(x)
+    _check_lengths(sequence_length, fft_length)
+    win = None if window is None else _window(window, sequence_length, z.real.dtype, z.device)
+    if center and win is not None and sequence_length == fft_length:
+        batch = z.shape[:-2]
+        spec = z.reshape((-1,) + tuple(z.shape[-2:])).transpose(-1, -2)
+        out = torch.istft(spec, n_fft=fft_length, hop_length=sequence_stride, win_length=sequence_length,
+                          window=win, center=True, length=length)
+        return out.reshape(batch + out.shape[-1:])
+    frames = torch.fft.irfft(z, n=fft_length)
+    if win is not None:
+        left = (fft_length - sequence_length) // 2
+        padded = torch.nn.functional.pad(win, (left, fft_length - sequence_length - left))
+        frames = frames * _inverse_window(padded, sequence_stride)
+    out = _overlap_add(frames, sequence_stride)
+    half = fft_length // 2
+    if center:
+        out = out[..., half:]
+    if length is not None:
+        return out[..., :length]
+    return out[..., : out.shape[-1] - half] if center else out
+
+
+@symbolic_op
+def extract_sequences(x: Any, sequence_length: int, sequence_stride: int) -> torch.Tensor:
+    """Frames of ``sequence_length`` samples every ``sequence_stride`` along the last axis."""
+    return _tensor(x).unfold(-1, sequence_length, sequence_stride)
+
+
+@symbolic_op
+def logdet(x: Any) -> torch.Tensor:
+    """``log(det(x))`` of positive-definite matrices, computed stably."""
+    return torch.logdet(_as_float(x))
+
+
 __all__ = [
-    "erf", "erfinv", "in_top_k", "logsumexp", "rsqrt", "segment_max", "segment_sum", "top_k",
+    "erf", "erfinv", "extract_sequences", "fft", "fft2", "ifft2", "in_top_k", "irfft", "istft",
+    "logdet", "logsumexp", "rfft", "rsqrt", "segment_max", "segment_sum", "stft", "top_k",
 ]
