@@ -1332,6 +1332,195 @@ def view(x: Any, dtype: Any = None) -> torch.Tensor:
     t = _tensor(x)
     return t if dtype is None else t.view(config.torch_dtype(dtype))
 
+
+# ------------------------------------------------------------------ order statistics and NaN-aware reductions
+def _stat_float(x: Any) -> torch.Tensor:
+    """Float input for statistics: ints become ``floatx()``, float64 is computed as ``floatx()`` as in Keras."""
+    t = _as_float(x)
+    return t.to(_demote64(t.dtype))
+
+
+def _axes_last(t: torch.Tensor, axis: Any, keepdims: bool) -> tuple[torch.Tensor, list[int]]:
+    """Move the reduced axes to the end, flattened into one; also return the output shape."""
+    dims = _dims(t, axis)
+    rest = [i for i in range(t.ndim) if i not in dims]
+    flat = t.permute(*rest, *dims).reshape([t.shape[i] for i in rest] + [-1]) if t.ndim else t.reshape(1)
+    if keepdims:
+        out_shape = [1 if i in dims else d for i, d in enumerate(t.shape)]
+    else:
+        out_shape = [t.shape[i] for i in rest]
+    return flat, out_shape
+
+
+_QUANTILE_DTYPES = (torch.float32, torch.float64)
+
+
+def _quantile(fn, x: Any, q: Any, axis: Any, method: str, keepdims: bool) -> torch.Tensor:
+    t = _stat_float(x)
+    flat, out_shape = _axes_last(t, axis, keepdims)
+    work = flat if flat.dtype in _QUANTILE_DTYPES else flat.to(torch.float32)
+    qt = _tensor(q, device=t.device).to(work.dtype)
+    out = fn(work, qt, dim=-1, interpolation=method)
+    lead = list(qt.shape)
+    return out.reshape(lead + out_shape).to(t.dtype)
+
+
+@symbolic_op
+def quantile(x: Any, q: Any, axis: Any = None, method: str = "linear", keepdims: bool = False) -> torch.Tensor:
+    """The ``q``-th quantiles (``q`` in [0, 1], scalar or 1-D) over ``axis``; a 1-D ``q`` leads the result."""
+    return _quantile(torch.quantile, x, q, axis, method, keepdims)
+
+
+@symbolic_op
+def percentile(x: Any, q: Any, axis: Any = None, method: str = "linear", keepdims: bool = False) -> torch.Tensor:
+    """The ``q``-th percentiles (``q`` in [0, 100]) over ``axis``."""
+    return _quantile(torch.quantile, x, _tensor(q) / 100.0, axis, method, keepdims)
+
+
+@symbolic_op
+def median(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
+    """Median over ``axis`` (mean of the two middle values for an even count)."""
+    return _quantile(torch.quantile, x, 0.5, axis, "linear", keepdims)
+
+
+@symbolic_op
+def nanquantile(x: Any, q: Any, axis: Any = None, method: str = "linear", keepdims: bool = False) -> torch.Tensor:
+    """``quantile`` ignoring NaN entries."""
+    return _quantile(torch.nanquantile, x, q, axis, method, keepdims)
+
+
+@symbolic_op
+def nanpercentile(x: Any, q: Any, axis: Any = None, method: str = "linear",
+                  keepdims: bool = False) -> torch.Tensor:
+    """``percentile`` ignoring NaN entries."""
+    return _quantile(torch.nanquantile, x, _tensor(q) / 100.0, axis, method, keepdims)
+
+
+@symbolic_op
+def nanmedian(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
+    """``median`` ignoring NaN entries."""
+    return _quantile(torch.nanquantile, x, 0.5, axis, "linear", keepdims)
+
+
+@symbolic_op
+def ptp(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
+    """Range (maximum minus minimum) over ``axis``, in the dtype of ``x``."""
+    t = _tensor(x)
+    dims = _dims(t, axis)
+    if not dims:
+        return t - t
+    return torch.amax(t, dim=dims, keepdim=keepdims) - torch.amin(t, dim=dims, keepdim=keepdims)
+
+
+def _no_nan(t: torch.Tensor, fill: float) -> torch.Tensor:
+    return torch.where(torch.isnan(t), torch.full_like(t, fill), t) if _is_float(t) else t
+
+
+@symbolic_op
+def nansum(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
+    """Sum over ``axis`` treating NaN as zero."""
+    return sum.__wrapped__(_no_nan(_tensor(x), 0.0), axis=axis, keepdims=keepdims)
+
+
+@symbolic_op
+def nanprod(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
+    """Product over ``axis`` treating NaN as one (integers accumulate in int32)."""
+    t = _no_nan(_tensor(x), 1.0)
+    dtype = _demote64(t.dtype) if _is_float(t) else torch.int32
+    return prod.__wrapped__(t, axis=axis, keepdims=keepdims, dtype=dtype)
+
+
+def _nan_count(t: torch.Tensor, dims: tuple, keepdims: bool) -> torch.Tensor:
+    return torch.sum(~torch.isnan(t), dim=dims, keepdim=keepdims, dtype=t.dtype)
+
+
+@symbolic_op
+def nanmean(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
+    """Mean over ``axis`` of the non-NaN entries (NaN where there are none)."""
+    t = _stat_float(x)
+    return torch.nanmean(t, dim=_dims(t, axis), keepdim=keepdims)
+
+
+@symbolic_op
+def nanvar(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
+    """Population variance over ``axis`` of the non-NaN entries."""
+    t = _stat_float(x)
+    dims = _dims(t, axis)
+    centered = t - torch.nanmean(t, dim=dims, keepdim=True)
+    return torch.nansum(centered * centered, dim=dims, keepdim=keepdims) / _nan_count(t, dims, keepdims)
+
+
+@symbolic_op
+def nanstd(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
+    """Population standard deviation over ``axis`` of the non-NaN entries."""
+    return torch.sqrt(nanvar.__wrapped__(x, axis=axis, keepdims=keepdims))
+
+
+def _nan_extreme(fn, x: Any, axis: Any, keepdims: bool, fill: float) -> torch.Tensor:
+    t = _tensor(x)
+    dims = _dims(t, axis)
+    if not _is_float(t):
+        return fn(t, dim=dims, keepdim=keepdims) if dims else t
+    out = fn(_no_nan(t, fill), dim=dims, keepdim=keepdims)
+    all_nan = torch.all(torch.isnan(t), dim=dims, keepdim=keepdims)
+    return torch.where(all_nan, torch.full_like(out, float("nan")), out)
+
+
+@symbolic_op
+def nanmax(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
+    """Maximum over ``axis`` ignoring NaN (NaN where all entries are NaN)."""
+    return _nan_extreme(torch.amax, x, axis, keepdims, float("-inf"))
+
+
+@symbolic_op
+def nanmin(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
+    """Minimum over ``axis`` ignoring NaN (NaN where all entries are NaN)."""
+    return _nan_extreme(torch.amin, x, axis, keepdims, float("inf"))
+
+
+def _nan_arg(fn, x: Any, axis: Any, keepdims: bool, fill: float) -> torch.Tensor:
+    t = _tensor(x)
+    if not _is_float(t):
+        return _arg_extreme(fn, t, axis, keepdims)
+    idx = _arg_extreme(fn, _no_nan(t, fill), axis, keepdims)
+    nan = torch.isnan(t)
+    if axis is None:
+        all_nan = torch.all(nan).reshape(idx.shape)
+    else:
+        all_nan = torch.all(nan, dim=_canonical_axis(axis, t.ndim), keepdim=keepdims)
+    return torch.where(all_nan, torch.full_like(idx, -1), idx)
+
+
+@symbolic_op
+def nanargmax(x: Any, axis: int | None = None, keepdims: bool = False) -> torch.Tensor:
+    """Index (int32) of the maximum ignoring NaN; -1 where all entries are NaN."""
+    return _nan_arg(torch.argmax, x, axis, keepdims, float("-inf"))
+
+
+@symbolic_op
+def nanargmin(x: Any, axis: int | None = None, keepdims: bool = False) -> torch.Tensor:
+    """Index (int32) of the minimum ignoring NaN; -1 where all entries are NaN."""
+    return _nan_arg(torch.argmin, x, axis, keepdims, float("inf"))
+
+
+def _nan_scan(fn, x: Any, axis: Any, dtype: Any, fill: float) -> torch.Tensor:
+    t = _no_nan(_tensor(x), fill)
+    if dtype is None:
+        dtype = torch.int32 if t.dtype == torch.bool else _demote64(t.dtype)
+    return _scan(fn, t, axis, _demote64(config.torch_dtype(dtype)))
+
+
+@symbolic_op
+def nancumsum(x: Any, axis: int | None = None, dtype: Any = None) -> torch.Tensor:
+    """Cumulative sum along ``axis`` treating NaN as zero."""
+    return _nan_scan(torch.cumsum, x, axis, dtype, 0.0)
+
+
+@symbolic_op
+def nancumprod(x: Any, axis: int | None = None, dtype: Any = None) -> torch.Tensor:
+    """Cumulative product along ``axis`` treating NaN as one."""
+    return _nan_scan(torch.cumprod, x, axis, dtype, 1.0)
+
 __all__ = [
     name for name, obj in list(globals().items())
     if not name.startswith("_") and callable(obj) and getattr(obj, "__module__", None) == __name__

@@ -1,4 +1,7 @@
 """The NumPy-style ops added in "keras.ops complete" (part 5) against NumPy float64 references."""
+import contextlib
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -112,3 +115,72 @@ def test_symbolic():
     assert y.shape == (None, 4) and y.dtype == "int32"
     z = ops.hypot(x, KerasTensor((2, 1, 4), dtype="float16"))
     assert z.shape == (2, None, 4) and z.dtype == "float16"
+
+
+@contextlib.contextmanager
+def _quiet():
+    """NumPy warns on all-NaN slices; those slices are part of the test."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
+NANS = RNG.normal(size=(3, 4, 5))
+NANS[RNG.random((3, 4, 5)) < 0.25] = np.nan
+NANS[1, 2, :] = np.nan
+AXES = [None, 1, (0, 2), -1]
+
+
+@pytest.mark.parametrize("op,ref", [
+    (ops.nansum, np.nansum), (ops.nanprod, np.nanprod), (ops.nanmean, np.nanmean), (ops.nanvar, np.nanvar),
+    (ops.nanstd, np.nanstd), (ops.nanmax, np.nanmax), (ops.nanmin, np.nanmin), (ops.nanmedian, np.nanmedian),
+])
+def test_nan_reductions(op, ref):
+    x = NANS.astype("float32")
+    with _quiet():
+        for axis in AXES:
+            for keepdims in (False, True):
+                assert_close(op(x, axis=axis, keepdims=keepdims), ref(NANS, axis=axis, keepdims=keepdims), rtol=1e-5)
+
+
+@pytest.mark.parametrize("op,ref", [(ops.median, np.median), (ops.ptp, np.ptp)])
+def test_median_and_ptp(op, ref):
+    x = RNG.normal(size=(3, 4, 6))
+    for axis in AXES:
+        assert_close(op(x.astype("float32"), axis=axis, keepdims=True), ref(x, axis=axis, keepdims=True))
+    assert ops.median(I).dtype == torch.float32 and ops.ptp(I).dtype == torch.int32
+
+
+@pytest.mark.parametrize("method", ["linear", "lower", "higher", "midpoint", "nearest"])
+def test_quantile_family(method):
+    x = RNG.normal(size=(4, 7))
+    q = np.array([0.0, 0.25, 0.9])
+    assert_close(ops.quantile(x.astype("float32"), q, axis=1, method=method), np.quantile(x, q, axis=1, method=method))
+    assert_close(ops.percentile(x.astype("float32"), 100 * q, axis=0, method=method, keepdims=True),
+                 np.percentile(x, 100 * q, axis=0, method=method, keepdims=True))
+    with _quiet():
+        assert_close(ops.nanquantile(NANS.astype("float32"), 0.3, axis=(0, 2), method=method),
+                     np.nanquantile(NANS, 0.3, axis=(0, 2), method=method))
+        assert_close(ops.nanpercentile(NANS.astype("float32"), 30.0, method=method),
+                     np.nanpercentile(NANS, 30.0, method=method))
+    with pytest.raises(RuntimeError):
+        ops.quantile(x, 1.5)
+
+
+def test_nan_args_and_scans():
+    x = NANS.astype("float32")
+    for axis in (None, 0, -1):
+        for op, fill, ref in [(ops.nanargmax, -np.inf, np.argmax), (ops.nanargmin, np.inf, np.argmin)]:
+            expected = ref(np.where(np.isnan(NANS), fill, NANS), axis=axis)
+            expected = np.where(np.all(np.isnan(NANS), axis=axis), -1, expected)
+            np.testing.assert_array_equal(_np(op(x, axis=axis)), expected)
+        assert_close(ops.nancumsum(x, axis=axis), np.nancumsum(NANS, axis=axis))
+        assert_close(ops.nancumprod(x, axis=axis), np.nancumprod(NANS, axis=axis))
+    assert ops.nanargmax(x).dtype == torch.int32
+    assert ops.nancumsum(I.astype("int8"), axis=0).dtype == torch.int8
+
+
+def test_symbolic_quantile_shape():
+    y = ops.quantile(KerasTensor((None, 4, 5)), [0.1, 0.5], axis=(0, 2), keepdims=True)
+    assert y.shape == (2, 1, 4, 1) and y.dtype == "float32"
+    assert ops.nanmax(KerasTensor((None, 3), dtype="int64"), axis=0).dtype == "int64"

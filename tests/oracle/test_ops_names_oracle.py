@@ -28,8 +28,6 @@ KNOWN_MISSING = {
     # NumPy-style functions not yet in cornu.ops.numpy
     "argpartition", "array_split", "bincount", "corrcoef", "correlate", "cross", "diagflat", "digitize",
     "dsplit", "dstack", "fliplr", "flipud", "geomspace", "histogram", "hsplit", "isin", "kron", "logspace",
-    "median", "nanargmax", "nanargmin", "nancumprod", "nancumsum", "nanmax", "nanmean", "nanmedian", "nanmin",
-    "nanpercentile", "nanprod", "nanquantile", "nanstd", "nansum", "nanvar", "percentile", "ptp", "quantile",
     "rot90", "searchsorted", "select", "slogdet", "trapezoid", "unique", "unravel_index", "vander", "vsplit",
 }
 
