@@ -97,6 +97,49 @@ def _op_function_name(op: Any) -> str:
         "`@keras.saving.register_keras_serializable()`) to save this model.")
 
 
+def _op_entry(op: Any, name: str, calls: list) -> tuple[dict, list]:
+    """The config entry of a ``keras.ops`` call, in Keras's form when it fits: the op class of the function's
+    ``keras.src.ops`` module, its defaulted non-tensor arguments in the config (Keras's op constructor
+    arguments), the rest as call arguments. Otherwise cornu's ``Operation`` entry (Keras cannot read it)."""
+    import inspect
+
+    import cornu.ops as ops_module
+    from cornu.ops import core
+    from cornu.symbolic import KerasTensor
+
+    function = _op_function_name(op)
+    fn = core._getitem if function == "_getitem" else getattr(ops_module, function)
+    submodule = "numpy" if function == "_getitem" else getattr(fn, "__module__", "").rpartition(".")[2]
+    try:
+        if len(calls) != 1 or not getattr(fn, "__module__", "").startswith("cornu.ops."):
+            raise TypeError("not a single call of a cornu.ops function")
+        signature = inspect.signature(fn)
+        bound = signature.bind(*calls[0][0], **calls[0][1]).arguments
+    except (TypeError, ValueError):
+        return {"module": _OP_MODULE, "class_name": _OP_CLASS, "config": {"name": name, "function": function},
+                "registered_name": None}, calls
+    args, kwargs, config = [], {}, {"name": name}
+    for pname, param in signature.parameters.items():
+        if pname not in bound:
+            continue
+        value = bound[pname]
+        if param.kind is param.VAR_POSITIONAL:
+            args.extend(value)
+        elif param.kind is param.VAR_KEYWORD:
+            kwargs.update(value)
+        elif param.default is param.empty:
+            args.append(value)
+        elif any(isinstance(t, KerasTensor) for t in tree.flatten(value)):
+            kwargs[pname] = value
+        else:
+            config[pname] = serialize_keras_object(value)
+    if function == "_getitem" and isinstance(args[-1], tuple):
+        args[-1] = list(args[-1])  # Keras writes the index tuple as a list
+    class_name = "GetItem" if function == "_getitem" else "".join(p[:1].upper() + p[1:] for p in function.split("_"))
+    return {"module": f"keras.src.ops.{submodule}", "class_name": class_name, "config": config,
+            "registered_name": class_name}, [(args, kwargs)]
+
+
 def _check_inputs(model: Any) -> None:
     from cornu.layers.input_layer import InputLayer
 
@@ -120,7 +163,7 @@ def functional_config(model: Any) -> dict:
         if isinstance(op, Layer):
             names[id(op)] = op.name
             continue
-        base = name = op.name
+        base = name = "get_item" + op.name[len("_getitem"):] if op.name.startswith("_getitem") else op.name
         i = 1
         while name in used:
             name = f"{base}_{i}"
@@ -150,14 +193,13 @@ def functional_config(model: Any) -> dict:
 
     layers = []
     for op in operations:
+        calls = [(list(n.call_args), dict(n.call_kwargs)) for n in own_nodes(op) if n.input_tensors]
         if isinstance(op, Layer):
             entry = serialize_keras_object(op)
         else:
-            entry = {"module": _OP_MODULE, "class_name": _OP_CLASS,
-                     "config": {"name": names[id(op)], "function": _op_function_name(op)}, "registered_name": None}
+            entry, calls = _op_entry(op, names[id(op)], calls)
         entry["name"] = names[id(op)]
-        entry["inbound_nodes"] = [{"args": [arg(a) for a in n.call_args], "kwargs": arg(dict(n.call_kwargs))}
-                                  for n in own_nodes(op) if n.input_tensors]
+        entry["inbound_nodes"] = [{"args": [arg(a) for a in args], "kwargs": arg(kwargs)} for args, kwargs in calls]
         layers.append(entry)
 
     def structure(struct: Any) -> Any:
@@ -174,7 +216,6 @@ def functional_config(model: Any) -> dict:
 # ------------------------------------------------------------ from config
 def _operation_callable(entry: dict) -> Any:
     import cornu.ops as ops_module
-    from cornu.ops import core
     from cornu.saving.serialization import UnresolvedObjectError
 
     config = entry.get("config") or {}
@@ -186,7 +227,7 @@ def _operation_callable(entry: dict) -> Any:
 
         name = to_snake_case(str(entry.get("class_name")))
     if name == "_getitem" or name == "get_item":
-        return core._getitem
+        return _getitem_from_config
     fn = getattr(ops_module, name, None) if isinstance(name, str) and not name.startswith("_") else None
     if not callable(fn):
         raise UnresolvedObjectError(f"Functional config entry {entry.get('name')!r} names operation {name!r}, "
@@ -197,6 +238,15 @@ def _operation_callable(entry: dict) -> Any:
         if bound:
             return functools.partial(fn, **bound)
     return fn
+
+
+def _getitem_from_config(x: Any, key: Any) -> Any:
+    """``x[key]`` with a JSON list of slices (Keras's form of an index tuple) read back as the tuple."""
+    from cornu.ops import core
+
+    if isinstance(key, list) and any(k is None or k is Ellipsis or isinstance(k, (slice, list)) for k in key):
+        key = tuple(key)
+    return core._getitem(x, key)
 
 
 def _is_operation(entry: dict) -> bool:

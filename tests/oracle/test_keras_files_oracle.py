@@ -454,3 +454,42 @@ def test_registered_custom_layer_loads(direction, tmp_path):
     assert type(loaded.layers[0]).__name__ == "ScaledDense" and loaded.layers[0].factor == 3.0
     x = random_array((2, 4))
     assert_close(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def _ops_graph(k):
+    inputs = k.Input((4,), name="x")
+    hidden = k.layers.Dense(4, name="d")(inputs)
+    out = k.ops.concatenate([hidden + inputs, hidden[:, 1:3] * 2.0, k.ops.sum(hidden, axis=-1, keepdims=True),
+                             k.ops.exp(inputs), k.ops.mean(k.ops.square(hidden), axis=1, keepdims=True)], axis=-1)
+    return k.Model(inputs, out)
+
+
+def _op_entries(model):
+    """The op entries of a functional config, without the per-library auto-generated names."""
+    import json
+
+    def strip(x):
+        if isinstance(x, dict):
+            return {k: (v[1:] if k == "keras_history" else strip(v)) for k, v in x.items() if k != "name"}
+        if isinstance(x, list):
+            return [strip(v) for v in x]
+        return x
+
+    entries = [e for e in model.get_config()["layers"] if e["module"].startswith("keras.src.ops.")]
+    return strip(json.loads(json.dumps(entries)))
+
+
+def test_ops_in_functional_graph_written_as_keras():
+    ours, theirs = _op_entries(_ops_graph(cornu)), _op_entries(_ops_graph(keras))
+    assert ours and ours == theirs
+
+
+@pytest.mark.parametrize("direction", ["keras_to_cornu", "cornu_to_keras"])
+def test_ops_in_functional_graph_load(direction, tmp_path):
+    source, target = (keras, cornu) if direction == "keras_to_cornu" else (cornu, keras)
+    model = _ops_graph(source)
+    path = str(tmp_path / "o.keras")
+    model.save(path)
+    loaded = target.saving.load_model(path)
+    x = random_array((3, 4))
+    assert_close(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
