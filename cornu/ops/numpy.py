@@ -1521,6 +1521,141 @@ def nancumprod(x: Any, axis: int | None = None, dtype: Any = None) -> torch.Tens
     """Cumulative product along ``axis`` treating NaN as one."""
     return _nan_scan(torch.cumprod, x, axis, dtype, 1.0)
 
+
+# ------------------------------------------------------------------ searching, counting, sets
+def _unknown_length_like(t: torch.Tensor, lead: tuple = (), dtype: torch.dtype | None = None) -> torch.Tensor:
+    """During a fake run, a stand-in for a result whose length depends on the data (reported as ``None``)."""
+    return t.new_empty(lead + (symbolic.current_sentinel(),), dtype=dtype or t.dtype)
+
+
+def _first_index(inverse: torch.Tensor, n: int) -> torch.Tensor:
+    """Position of the first occurrence of each of ``n`` unique values, from the inverse map."""
+    flat = inverse.reshape(-1)
+    positions = torch.arange(flat.numel(), device=flat.device)
+    start = torch.full((n,), flat.numel(), dtype=torch.int64, device=flat.device)
+    return start.scatter_reduce(0, flat, positions, reduce="amin")
+
+
+def _fit_length(t: torch.Tensor, size: int, axis: int, fill: Any) -> torch.Tensor:
+    n = t.shape[axis]
+    if n >= size:
+        return t.narrow(axis, 0, size)
+    pad_shape = list(t.shape)
+    pad_shape[axis] = size - n
+    return torch.cat([t, torch.full(pad_shape, fill, dtype=t.dtype, device=t.device)], dim=axis)
+
+
+@symbolic_op
+def unique(x: Any, sorted: bool = True, return_index: bool = False, return_inverse: bool = False,
+           return_counts: bool = False, axis: int | None = None, size: int | None = None,
+           fill_value: Any = None) -> Any:
+    """Sorted unique values (slices along ``axis``); optionally first indices, inverse map and counts (int64).
+
+    The length depends on the data unless ``size`` is given: the result is then
+    cut or padded (values with ``fill_value``, default 0) to ``size``.
+    """
+    t = _tensor(x)
+    ax = None if axis is None else _canonical_axis(axis, t.ndim)
+    if symbolic.in_fake_run():
+        n = size if size is not None else symbolic.current_sentinel()
+        shape = (n,) if ax is None else tuple(n if i == ax else d for i, d in enumerate(t.shape))
+        values = t.new_empty(shape)
+        inverse = t.new_empty(tuple(t.shape) if ax is None else (t.shape[ax],), dtype=torch.int64)
+        index = counts = t.new_empty((n,), dtype=torch.int64)
+    else:
+        values, inverse, counts = torch.unique(t, sorted=True, return_inverse=True, return_counts=True, dim=ax)
+        index = _first_index(inverse, counts.numel()) if return_index else None
+        if size is not None:
+            fill = 0 if fill_value is None else fill_value
+            values = _fit_length(values, size, 0 if ax is None else ax, fill)
+            counts = _fit_length(counts, size, 0, 0)
+            index = None if index is None else _fit_length(index, size, 0, 0)
+    extras = [r for r, want in ((index, return_index), (inverse, return_inverse), (counts, return_counts)) if want]
+    return tuple([values] + extras) if extras else values
+
+
+@symbolic_op
+def searchsorted(sorted_sequence: Any, values: Any, side: str = "left") -> torch.Tensor:
+    """Insertion indices (int32) of ``values`` into the 1-D ascending ``sorted_sequence``."""
+    seq, v = _common(sorted_sequence, values)
+    if seq.ndim != 1:
+        raise ValueError("`searchsorted` only supports 1-D sorted sequences. "
+                         f"Received: sorted_sequence.shape={tuple(seq.shape)}")
+    out = torch.searchsorted(seq, v.reshape(-1), side=side)
+    return out.reshape(v.shape).to(torch.int32)
+
+
+@symbolic_op
+def digitize(x: Any, bins: Any) -> torch.Tensor:
+    """Index (int32) of the bin of each value: ``i`` with ``bins[i-1] <= x < bins[i]`` (ascending bins)."""
+    t, b = _common(x, bins)
+    return torch.bucketize(t, b, right=True).to(torch.int32)
+
+
+@symbolic_op
+def bincount(x: Any, weights: Any = None, minlength: int = 0, sparse: bool = False) -> torch.Tensor:
+    """Counts (or summed ``weights``) of each non-negative integer; a 2-D ``x`` counts per row."""
+    if sparse:
+        raise ValueError("cornu does not support sparse tensors. Received: sparse=True")
+    t = _tensor(x)
+    w = None if weights is None else _tensor(weights, device=t.device)
+    out_dtype = torch.int32 if w is None or not _is_float(w) else _demote64(w.dtype)
+    if symbolic.in_fake_run():
+        return _unknown_length_like(t, tuple(t.shape[:-1]), out_dtype)
+    if t.ndim == 2:
+        rows = t.shape[0]
+        length = builtins.max(int(t.max()) + 1 if t.numel() else 0, minlength)
+        offsets = torch.arange(rows, device=t.device).reshape(-1, 1) * length
+        flat_w = None if w is None else w.reshape(-1).to(torch.float64)
+        counts = torch.bincount((t.to(torch.int64) + offsets).reshape(-1), flat_w, minlength=rows * length)
+        return counts.reshape(rows, length).to(out_dtype)
+    return torch.bincount(t, None if w is None else w.to(torch.float64), minlength=minlength).to(out_dtype)
+
+
+@symbolic_op
+def histogram(x: Any, bins: int = 10, range: Any = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Counts of a 1-D ``x`` in ``bins`` equal-width bins over ``range`` (default: min to max), and the edges."""
+    if not isinstance(bins, (int, np.integer)) or isinstance(bins, bool):
+        raise TypeError(f"Argument `bins` must be of type `int`. Received: bins={bins!r}")
+    if bins <= 0:
+        raise ValueError(f"Argument `bins` must be positive. Received: bins={bins}")
+    if range is not None and not range[1] > range[0]:
+        raise ValueError(f"The second element of `range` must be greater than the first. Received: range={range!r}")
+    t = _as_float(x)
+    if t.ndim != 1:
+        raise ValueError(f"Input tensor must be 1-dimensional. Received: input.shape={tuple(t.shape)}")
+    if range is None:
+        lo, hi = torch.aminmax(t) if t.numel() else (t.new_zeros(()), t.new_ones(()))
+        same = lo == hi
+        lo, hi = torch.where(same, lo - 0.5, lo), torch.where(same, hi + 0.5, hi)
+    else:
+        lo, hi = (torch.tensor(float(v), dtype=t.dtype, device=t.device) for v in range)
+    steps = torch.arange(bins + 1, device=t.device, dtype=torch.float64) / bins
+    edges = (lo.to(torch.float64) + (hi - lo).to(torch.float64) * steps).to(t.dtype)
+    idx = torch.bucketize(t, edges, right=True) - 1
+    idx = torch.where(t == edges[-1], bins - 1, idx).clamp(0, bins - 1)
+    inside = (t >= edges[0]) & (t <= edges[-1])
+    counts = torch.zeros(bins, dtype=t.dtype, device=t.device).index_add_(0, idx, inside.to(t.dtype))
+    return counts, edges
+
+
+@symbolic_op
+def isin(x1: Any, x2: Any, assume_unique: bool = False, invert: bool = False) -> torch.Tensor:
+    """Whether each element of ``x1`` occurs in ``x2`` (negated with ``invert``)."""
+    a, b = _common(x1, x2)
+    return torch.isin(a, b, assume_unique=assume_unique, invert=invert)
+
+
+@symbolic_op
+def unravel_index(indices: Any, shape: Any) -> tuple[torch.Tensor, ...]:
+    """Flat indices to a tuple of coordinate tensors (int32) for an array of ``shape``."""
+    idx = _tensor(indices).to(torch.int64)
+    coords = []
+    for d in reversed(_shape_tuple(shape)):
+        coords.append(torch.remainder(idx, d).to(torch.int32))
+        idx = torch.div(idx, d, rounding_mode="floor")
+    return tuple(reversed(coords))
+
 __all__ = [
     name for name, obj in list(globals().items())
     if not name.startswith("_") and callable(obj) and getattr(obj, "__module__", None) == __name__

@@ -184,3 +184,65 @@ def test_symbolic_quantile_shape():
     y = ops.quantile(KerasTensor((None, 4, 5)), [0.1, 0.5], axis=(0, 2), keepdims=True)
     assert y.shape == (2, 1, 4, 1) and y.dtype == "float32"
     assert ops.nanmax(KerasTensor((None, 3), dtype="int64"), axis=0).dtype == "int64"
+
+
+def test_unique_against_numpy():
+    x = RNG.integers(0, 7, (4, 5))
+    values, index, inverse, counts = ops.unique(x, return_index=True, return_inverse=True, return_counts=True)
+    ref = np.unique(x, return_index=True, return_inverse=True, return_counts=True)
+    for ours, theirs in zip((values, index, inverse, counts), ref):
+        np.testing.assert_array_equal(_np(ours).reshape(-1), np.asarray(theirs).reshape(-1))
+    assert index.dtype == torch.int64 and values.dtype == ops.convert_to_tensor(x).dtype
+    rows = np.array([[1, 2], [0, 1], [1, 2]])
+    np.testing.assert_array_equal(_np(ops.unique(rows, axis=0)), np.unique(rows, axis=0))
+    padded = _np(ops.unique(x, size=10, fill_value=-1))
+    n = len(np.unique(x))
+    np.testing.assert_array_equal(padded, np.concatenate([np.unique(x), -np.ones(10 - n)])[:10])
+    assert ops.unique(KerasTensor((None,), dtype="int32"), size=4).shape == (4,)
+
+
+def test_searchsorted_digitize_isin_unravel():
+    seq = np.sort(RNG.normal(size=11))
+    v = RNG.normal(size=(2, 5))
+    for side in ("left", "right"):
+        out = ops.searchsorted(seq.astype("float32"), v.astype("float32"), side=side)
+        np.testing.assert_array_equal(_np(out), np.searchsorted(seq.astype("float32"), v.astype("float32"), side))
+        assert out.dtype == torch.int32
+    with pytest.raises(ValueError):
+        ops.searchsorted(np.ones((2, 2)), v)
+    bins = np.array([-1.0, 0.0, 0.25, 1.5])
+    np.testing.assert_array_equal(_np(ops.digitize(v, bins)), np.digitize(v, bins))
+    np.testing.assert_array_equal(_np(ops.digitize(bins, bins)), np.digitize(bins, bins))
+    x = RNG.integers(0, 9, (3, 4))
+    np.testing.assert_array_equal(_np(ops.isin(x, [2, 3, 8])), np.isin(x, [2, 3, 8]))
+    np.testing.assert_array_equal(_np(ops.isin(x, [2, 3], invert=True)), np.isin(x, [2, 3], invert=True))
+    flat = np.array([0, 5, 11, 23])
+    for ours, ref in zip(ops.unravel_index(flat, (2, 3, 4)), np.unravel_index(flat, (2, 3, 4))):
+        np.testing.assert_array_equal(_np(ours), ref)
+        assert ours.dtype == torch.int32
+
+
+def test_bincount_and_histogram():
+    x = RNG.integers(0, 6, 20)
+    w = RNG.random(20)
+    np.testing.assert_array_equal(_np(ops.bincount(x)), np.bincount(x))
+    np.testing.assert_array_equal(_np(ops.bincount(x, minlength=10)), np.bincount(x, minlength=10))
+    assert_close(ops.bincount(x, weights=w.astype("float32")), np.bincount(x, weights=w))
+    batch = RNG.integers(0, 4, (3, 6))
+    expected = np.stack([np.bincount(row, minlength=6) for row in batch])
+    np.testing.assert_array_equal(_np(ops.bincount(batch, minlength=6)), expected)
+    assert ops.bincount(x).dtype == torch.int32
+    with pytest.raises(RuntimeError):
+        ops.bincount(np.array([-1, 2]))
+    d = RNG.normal(size=200)
+    for kw in ({}, {"bins": 7}, {"bins": 5, "range": (-1.0, 1.0)}):
+        counts, edges = ops.histogram(d.astype("float32"), **kw)
+        ref_counts, ref_edges = np.histogram(d.astype("float32"), **kw)
+        np.testing.assert_array_equal(_np(counts), ref_counts)
+        assert_close(edges, ref_edges)
+    counts, edges = ops.histogram(np.full(3, 2.0), bins=2)
+    np.testing.assert_array_equal(_np(counts), np.histogram(np.full(3, 2.0), bins=2)[0])
+    with pytest.raises(TypeError):
+        ops.histogram(d, bins=[0.0, 1.0])
+    with pytest.raises(ValueError):
+        ops.histogram(d.reshape(10, 20))

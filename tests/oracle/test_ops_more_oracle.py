@@ -162,3 +162,63 @@ def test_symbolic_reductions(name, args):
         y = getattr(lib.ops, name)(x, *args, axis=1)
         got.append((tuple(y.shape), y.dtype))
     assert got[1] == got[0]
+
+
+def test_unique():
+    x = RNG.integers(0, 6, (12,)).astype("int32")
+    for kw in ({}, {"return_index": True, "return_inverse": True, "return_counts": True}, {"return_counts": True},
+               {"sorted": False}):
+        check("unique", x, **kw)
+    check("unique", RNG.integers(0, 3, (3, 4)).astype("float32"), return_inverse=True)
+    check("unique", RNG.integers(0, 2, (6, 2)).astype("int32"), axis=0, return_inverse=True, return_counts=True)
+    check("unique", x, size=10)
+    check("unique", x.astype("float32"), size=9, fill_value=-1.0)
+
+
+def test_searchsorted_digitize_isin():
+    seq = np.sort(RNG.normal(size=(9,))).astype("float32")
+    vals = RNG.normal(size=(3, 4)).astype("float32")
+    for side in ("left", "right", "bogus"):
+        check("searchsorted", seq, vals, side=side)
+    check("searchsorted", np.arange(5, dtype="int32"), np.array([-1, 2, 9], "int32"))
+    check("searchsorted", np.arange(5.0), 2.5)
+    check("searchsorted", np.ones((2, 3), "float32"), vals)
+    bins = np.array([-1.0, 0.0, 0.5, 2.0], "float32")
+    check("digitize", vals, bins)
+    check("digitize", np.array([0, 1, 2, 5], "int32"), np.array([1, 2, 3], "int32"))
+    check("digitize", vals.astype("float64"), bins)
+    ints = RNG.integers(0, 6, (3, 4)).astype("int32")
+    check("isin", ints, np.array([1, 5], "int32"))
+    check("isin", ints, np.array([1.0, 5.0], "float32"), invert=True)
+    check("isin", vals, vals[0])
+
+
+def test_bincount_histogram_unravel():
+    x = RNG.integers(0, 6, (10,)).astype("int32")
+    w = RNG.random((10,)).astype("float32")
+    for kw in ({}, {"minlength": 9}, {"weights": w}, {"weights": w.astype("float64")}, {"weights": w.astype("float16")},
+               {"weights": x}):
+        check("bincount", x, **kw)
+    check("bincount", x.astype("uint8"))
+    check("bincount", np.array([[0, 1, 3], [3, 3, 0]], "int32"), minlength=5)
+    check("bincount", np.array([-1, 2], "int32"))
+    check("bincount", w)
+    data = RNG.normal(size=(50,)).astype("float32")
+    for kw in ({}, {"bins": 7}, {"bins": 4, "range": (-1, 1)}, {"range": (2, 1)}, {"bins": [0.0, 1.0]}):
+        check("histogram", data, **kw)
+    check("histogram", data.astype("float64"), bins=3)
+    check("histogram", data.reshape(5, 10))
+    check("histogram", np.full((4,), 2.0, "float32"), bins=2)
+    for idx in (np.array([5, 7, 11], "int32"), np.array([[0, 13]], "int64"), np.array([-1], "int32"), 5):
+        check("unravel_index", idx, (3, 4))
+
+
+def test_symbolic_data_dependent_lengths():
+    got = []
+    for lib in (keras_ref, cornu):
+        x = lib.Input((5,), dtype="int32")
+        f = lib.Input((5,), batch_size=1)[0]
+        outs = [lib.ops.unique(x), lib.ops.unique(x, size=3), lib.ops.bincount(x), lib.ops.isin(x, x),
+                lib.ops.searchsorted(f, x), *lib.ops.unravel_index(x, (3, 4)), *lib.ops.histogram(f, bins=3)]
+        got.append([(tuple(o.shape), o.dtype) for o in outs])
+    assert got[1] == got[0]
