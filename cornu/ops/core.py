@@ -14,6 +14,7 @@ import torch
 
 from cornu import config
 from cornu.symbolic import KerasTensor, symbolic_op
+from cornu.utils import tree
 from cornu.variables import Variable
 
 _SCALAR_TYPES = (bool, int, float, complex)
@@ -355,7 +356,183 @@ def unstack(x: Any, num: int | None = None, axis: int = 0) -> list[torch.Tensor]
     return list(torch.unbind(x, axis))
 
 
+# ------------------------------------------------------------------ control flow
+def _leaf_tensor(x: Any) -> Any:
+    """Python numbers and arrays become tensors (Keras dtypes); tensors and ``None`` pass through."""
+    if x is None or isinstance(x, torch.Tensor):
+        return x
+    return _tensor(x)
+
+
+def _stack_outputs(outputs: list) -> Any:
+    """Stack a list of same-structured outputs leaf by leaf along a new axis 0."""
+    if not outputs or outputs[0] is None:
+        return None
+    columns = zip(*(tree.flatten(o) for o in outputs))
+    return tree.pack_sequence_as(outputs[0], [torch.stack([_tensor(v) for v in col]) for col in columns])
+
+
+def _leading_size(leaves: list, length: int | None) -> int:
+    sizes = {int(leaf.shape[0]) for leaf in leaves}
+    if len(sizes) > 1:
+        raise ValueError(f"All `xs` must have the same leading dimension. Received sizes {sorted(sizes)}")
+    if length is not None and sizes and length not in sizes:
+        raise ValueError(f"`length` ({length}) must equal the leading dimension of `xs` ({sizes.pop()}).")
+    return sizes.pop() if sizes else int(length)
+
+
+def cond(pred: Any, true_fn: Callable, false_fn: Callable) -> Any:
+    """``true_fn()`` when ``pred`` holds, else ``false_fn()`` (eager: ``pred`` is read on the host)."""
+    return true_fn() if bool(pred if isinstance(pred, bool) else _tensor(pred)) else false_fn()
+
+
+def switch(index: Any, branches: list, *operands: Any) -> Any:
+    """``branches[index](*operands)``, with ``index`` clamped into ``[0, len(branches) - 1]``."""
+    if not branches:
+        raise ValueError("`branches` must contain at least one callable. Received: branches=[]")
+    i = int(index if isinstance(index, (int, np.integer)) else _tensor(index))
+    return branches[builtins.min(builtins.max(i, 0), len(branches) - 1)](*operands)
+
+
+def while_loop(cond: Callable, body: Callable, loop_vars: Any, maximum_iterations: int | None = None) -> Any:
+    """Run ``loop_vars = body(*loop_vars)`` while ``cond(*loop_vars)``; returns the final ``loop_vars``.
+
+    A tuple or list of variables is unpacked into the calls and comes back as
+    a tuple; any other value (a tensor, a dict) is passed and returned whole.
+    """
+    is_seq = isinstance(loop_vars, (list, tuple))
+    state = tuple(loop_vars) if is_seq else (loop_vars,)
+    state = tuple(tree.map_structure(_leaf_tensor, v) for v in state)
+    steps = 0
+    while (maximum_iterations is None or steps < maximum_iterations) and bool(cond(*state)):
+        out = body(*state)
+        state = tuple(out) if is_seq and isinstance(out, (list, tuple)) else (out,)
+        steps += 1
+    return state if is_seq else state[0]
+
+
+def fori_loop(lower: Any, upper: Any, body_fun: Callable, init_val: Any) -> Any:
+    """``val = body_fun(i, val)`` for ``i`` in ``range(lower, upper)``; returns the final ``val``."""
+    val = init_val
+    for i in range(int(lower), int(upper)):
+        val = body_fun(i, val)
+    return val
+
+
+def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None, reverse: bool = False,
+         unroll: int | bool = 1) -> tuple[Any, Any]:
+    """Carry a state through ``(carry, y) = f(carry, x)`` over the leading axis of ``xs``.
+
+    Returns the final carry and the ``y`` values stacked along a new axis 0
+    (``None`` when ``f`` yields ``None``). Without ``xs``, ``f`` gets ``None``
+    ``length`` times. ``unroll`` only matters to compilers; the loop runs eagerly.
+    """
+    if xs is None and length is None:
+        raise ValueError("Got no `xs` to scan over and `length` not provided.")
+    xs = None if xs is None else tree.map_structure(_leaf_tensor, xs)
+    leaves = [] if xs is None else [leaf for leaf in tree.flatten(xs) if leaf is not None]
+    n = _leading_size(leaves, length)
+    carry = tree.map_structure(_leaf_tensor, init)
+    ys = []
+    for i in (reversed(range(n)) if reverse else range(n)):
+        x = None if xs is None else tree.map_structure(lambda leaf: leaf[i], xs)
+        carry, y = f(carry, x)
+        ys.append(y)
+    if reverse:
+        ys.reverse()
+    return carry, _stack_outputs(ys)
+
+
+def map(f: Callable, xs: Any) -> Any:
+    """``f`` applied to each slice of ``xs`` along axis 0, the results stacked."""
+    xs = tree.map_structure(_leaf_tensor, xs)
+    n = _leading_size(tree.flatten(xs), None)
+    return _stack_outputs([f(tree.map_structure(lambda leaf: leaf[i], xs)) for i in range(n)])
+
+
+def vectorized_map(function: Callable, elements: Any) -> Any:
+    """``map`` as one batched call, through ``torch.vmap`` over axis 0 of every leaf."""
+    return torch.vmap(function)(tree.map_structure(_leaf_tensor, elements))
+
+
+def associative_scan(f: Callable, elems: Any, reverse: bool = False, axis: int = 0) -> Any:
+    """Inclusive scan of the associative ``f`` along ``axis`` (``log2(n)`` batched calls of ``f``).
+
+    ``reverse`` scans the flipped sequence and flips the result back, as JAX does
+    (so ``f`` sees later elements as its left operand).
+    """
+    leaves = [_tensor(leaf) for leaf in tree.flatten(elems)]
+    axis = _canonical_axis(axis, leaves[0].ndim)
+    n = int(leaves[0].shape[axis])
+    if builtins.any(int(leaf.shape[axis]) != n for leaf in leaves):
+        raise ValueError(f"All `elems` must have the same size along axis {axis}.")
+    pack = lambda ls: tree.pack_sequence_as(elems, ls)  # noqa: E731
+    if reverse:
+        leaves = [leaf.flip(axis) for leaf in leaves]
+    k = 1
+    while k < n:
+        left = pack([leaf.narrow(axis, 0, n - k) for leaf in leaves])
+        right = pack([leaf.narrow(axis, k, n - k) for leaf in leaves])
+        merged = [_tensor(v) for v in tree.flatten(f(left, right))]
+        leaves = [torch.cat([leaf.narrow(axis, 0, k), m.to(leaf.dtype)], dim=axis)
+                  for leaf, m in zip(leaves, merged)]
+        k *= 2
+    if reverse:
+        leaves = [leaf.flip(axis) for leaf in leaves]
+    return pack(leaves)
+
+
+class _CustomGradient(torch.autograd.Function):
+    """Runs ``f`` forward and its own ``grad(*args, upstream=...)`` backward."""
+
+    @staticmethod
+    def forward(ctx, f, *args):
+        out, grad_fn = f(*args)
+        ctx.grad_fn, ctx.args = grad_fn, args
+        return out
+
+    @staticmethod
+    def backward(ctx, *upstream):
+        grads = ctx.grad_fn(*ctx.args, upstream=upstream[0] if len(upstream) == 1 else upstream)
+        grads = tuple(grads) if isinstance(grads, (list, tuple)) else (grads,)
+        return (None,) + grads
+
+
+def custom_gradient(f: Callable) -> Callable:
+    """Decorate ``f(*args) -> (outputs, grad)``: backward calls ``grad(*args, upstream=...)``.
+
+    ``grad`` returns one gradient per positional argument of ``f``.
+    """
+    def wrapped(*args: Any) -> Any:
+        return _CustomGradient.apply(f, *args)
+
+    wrapped.__name__ = getattr(f, "__name__", "custom_gradient")
+    wrapped.__doc__ = f.__doc__
+    return wrapped
+
+
+@symbolic_op
+def saturate_cast(x: Any, dtype: Any) -> torch.Tensor:
+    """Cast to ``dtype``, first clipping values to the range ``dtype`` can hold (no wrap-around)."""
+    t = _tensor(x)
+    target = config.torch_dtype(dtype)
+    if target == torch.bool or t.dtype == torch.bool or target.is_complex or t.dtype.is_complex:
+        return t.to(target)
+    info = torch.finfo(target) if target.is_floating_point else torch.iinfo(target)
+    if t.is_floating_point():
+        out = t.clamp(info.min, info.max).to(target)
+        if not target.is_floating_point:  # the float nearest to an int limit may lie beyond it
+            out = torch.where(t >= info.max, torch.full_like(out, info.max), out)
+            out = torch.where(t <= info.min, torch.full_like(out, info.min), out)
+        return out
+    if target.is_floating_point:
+        return t.to(target)
+    return t.to(torch.int64).clamp(info.min, info.max).to(target)
+
+
 __all__ = [
-    "cast", "convert_to_numpy", "convert_to_tensor", "dtype", "get_item", "is_tensor",
-    "scatter", "scatter_update", "shape", "slice", "slice_update", "stop_gradient", "unstack",
+    "associative_scan", "cast", "cond", "convert_to_numpy", "convert_to_tensor", "custom_gradient",
+    "dtype", "fori_loop", "get_item", "is_tensor", "map", "saturate_cast", "scan", "scatter",
+    "scatter_update", "shape", "slice", "slice_update", "stop_gradient", "switch", "unstack",
+    "vectorized_map", "while_loop",
 ]

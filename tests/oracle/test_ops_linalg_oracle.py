@@ -74,7 +74,8 @@ def test_decompositions_match_keras_shapes_dtypes_and_reconstruct(keras_ref, nam
 
 
 BAD_CASES = [
-    ("cholesky", (np.ones((2, 3), "float32"),), {}), ("cholesky", (-SPD,), {}), ("det", (np.ones((2, 3), "float32"),), {}),
+    ("cholesky", (np.ones((2, 3), "float32"),), {}), ("cholesky", (-SPD,), {}),
+    ("det", (np.ones((2, 3), "float32"),), {}),
     ("inv", (np.ones((3,), "float32"),), {}), ("eig", (np.ones((2, 3), "float32"),), {}),
     ("eigh", (np.ones((2, 3), "float32"),), {}), ("svd", (np.ones((3,), "float32"),), {}),
     ("lu_factor", (np.ones((3,), "float32"),), {}), ("cholesky_inverse", (np.ones((2, 3), "float32"),), {}),
@@ -94,7 +95,9 @@ def test_linalg_errors_match_keras(keras_ref, name, args, kwargs):
 def test_jvp_matches_keras(keras_ref):
     x, t = torch.tensor([0.5, 1.0, -2.0]), torch.tensor([1.0, 2.0, 0.5])
     for has_aux in (False, True):
-        fn = (lambda lib: (lambda v: (lib.ops.sin(v) * v, v * 2))) if has_aux else (lambda lib: (lambda v: lib.ops.sin(v) * v))
+        def fn(lib):
+            return (lambda v: (lib.ops.sin(v) * v, v * 2)) if has_aux else (lambda v: lib.ops.sin(v) * v)
+
         ref = keras_ref.ops.jvp(fn(keras_ref), (x,), (t,), has_aux=has_aux)
         ours = cornu.ops.jvp(fn(cornu), (x,), (t,), has_aux=has_aux)
         assert len(ours) == len(ref)
@@ -154,3 +157,85 @@ def test_fft_errors_match_keras(keras_ref, name, args, kwargs):
         getattr(keras_ref.ops, name)(*args, **kwargs)
     with pytest.raises(ref.type):
         getattr(cornu.ops, name)(*args, **kwargs)
+
+
+X = _mat(4, 3, seed=7)
+MATS = _mat(5, 2, 2, seed=8)
+FLOW_CASES = [
+    ("cond", lambda lib: lib.ops.cond(True, lambda: X + 1, lambda: X - 1)),
+    ("switch", lambda lib: lib.ops.switch(5, [lambda a, b: a + b, lambda a, b: a * b], 2.0, 3.0)),
+    ("while_loop", lambda lib: lib.ops.while_loop(lambda i, s: i < 5, lambda i, s: [i + 1, s + i], [0, 0.5])),
+    ("while_loop_max", lambda lib: lib.ops.while_loop(lambda i: i < 5, lambda i: i + 1, 0, maximum_iterations=3)),
+    ("while_loop_dict", lambda lib: lib.ops.while_loop(lambda d: d["a"] < 5, lambda d: {"a": d["a"] + 1}, {"a": 0})),
+    ("fori_loop", lambda lib: lib.ops.fori_loop(1, 4, lambda i, v: (v[0] * i, v[1] + i), (1, 0))),
+    ("scan", lambda lib: lib.ops.scan(lambda c, x: (c + x, c * 2), np.zeros(3, "float32"), X)),
+    ("scan_reverse", lambda lib: lib.ops.scan(lambda c, x: (c * x, c), np.ones(3, "float32"), X, reverse=True,
+                                              unroll=2)),
+    ("scan_length", lambda lib: lib.ops.scan(lambda c, x: (c + 1, c), 0.0, None, length=3)),
+    ("scan_int", lambda lib: lib.ops.scan(lambda c, x: (c + x, c), 0, np.arange(4, dtype="int32"))),
+    ("scan_tree", lambda lib: lib.ops.scan(lambda c, x: ((c[0] + x["a"], c[1]), {"y": x["a"] * 2}), (0.0, 1.0),
+                                           {"a": X})),
+    ("map", lambda lib: lib.ops.map(lambda v: (v * 2, lib.ops.sum(v)), X)),
+    ("vectorized_map", lambda lib: lib.ops.vectorized_map(lambda v: v[0] * v[1], (torch.tensor(X), torch.tensor(X)))),
+    ("associative_scan", lambda lib: lib.ops.associative_scan(lambda a, b: a @ b, MATS)),
+    ("associative_scan_rev", lambda lib: lib.ops.associative_scan(lambda a, b: a @ b, MATS, reverse=True)),
+    ("associative_scan_axis", lambda lib: lib.ops.associative_scan(lambda a, b: (a[0] + b[0], a[1] * b[1]),
+                                                                   (X, X + 1), axis=1)),
+    ("saturate_cast", lambda lib: lib.ops.saturate_cast(np.array([-300.0, 0.5, 300.7, 1e10], "float32"), "uint8")),
+    ("saturate_cast_int", lambda lib: lib.ops.saturate_cast(np.array([-300, 5, 70000], "int32"), "int8")),
+    ("saturate_cast_f16", lambda lib: lib.ops.saturate_cast(np.array([-1e6, 5.0], "float32"), "float16")),
+    ("stop_gradient", lambda lib: lib.ops.stop_gradient(torch.tensor(X))),
+]
+
+
+def _structure(x):
+    if isinstance(x, dict):
+        return {k: _structure(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return tuple(_structure(v) for v in x)
+    return "leaf"
+
+
+def _flat(x):
+    if isinstance(x, dict):
+        return [leaf for v in x.values() for leaf in _flat(v)]
+    if isinstance(x, (list, tuple)):
+        return [leaf for v in x for leaf in _flat(v)]
+    return [x]
+
+
+@pytest.mark.parametrize("name,run", FLOW_CASES, ids=[c[0] for c in FLOW_CASES])
+def test_control_flow_matches_keras(keras_ref, name, run):
+    ref, ours = run(keras_ref), run(cornu)
+    assert _structure(ours) == _structure(ref)
+    for o, r in zip(_flat(ours), _flat(ref)):
+        assert type(o) is type(r)
+        if isinstance(r, torch.Tensor):
+            assert o.dtype == r.dtype and o.shape == r.shape
+            np.testing.assert_allclose(_np(o), r.numpy(), rtol=1e-5, atol=1e-5)
+        else:
+            np.testing.assert_array_equal(o, r)
+
+
+def test_custom_gradient_matches_keras(keras_ref):
+    grads = []
+    for lib in (keras_ref, cornu):
+        @lib.ops.custom_gradient
+        def weighted(a, b):
+            def grad(*args, upstream=None):
+                return upstream * args[1] * 10, upstream * 0.5
+            return a * b, grad
+
+        a, b = torch.tensor([1.0, 2.0], requires_grad=True), torch.tensor([3.0, 4.0], requires_grad=True)
+        (weighted(a, b) * torch.tensor([1.0, -2.0])).sum().backward()
+        grads.append((a.grad.numpy(), b.grad.numpy()))
+    for o, r in zip(grads[1], grads[0]):
+        np.testing.assert_allclose(o, r)
+
+
+def test_control_flow_errors_match_keras(keras_ref):
+    for run in (lambda lib: lib.ops.scan(lambda c, x: (c, c), 0.0),):
+        with pytest.raises(Exception) as ref:
+            run(keras_ref)
+        with pytest.raises(ref.type):
+            run(cornu)
