@@ -44,7 +44,5 @@ def test_names_served_by_optional_dependencies_stay_reachable(fresh_import):
     assert fresh_import["reachable"] == [True] * 5
 
 
-@pytest.mark.xfail(reason="cornu/layers/rnn/fused.py applies @torch.compiler.disable at import, which imports "
-                          "torch._dynamo", strict=False)
 def test_import_cornu_does_not_load_the_compiler(fresh_import):
     assert [m for m in fresh_import["loaded"] if m in COMPILER] == []

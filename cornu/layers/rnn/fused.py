@@ -66,14 +66,26 @@ def _run(mode: str, x: torch.Tensor, states: list, weights: list, batch_sizes: t
     return result[0], [r[0] for r in result[1:]]
 
 
-@torch.compiler.disable
+_EAGER_RUN_FUSED = None
+
+
 def run_fused(mode: str, sequences: torch.Tensor, states: list, weights: list, mask: torch.Tensor | None,
               go_backwards: bool, zero_output_for_mask: bool, return_sequences: bool):
     """``fused_rnn`` for an optional mask; None when the mask is not right-padded (the caller loops instead).
 
     Always eager: under ``torch.compile`` this is a graph break, as ``torch.nn.LSTM`` is (the fused
-    kernels do not trace, and packing reads the lengths on the host).
+    kernels do not trace, and packing reads the lengths on the host). The ``torch.compiler.disable``
+    wrapper is made on first use, so importing cornu does not import the compiler.
     """
+    global _EAGER_RUN_FUSED
+    if _EAGER_RUN_FUSED is None:
+        _EAGER_RUN_FUSED = torch.compiler.disable(_run_fused)
+    return _EAGER_RUN_FUSED(mode, sequences, states, weights, mask, go_backwards, zero_output_for_mask,
+                            return_sequences)
+
+
+def _run_fused(mode: str, sequences: torch.Tensor, states: list, weights: list, mask: torch.Tensor | None,
+               go_backwards: bool, zero_output_for_mask: bool, return_sequences: bool):
     lengths = None
     if mask is not None:
         lengths = right_padded_lengths(mask)
