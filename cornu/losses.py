@@ -734,9 +734,14 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
     """Crossentropy for integer class targets; ``ignore_class`` entries are left out of the mean."""
 
     def __init__(self, from_logits: bool = False, ignore_class: int | None = None, reduction: str | None = _SOB,
-                 name: str = "sparse_categorical_crossentropy", dtype: Any = None, axis: int = -1):
+                 axis: int = -1, name: str = "sparse_categorical_crossentropy", dtype: Any = None):
         super().__init__(sparse_categorical_crossentropy, reduction=reduction, name=name, dtype=dtype,
                          from_logits=from_logits, ignore_class=ignore_class, axis=axis)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.pop("axis", None)  # Keras 3.15 does not write it
+        return config
 
 
 class Dice(LossFunctionWrapper):

@@ -427,3 +427,11 @@ def test_cuda_losses_are_sync_free_and_match_cpu(make, args):
     expected = loss(*cpu_args[:2], sample_weight=cpu_args[2] if len(cpu_args) > 2 else None)
     assert out.device.type == "cuda"
     assert out.item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_sparse_categorical_crossentropy_config_matches_keras(keras_ref):
+    from cornu import losses
+
+    for kwargs in ({}, {"from_logits": True, "ignore_class": 0}):
+        assert losses.SparseCategoricalCrossentropy(**kwargs).get_config() == \
+            keras_ref.losses.SparseCategoricalCrossentropy(**kwargs).get_config()
