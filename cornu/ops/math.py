@@ -78,15 +78,69 @@ def segment_sum(data: Any, segment_ids: Any, num_segments: int | None = None,
     return out.index_add(0, ids, t)
 
 
+def _segment_reduce(data: Any, segment_ids: Any, num_segments: int | None, reduce: str,
+                    empty: Any) -> torch.Tensor:
+    """Reduce the rows of ``data`` sharing a segment id; segments without rows hold ``empty``."""
+    t, ids, n = _segments(data, segment_ids, num_segments)
+    out = torch.full((n,) + tuple(t.shape[1:]), empty, dtype=t.dtype, device=t.device)
+    index = ids.reshape((-1,) + (1,) * (t.ndim - 1)).expand_as(t)
+    return out.scatter_reduce(0, index, t, reduce=reduce, include_self=True)
+
+
+def _extreme(t: torch.Tensor, high: bool) -> Any:
+    """+-inf for floats, the integer limits otherwise."""
+    if t.is_floating_point():
+        return float("inf") if high else float("-inf")
+    info = torch.iinfo(t.dtype)
+    return info.max if high else info.min
+
+
 @symbolic_op
 def segment_max(data: Any, segment_ids: Any, num_segments: int | None = None,
                 sorted: bool = False) -> torch.Tensor:
-    """Maximum over the rows of ``data`` sharing a segment id (lowest value when empty)."""
-    t, ids, n = _segments(data, segment_ids, num_segments)
-    lowest = torch.finfo(t.dtype).min if t.is_floating_point() else torch.iinfo(t.dtype).min
-    out = torch.full((n,) + tuple(t.shape[1:]), lowest, dtype=t.dtype, device=t.device)
-    index = ids.reshape((-1,) + (1,) * (t.ndim - 1)).expand_as(t)
-    return out.scatter_reduce(0, index, t, reduce="amax", include_self=True)
+    """Maximum over the rows of ``data`` sharing a segment id (``-inf`` when empty)."""
+    t = _tensor(data)
+    return _segment_reduce(t, segment_ids, num_segments, "amax", _extreme(t, high=False))
+
+
+@symbolic_op
+def segment_min(data: Any, segment_ids: Any, num_segments: int | None = None,
+                sorted: bool = False) -> torch.Tensor:
+    """Minimum over the rows of ``data`` sharing a segment id (``inf`` when empty)."""
+    t = _tensor(data)
+    return _segment_reduce(t, segment_ids, num_segments, "amin", _extreme(t, high=True))
+
+
+@symbolic_op
+def segment_prod(data: Any, segment_ids: Any, num_segments: int | None = None,
+                 sorted: bool = False) -> torch.Tensor:
+    """Product over the rows of ``data`` sharing a segment id (1 when empty)."""
+    return _segment_reduce(data, segment_ids, num_segments, "prod", 1)
+
+
+@symbolic_op
+def erfc(x: Any) -> torch.Tensor:
+    """Element-wise complementary error function ``1 - erf(x)``, accurate for large ``x``."""
+    return torch.special.erfc(_as_float(x))
+
+
+@symbolic_op
+def view_as_complex(x: Any) -> torch.Tensor:
+    """Float tensor with a last axis of size 2 (real, imag) as a complex64 tensor (as Keras)."""
+    t = _tensor(x).to(torch.float32)
+    if t.ndim == 0 or t.shape[-1] != 2:
+        raise ValueError("Last dimension of input must be size 2 (real and imaginary). "
+                         f"Received shape: {tuple(t.shape)}")
+    return torch.complex(t[..., 0], t[..., 1])
+
+
+@symbolic_op
+def view_as_real(x: Any) -> torch.Tensor:
+    """Complex tensor as floats with a new last axis of size 2 (real, imag)."""
+    t = _tensor(x)
+    if not t.is_complex():
+        t = t.to(torch.complex128 if t.dtype == torch.float64 else torch.complex64)
+    return torch.view_as_real(t).clone()
 
 
 def _complex_pair(x: Any) -> torch.Tensor:
@@ -250,6 +304,7 @@ def logdet(x: Any) -> torch.Tensor:
 
 
 __all__ = [
-    "erf", "erfinv", "extract_sequences", "fft", "fft2", "ifft2", "in_top_k", "irfft", "istft",
-    "logdet", "logsumexp", "rfft", "rsqrt", "segment_max", "segment_sum", "stft", "top_k",
+    "erf", "erfc", "erfinv", "extract_sequences", "fft", "fft2", "ifft2", "in_top_k", "irfft", "istft",
+    "logdet", "logsumexp", "rfft", "rsqrt", "segment_max", "segment_min", "segment_prod", "segment_sum",
+    "stft", "top_k", "view_as_complex", "view_as_real",
 ]

@@ -1,4 +1,6 @@
 """FFT family, STFT/ISTFT, extract_sequences and logdet against float64 NumPy."""
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -109,6 +111,28 @@ def test_extract_sequences_and_logdet():
     a = seeded(0).normal(size=(2, 4, 4))
     spd = (a @ np.swapaxes(a, -1, -2) + 4 * np.eye(4)).astype("float32")
     assert_close(ops.logdet(spd), np.linalg.slogdet(f64(spd))[1], rtol=1e-5)
+
+
+@pytest.mark.parametrize("name,reduce,empty", [("segment_min", np.min, np.inf), ("segment_max", np.max, -np.inf),
+                                               ("segment_prod", np.prod, 1.0)])
+def test_segment_reductions(name, reduce, empty):
+    data = seeded(4).normal(size=(6, 2)).astype("float32")
+    ids = np.array([0, 0, 2, 2, 2, 3])
+    out = getattr(ops, name)(data, ids, num_segments=5)
+    ref = np.stack([reduce(f64(data)[ids == s], 0) if (ids == s).any() else np.full(2, empty) for s in range(5)])
+    assert_close(out, ref, rtol=1e-5)
+
+
+def test_erfc_and_complex_views():
+    x = np.linspace(-3, 8, 12).astype("float32")
+    assert_close(ops.erfc(x), [math.erfc(v) for v in f64(x)], rtol=1e-5, atol=1e-30)
+    pairs = seeded(5).normal(size=(3, 2)).astype("float32")
+    z = ops.view_as_complex(pairs)
+    assert z.dtype == torch.complex64
+    np.testing.assert_allclose(z.numpy(), pairs[:, 0] + 1j * pairs[:, 1])
+    assert_close(ops.view_as_real(z), pairs)
+    with pytest.raises(ValueError, match="size 2"):
+        ops.view_as_complex(np.ones((2, 3), "float32"))
 
 
 def test_symbolic_shapes():

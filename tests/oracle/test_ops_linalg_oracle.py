@@ -114,7 +114,13 @@ FFT_CASES = [
     ("irfft", ((RE, IM),), {"fft_length": 7}), ("stft", (SIG, 8, 4, 16), {}),
     ("stft", (SIG, 7, 2, 10), {"center": False, "window": "hamming"}), ("stft", (SIG, 8, 3, 8), {"window": None}),
     ("stft", (SIG[0].astype("float64"), 8, 3, 8), {"window": np.arange(8, dtype="float32")}),
-    ("extract_sequences", (SIG, 5, 3), {}), ("logdet", (SPD,), {}),
+    ("extract_sequences", (SIG, 5, 3), {}), ("logdet", (SPD,), {}), ("erfc", (RE * 3,), {}),
+    ("erfc", (np.arange(4, dtype="int32"),), {}), ("view_as_complex", (RE[..., :2],), {}),
+    ("view_as_complex", (RE[..., :2].astype("float64"),), {}), ("view_as_real", (RE + 1j * IM,), {}),
+    ("segment_min", (RE[0], np.array([0, 0, 2, 2])), {"num_segments": 4}),
+    ("segment_max", (RE[0], np.array([0, 0, 2, 2])), {"num_segments": 4}),
+    ("segment_prod", (RE[0], np.array([0, 1, 1, 3])), {}),
+    ("segment_prod", (RE[0].astype("int32"), np.array([0, 1, 1, 3])), {"num_segments": 5}),
 ]
 
 
@@ -148,6 +154,7 @@ FFT_BAD = [
     ("fft", ((RE, IM, IM),), {}), ("fft2", ((RE[0, 0], IM[0, 0]),), {}),
     ("stft", (SIG, 8, 4, 16), {"window": "bad"}), ("stft", (SIG, 8, 4, 16), {"window": np.ones(7, "float32")}),
     ("stft", (SIG, 16, 4, 8), {}), ("stft", (SIG.astype("int32"), 8, 4, 16), {}),
+    ("view_as_complex", (RE,), {}),
 ]
 
 
