@@ -1656,6 +1656,231 @@ def unravel_index(indices: Any, shape: Any) -> tuple[torch.Tensor, ...]:
         idx = torch.div(idx, d, rounding_mode="floor")
     return tuple(reversed(coords))
 
+
+# ------------------------------------------------------------------ shapes, stacking, splitting
+@symbolic_op
+def fliplr(x: Any) -> torch.Tensor:
+    """Reverse the columns (axis 1) of a tensor of rank >= 2."""
+    return torch.fliplr(_tensor(x))
+
+
+@symbolic_op
+def flipud(x: Any) -> torch.Tensor:
+    """Reverse the rows (axis 0)."""
+    return torch.flipud(_tensor(x))
+
+
+@symbolic_op
+def rot90(array: Any, k: int = 1, axes: tuple[int, int] = (0, 1)) -> torch.Tensor:
+    """Rotate by 90 degrees ``k`` times in the plane of ``axes`` (from the first axis toward the second)."""
+    t = _tensor(array)
+    if t.ndim < 2:
+        raise ValueError(f"Input array must have at least 2 dimensions. Received: array.ndim={t.ndim}")
+    a, b = (_canonical_axis(ax, t.ndim) for ax in axes)
+    if len(axes) != 2 or a == b:
+        raise ValueError(f"Invalid axes: {axes}. Axes must be a tuple of two different dimensions.")
+    return torch.rot90(t, k, dims=(a, b))
+
+
+@symbolic_op
+def dstack(xs: Sequence[Any]) -> torch.Tensor:
+    """Stack along a third axis (1-D ``(n,)`` becomes ``(1, n, 1)``, 2-D ``(m, n)`` becomes ``(m, n, 1)``)."""
+    return torch.dstack(_common(*xs))
+
+
+def _sections(indices_or_sections: Any) -> Any:
+    if isinstance(indices_or_sections, (int, np.integer)):
+        return int(indices_or_sections)
+    return [int(i) for i in indices_or_sections]
+
+
+@symbolic_op
+def hsplit(x: Any, indices_or_sections: Any) -> list[torch.Tensor]:
+    """``split`` along axis 1 (axis 0 for 1-D tensors)."""
+    return list(torch.hsplit(_tensor(x), _sections(indices_or_sections)))
+
+
+@symbolic_op
+def vsplit(x: Any, indices_or_sections: Any) -> list[torch.Tensor]:
+    """``split`` along axis 0 (rank >= 2)."""
+    return list(torch.vsplit(_tensor(x), _sections(indices_or_sections)))
+
+
+@symbolic_op
+def dsplit(x: Any, indices_or_sections: Any) -> list[torch.Tensor]:
+    """``split`` along axis 2 (rank >= 3)."""
+    return list(torch.dsplit(_tensor(x), _sections(indices_or_sections)))
+
+
+@symbolic_op
+def array_split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[torch.Tensor]:
+    """Split into ``n`` nearly equal parts (the first ``size % n`` one longer), or at listed indices."""
+    t = _tensor(x)
+    sections = _sections(indices_or_sections)
+    if isinstance(sections, int) and sections <= 0:
+        raise ValueError("Argument `indices_or_sections` must be a positive integer. "
+                         f"Received: indices_or_sections={indices_or_sections!r}")
+    return list(torch.tensor_split(t, sections, dim=_canonical_axis(axis, t.ndim)))
+
+
+@symbolic_op
+def diagflat(x: Any, k: int = 0) -> torch.Tensor:
+    """A 2-D tensor with the flattened ``x`` on its ``k``-th diagonal."""
+    return torch.diagflat(_tensor(x), k)
+
+
+@symbolic_op
+def vander(x: Any, N: int | None = None, increasing: bool = False) -> torch.Tensor:
+    """Vandermonde matrix of a 1-D ``x``: columns are powers of ``x`` (decreasing by default)."""
+    t = _tensor(x)
+    if t.ndim != 1:
+        raise ValueError(f"Input tensor must be 1-dimensional. Received: input.shape={tuple(t.shape)}")
+    work = t.to(torch.int64) if t.dtype == torch.bool else t
+    return torch.vander(work, N=N, increasing=increasing).to(t.dtype)
+
+
+@symbolic_op
+def select(condlist: Sequence[Any], choicelist: Sequence[Any], default: Any = 0) -> torch.Tensor:
+    """From ``choicelist``, the entry of the first true condition per element, else ``default``."""
+    if len(condlist) != len(choicelist):
+        raise ValueError("`condlist` and `choicelist` must have the same length. "
+                         f"Received: {len(condlist)} and {len(choicelist)}")
+    if not condlist:
+        raise ValueError("`select` needs at least one condition.")
+    choices, dtype = _operands(*choicelist, default, scalars=False)
+    out = choices[-1].to(dtype)
+    for cond, choice in zip(reversed(condlist), reversed(choices[:-1])):
+        out = torch.where(_tensor(cond, device=out.device).to(torch.bool), choice.to(dtype), out)
+    return out
+
+
+# ------------------------------------------------------------------ more products, sequences and linear algebra
+@symbolic_op
+def kron(x1: Any, x2: Any) -> torch.Tensor:
+    """Kronecker product."""
+    a, b = _common(x1, x2)
+    if a.dtype == torch.bool:
+        return torch.kron(a.to(torch.uint8), b.to(torch.uint8)).to(torch.bool)
+    return torch.kron(a, b)
+
+
+def _to_3(v: torch.Tensor) -> torch.Tensor:
+    if v.shape[-1] == 3:
+        return v
+    if v.shape[-1] != 2:
+        raise ValueError(f"`cross` needs vectors of 2 or 3 components. Received shape {tuple(v.shape)}")
+    return torch.nn.functional.pad(v, (0, 1))
+
+
+@symbolic_op
+def cross(x1: Any, x2: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
+          axis: int | None = None) -> torch.Tensor:
+    """Cross product of (2- or 3-component) vectors along ``axisa``/``axisb``, placed at ``axisc``."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = _common(x1, x2)
+    a = torch.movedim(a, _canonical_axis(axisa, a.ndim), -1)
+    b = torch.movedim(b, _canonical_axis(axisb, b.ndim), -1)
+    both_2d = a.shape[-1] == 2 and b.shape[-1] == 2
+    a, b = torch.broadcast_tensors(_to_3(a), _to_3(b))
+    out = torch.linalg.cross(a, b, dim=-1)
+    if both_2d:
+        return out[..., 2]
+    return torch.movedim(out, -1, _canonical_axis(axisc, out.ndim))
+
+
+@symbolic_op
+def trapezoid(y: Any, x: Any = None, dx: float = 1.0, axis: int = -1) -> torch.Tensor:
+    """Integral of ``y`` along ``axis`` by the trapezoidal rule (sample points ``x`` or spacing ``dx``)."""
+    t = _as_float(y)
+    if x is None:
+        return torch.trapezoid(t, dx=dx, dim=axis)
+    return torch.trapezoid(t, _tensor(x, device=t.device).to(t.dtype), dim=axis)
+
+
+@symbolic_op
+def correlate(x1: Any, x2: Any, mode: str = "valid") -> torch.Tensor:
+    """Cross-correlation of two 1-D tensors (modes ``valid``, ``same``, ``full`` as NumPy)."""
+    if mode not in ("valid", "same", "full"):
+        raise ValueError(f"`mode` must be 'valid', 'same' or 'full'. Received: mode={mode!r}")
+    a, v = _common(_as_float(x1), _as_float(x2))
+    a, v = a.to(_demote64(a.dtype)), v.to(_demote64(v.dtype))
+    swap = a.shape[-1] < v.shape[-1]  # NumPy correlates the longer one and reverses the result
+    if swap:
+        a, v = v, a
+    m = v.shape[-1]
+    pad = {"valid": (0, 0), "same": (m // 2, m - 1 - m // 2), "full": (m - 1, m - 1)}[mode]
+    padded = torch.nn.functional.pad(a.reshape(1, 1, -1), pad)
+    out = torch.nn.functional.conv1d(padded, v.reshape(1, 1, -1)).reshape(-1)
+    if swap:
+        out = out.flip(-1)
+    return out.reshape(()) if out.numel() == 1 and mode == "valid" else out
+
+
+@symbolic_op
+def corrcoef(x: Any) -> torch.Tensor:
+    """Pearson correlation coefficients between the rows of ``x``."""
+    t = _as_float(x)
+    return torch.corrcoef(t.to(_demote64(t.dtype)))
+
+
+@symbolic_op
+def argpartition(x: Any, kth: int, axis: int = -1) -> torch.Tensor:
+    """Indices (int32) that partition ``x`` along ``axis`` around its ``kth`` smallest element."""
+    t = _tensor(x)
+    if t.dtype == torch.bool:
+        t = t.to(torch.uint8)
+    ax = _canonical_axis(axis, t.ndim)
+    if not -t.shape[ax] <= kth < t.shape[ax]:
+        raise ValueError(f"kth={kth} is out of bounds for axis {axis} of size {t.shape[ax]}.")
+    return torch.sort(t, dim=ax, stable=True).indices.to(torch.int32)
+
+
+def _log_grid(lo: torch.Tensor, hi: torch.Tensor, num: int, endpoint: bool, axis: int) -> torch.Tensor:
+    return linspace.__wrapped__(lo, hi, num, endpoint=endpoint, dtype="float64", axis=axis)
+
+
+def _cast_grid(out: torch.Tensor, dtype: Any) -> torch.Tensor:
+    target = _dtype_or(dtype, _floatx())
+    return out.to(target) if _is_float(torch.empty(0, dtype=target)) else out.round().to(target)
+
+
+@symbolic_op
+def logspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, base: float = 10,
+             dtype: Any = None, axis: int = 0) -> torch.Tensor:
+    """``base ** linspace(start, stop)``: ``num`` samples evenly spaced on a log scale."""
+    grid = _log_grid(_tensor(start).to(torch.float64), _tensor(stop).to(torch.float64), num, endpoint, axis)
+    return _cast_grid(torch.pow(float(base), grid), dtype)
+
+
+@symbolic_op
+def geomspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype: Any = None,
+              axis: int = 0) -> torch.Tensor:
+    """``num`` samples from ``start`` to ``stop`` in geometric progression (endpoints exact)."""
+    lo, hi = _tensor(start).to(torch.float64), _tensor(stop).to(torch.float64)
+    lo, hi = torch.broadcast_tensors(lo, hi.to(lo.device))
+    grid = _log_grid(torch.log(torch.abs(lo)), torch.log(torch.abs(hi)), num, endpoint, 0)
+    sign = torch.sign(lo)
+    out = sign * torch.exp(grid)
+    if num > 0:
+        out[0] = lo
+        if endpoint and num > 1:
+            out[-1] = hi
+    return _cast_grid(torch.movedim(out, 0, _canonical_axis(axis, out.ndim)), dtype)
+
+
+@symbolic_op
+def slogdet(x: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sign and natural log of the absolute determinant of (a batch of) square matrices."""
+    sign, logabsdet = torch.linalg.slogdet(_tensor(x))
+    return sign, logabsdet
+
+
+@symbolic_op
+def logdet(x: Any) -> torch.Tensor:
+    """Natural log of the determinant (NaN for a negative determinant)."""
+    return torch.logdet(_tensor(x))
+
 __all__ = [
     name for name, obj in list(globals().items())
     if not name.startswith("_") and callable(obj) and getattr(obj, "__module__", None) == __name__

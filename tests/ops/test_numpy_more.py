@@ -246,3 +246,83 @@ def test_bincount_and_histogram():
         ops.histogram(d, bins=[0.0, 1.0])
     with pytest.raises(ValueError):
         ops.histogram(d.reshape(10, 20))
+
+
+def test_products_and_calculus():
+    a, b = RNG.normal(size=(2, 3)), RNG.normal(size=(3, 2))
+    assert_close(ops.kron(a.astype("float32"), b.astype("float32")), np.kron(a, b))
+    u, v = RNG.normal(size=(5, 3)), RNG.normal(size=(5, 3))
+    assert_close(ops.cross(u.astype("float32"), v.astype("float32")), np.cross(u, v))
+    assert_close(ops.cross(u.T.astype("float32"), v.astype("float32"), axisa=0), np.cross(u.T, v, axisa=0))
+    assert_close(ops.cross(u.astype("float32"), v.astype("float32"), axisc=0), np.cross(u, v, axisc=0))
+    assert_close(ops.cross(u[:, :2].astype("float32"), v[:, :2].astype("float32")), np.cross(u[:, :2], v[:, :2]))
+    assert_close(ops.cross(u[:, :2].astype("float32"), v.astype("float32")), np.cross(u[:, :2], v))
+    y, x = RNG.normal(size=(4, 6)), np.sort(RNG.normal(size=(4, 6)), axis=-1)
+    assert_close(ops.trapezoid(y.astype("float32")), np.trapezoid(y))
+    assert_close(ops.trapezoid(y.astype("float32"), x.astype("float32")), np.trapezoid(y, x))
+    assert_close(ops.trapezoid(y.astype("float32"), dx=0.3, axis=0), np.trapezoid(y, dx=0.3, axis=0))
+    w = RNG.normal(size=5)
+    assert_close(ops.vander(w.astype("float32")), np.vander(w), rtol=1e-5)
+    assert_close(ops.vander(w.astype("float32"), N=3, increasing=True), np.vander(w, N=3, increasing=True))
+    with pytest.raises(ValueError):
+        ops.vander(a)
+
+
+def test_correlate_corrcoef_select_argpartition():
+    a, v = RNG.normal(size=9), RNG.normal(size=4)
+    for mode in ("valid", "same", "full"):
+        assert_close(ops.correlate(a.astype("float32"), v.astype("float32"), mode=mode).reshape(-1),
+                     np.correlate(a, v, mode=mode), rtol=1e-5, atol=1e-5)
+        assert_close(ops.correlate(v.astype("float32"), a.astype("float32"), mode=mode).reshape(-1),
+                     np.correlate(v, a, mode=mode), rtol=1e-5, atol=1e-5)
+    rows = RNG.normal(size=(3, 10))
+    assert_close(ops.corrcoef(rows.astype("float32")), np.corrcoef(rows), rtol=1e-5, atol=1e-6)
+    x = RNG.normal(size=(3, 4))
+    conds, choices = [x > 0.5, x < -0.5], [x, -x]
+    assert_close(ops.select(conds, [c.astype("float32") for c in choices], default=9.0), np.select(conds, choices, 9.0))
+    with pytest.raises(ValueError):
+        ops.select([x > 0], [x, x])
+    for kth in (0, 2, -1):
+        idx = _np(ops.argpartition(x, kth, axis=0))
+        assert_close(np.take_along_axis(x, idx, 0)[kth], np.partition(x, kth, axis=0)[kth])
+
+
+def test_flips_rotations_splits():
+    x = RNG.normal(size=(2, 4, 6))
+    for k, axes in [(1, (0, 1)), (2, (1, 2)), (-1, (2, 0)), (5, (1, 0))]:
+        np.testing.assert_array_equal(_np(ops.rot90(x, k=k, axes=axes)), np.rot90(x, k=k, axes=axes))
+    with pytest.raises(ValueError):
+        ops.rot90(x[0, 0])
+    np.testing.assert_array_equal(_np(ops.fliplr(x)), np.fliplr(x))
+    np.testing.assert_array_equal(_np(ops.flipud(x)), np.flipud(x))
+    for ours, ref in [(ops.hsplit(x, 2), np.hsplit(x, 2)), (ops.vsplit(x, [1]), np.vsplit(x, [1])),
+                      (ops.dsplit(x, [2, 5]), np.dsplit(x, [2, 5])), (ops.array_split(x, 4, axis=2),
+                                                                      np.array_split(x, 4, axis=2)),
+                      (ops.array_split(np.arange(10), [3, 7]), np.array_split(np.arange(10), [3, 7]))]:
+        assert isinstance(ours, list) and len(ours) == len(ref)
+        for o, r in zip(ours, ref):
+            np.testing.assert_array_equal(_np(o), r)
+    with pytest.raises(ValueError):
+        ops.array_split(x, 0)
+    np.testing.assert_array_equal(_np(ops.dstack([x[0], x[1]])), np.dstack([x[0], x[1]]))
+    np.testing.assert_array_equal(_np(ops.dstack([x[0, 0], x[1, 0]])), np.dstack([x[0, 0], x[1, 0]]))
+    np.testing.assert_array_equal(_np(ops.diagflat(x[0, :2], k=1)), np.diagflat(x[0, :2], k=1))
+
+
+def test_spaces_and_determinants():
+    assert_close(ops.geomspace(1, 1000, 4), np.geomspace(1, 1000, 4))
+    assert_close(ops.geomspace(-2.0, -50.0, 6, endpoint=False), np.geomspace(-2.0, -50.0, 6, endpoint=False))
+    assert_close(ops.geomspace([1.0, 2.0], [10.0, 64.0], 5, axis=1), np.geomspace([1.0, 2.0], [10.0, 64.0], 5, axis=1))
+    assert_close(ops.logspace(0, 3, 4), np.logspace(0, 3, 4))
+    assert_close(ops.logspace(-1.0, 2.0, 6, base=2, endpoint=False), np.logspace(-1.0, 2.0, 6, base=2, endpoint=False))
+    assert_close(ops.logspace([0.0, 1.0], 2.0, 3, axis=1), np.logspace([0.0, 1.0], 2.0, 3, axis=1))
+    assert ops.logspace(0, 3, 4, dtype="int32").dtype == torch.int32 and ops.geomspace(1, 2, 3).dtype == torch.float32
+    m = RNG.normal(size=(3, 4, 4))
+    sign, logabs = ops.slogdet(m.astype("float64"))
+    ref_sign, ref_logabs = np.linalg.slogdet(m)
+    assert_close(sign, ref_sign)
+    assert_close(logabs, ref_logabs)
+    pd = m @ np.swapaxes(m, -1, -2) + np.eye(4)
+    assert_close(ops.logdet(pd.astype("float32")), np.log(np.linalg.det(pd)), rtol=1e-5, atol=1e-5)
+    spec = ops.slogdet(KerasTensor((None, 4, 4)))
+    assert [t.shape for t in spec] == [(None,), (None,)]
