@@ -3,9 +3,10 @@
 Each contender runs in its own subprocess (nothing cached in the process); the
 child times only the import statement with ``perf_counter``, so interpreter
 start-up, identical for all, is left out. Contenders run in interleaved rounds
-so machine noise hits all of them alike; reported is the median over rounds,
-one JSON line per contender, then the difference cornu - torch against the
-target (at most 0.15 s more than torch).
+so machine noise hits all of them alike; reported is the median over rounds of
+the wall time and of the process's CPU time (which a busy shared machine
+distorts far less), one JSON line per contender, then the differences to torch,
+cornu's against the target (at most 0.15 s more than torch, wall time).
 
 Each line also says which heavy modules the import loaded (``torch._dynamo``,
 ``torch._inductor``, ``h5py``, ``matplotlib``, ``tensorboard``, ``scipy``).
@@ -37,16 +38,17 @@ STATEMENTS = {
 
 HEAVY = ("torch._dynamo", "torch._inductor", "h5py", "matplotlib", "tensorboard", "scipy")
 
-CHILD = ("import time; t0 = time.perf_counter(); {stmt}; t1 = time.perf_counter(); "
-         "import json, sys; print(json.dumps([t1 - t0, [m for m in {heavy!r} if m in sys.modules]]))")
+CHILD = ("import time; t0, c0 = time.perf_counter(), time.process_time(); {stmt}; "
+         "t1, c1 = time.perf_counter(), time.process_time(); "
+         "import json, sys; print(json.dumps([t1 - t0, c1 - c0, [m for m in {heavy!r} if m in sys.modules]]))")
 
 
-def time_import(stmt: str) -> tuple[float, list[str]]:
-    """Seconds the statement takes in a fresh interpreter, measured inside it, and the heavy modules it loaded."""
+def time_import(stmt: str) -> tuple[float, float, list[str]]:
+    """Wall and CPU seconds the statement takes in a fresh interpreter, measured inside it; the heavy modules loaded."""
     out = subprocess.run([sys.executable, "-c", CHILD.format(stmt=stmt, heavy=HEAVY)], capture_output=True,
                          text=True, check=True, cwd=os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-    seconds, loaded = json.loads(out.stdout.strip().splitlines()[-1])
-    return seconds, loaded
+    wall, cpu, loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    return wall, cpu, loaded
 
 
 def main() -> None:
@@ -68,21 +70,27 @@ def main() -> None:
     unknown = [n for n in names if n not in statements]
     if unknown:
         parser.error(f"unknown contenders {unknown}; choose from {list(STATEMENTS)}")
-    loaded = {n: time_import(statements[n])[1] for n in names}  # untimed: byte-code caches, page cache warm
-    times: dict[str, list[float]] = {n: [] for n in names}
+    loaded = {n: time_import(statements[n])[2] for n in names}  # untimed: byte-code caches, page cache warm
+    wall: dict[str, list[float]] = {n: [] for n in names}
+    cpu: dict[str, list[float]] = {n: [] for n in names}
     for _ in range(args.runs):
         for name in names:
-            times[name].append(time_import(statements[name])[0])
-    median = {n: statistics.median(t) for n, t in times.items()}
+            w, c, _ = time_import(statements[name])
+            wall[name].append(w)
+            cpu[name].append(c)
+    median = {n: statistics.median(t) for n, t in wall.items()}
+    median_cpu = {n: statistics.median(t) for n, t in cpu.items()}
     for name in names:
         print(json.dumps({"name": name, "statement": statements[name], "runs": args.runs,
-                          "median_s": round(median[name], 4), "min_s": round(min(times[name]), 4),
-                          "max_s": round(max(times[name]), 4), "heavy_modules_loaded": loaded[name]}))
+                          "median_s": round(median[name], 4), "min_s": round(min(wall[name]), 4),
+                          "max_s": round(max(wall[name]), 4), "cpu_median_s": round(median_cpu[name], 4),
+                          "heavy_modules_loaded": loaded[name]}))
     if "torch" in median:
         for name in names:
             if name != "torch":
                 diff = median[name] - median["torch"]
                 print(json.dumps({"difference": f"{name} - torch", "seconds": round(diff, 4),
+                                  "cpu_seconds": round(median_cpu[name] - median_cpu["torch"], 4),
                                   "target_s": TARGET_S if name == "cornu" else None,
                                   "meets_target": diff <= TARGET_S if name == "cornu" else None}))
 

@@ -10,7 +10,8 @@ The model, data, optimizer, batch size and timing are those of
 torch, XLA on JAX and TensorFlow). The workers sit idle while another trains,
 and train in interleaved rounds, one epoch each per round; round 0 is the
 warm-up. Absent backends are skipped, each with a line saying why. One JSON
-line per contender and batch size, then the ratios.
+line per contender and batch size (wall and CPU seconds, as in
+``tutorial_cnn.py``), then the ratios.
 
     python bench/keras_backends.py [--epochs 3] [--steps 200] [--batch-size 32] [--threads 1]
                                    [--contenders keras_torch,cornu_eager]
@@ -78,7 +79,8 @@ def worker(name: str, args: argparse.Namespace) -> None:
                       **startup}), flush=True)
     for line in sys.stdin:
         if line.strip() == "epoch":
-            print(json.dumps({"seconds": trainer.epoch()}), flush=True)
+            wall, cpu = trainer.epoch()
+            print(json.dumps({"seconds": wall, "cpu_seconds": cpu}), flush=True)
         elif line.strip() == "info":
             print(json.dumps(trainer.info()), flush=True)
         else:
@@ -166,11 +168,12 @@ def main() -> None:
                 print(json.dumps({"skipped": name, "reason": str(e)[:300]}), flush=True)
                 continue
             print(json.dumps({**workers[name].ready, "setup_s": round(time.perf_counter() - t0, 2)}), flush=True)
-        times: dict[str, list[float]] = {name: [] for name in workers}
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name in workers}
         try:
             for _ in range(args.epochs + 1):  # interleaved rounds
                 for name, w in workers.items():
-                    times[name].append(w.ask("epoch")["seconds"])
+                    answer = w.ask("epoch")
+                    times[name].append((answer["seconds"], answer["cpu_seconds"]))
             infos = {name: {"device": w.ready["device"], "version": w.ready["version"], **w.ask("info")}
                      for name, w in workers.items()}
         finally:

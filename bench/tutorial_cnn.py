@@ -29,9 +29,12 @@ machine noise hits all alike. Round 0 is the warm-up (it holds compilation and
 capture, reported apart as ``compile_s``: the wall time of the steps that
 compiled a graph, or of the CUDA-graph capture; the compiler's one-time start-up
 is paid before the rounds and reported once); ``steady_epoch_s`` is the median
-of the ``--epochs`` rounds after it. One JSON line per contender and batch size, then the ratios: of the
-steady medians (``value``), and the median of the per-round ratios (robust when
-the machine's load drifts between rounds).
+of the ``--epochs`` rounds after it; ``steady_epoch_cpu_s`` is the same median of the process's CPU time
+(on a shared machine the other processes' load stretches wall time far more
+than CPU time; on CUDA wall time is the figure). One JSON line per contender and
+batch size, then the ratios: of the steady medians (``value``), the median of
+the per-round ratios (robust when the load drifts between rounds), and of the
+CPU medians (``cpu_value``).
 
     python bench/tutorial_cnn.py [--epochs 3] [--steps 200] [--batch-size 32 128] [--threads 1]
                                  [--contenders cornu_eager,torch_eager] [--data ../shared/data/mnist.npz]
@@ -90,6 +93,16 @@ def warm_compiler(device: torch.device) -> float:
     return time.perf_counter() - t0
 
 
+class Clock:
+    """Wall and process CPU time since it was made; CPU time is what a busy shared machine distorts least."""
+
+    def __init__(self):
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def read(self) -> tuple[float, float]:
+        return time.perf_counter() - self.wall, time.process_time() - self.cpu
+
+
 def graph_count() -> int:
     from torch._dynamo.utils import counters
 
@@ -97,13 +110,13 @@ def graph_count() -> int:
 
 
 class Contender:
-    """One trainer: ``epoch()`` trains one epoch and returns its seconds; ``info()`` adds to its JSON line.
+    """One trainer: ``epoch()`` trains one epoch and returns its (wall, CPU) seconds; ``info()`` adds to its line.
 
     ``info()`` of a compiled contender holds ``compile_s``: the wall time of the steps that compiled a graph
     (or of the CUDA-graph capture), measured around those steps.
     """
 
-    def __init__(self, epoch: Callable[[], float], info: Callable[[], dict] | None = None):
+    def __init__(self, epoch: Callable[[], tuple[float, float]], info: Callable[[], dict] | None = None):
         self.epoch = epoch
         self.info = info or dict
 
@@ -166,9 +179,9 @@ def torch_trainer(x: np.ndarray, y: np.ndarray, device: torch.device, batch_size
                 state["graphs"] += graph_count() - before
                 state["compile_s"] += time.perf_counter() - t0
 
-    def epoch() -> float:
+    def epoch() -> tuple[float, float]:
         sync(device)
-        t0 = time.perf_counter()
+        clock = Clock()
         model.train()
         perm = torch.randperm(n, device=device)
         loss_sum.zero_()
@@ -179,7 +192,7 @@ def torch_trainer(x: np.ndarray, y: np.ndarray, device: torch.device, batch_size
             run(xt.index_select(0, idx), yt.index_select(0, idx))
         float(loss_sum), int(correct)
         sync(device)
-        return time.perf_counter() - t0
+        return clock.read()
 
     return Contender(epoch, (lambda: {"compile_s": round(state["compile_s"], 3), "graphs": state["graphs"]})
                      if compiled else None)
@@ -223,13 +236,13 @@ def cuda_graph_trainer(x: np.ndarray, y: np.ndarray, device: torch.device, batch
 
     state: dict = {}
 
-    def epoch() -> float:
+    def epoch() -> tuple[float, float]:
         sync(device)
-        t0 = time.perf_counter()
+        clock = Clock()
         if "compile_s" not in state:
             capture()
             sync(device)
-            state["compile_s"] = time.perf_counter() - t0
+            state["compile_s"] = clock.read()[0]
         model.train()
         perm = torch.randperm(n, device=device)
         loss_sum.zero_()
@@ -241,7 +254,7 @@ def cuda_graph_trainer(x: np.ndarray, y: np.ndarray, device: torch.device, batch
             graph.replay()
         float(loss_sum), int(correct)
         sync(device)
-        return time.perf_counter() - t0
+        return clock.read()
 
     return Contender(epoch, lambda: {"compile_s": round(state["compile_s"], 3)})
 
@@ -277,11 +290,11 @@ def fit_trainer(k, x: np.ndarray, y: np.ndarray, batch_size: int, jit_compile: b
     class EpochTimer(k.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
             synchronize()
-            self.t0 = time.perf_counter()
+            self.clock = Clock()
 
         def on_epoch_end(self, epoch, logs=None):
             synchronize()
-            self.seconds = time.perf_counter() - self.t0
+            self.seconds = self.clock.read()
 
     class CompileTimer(k.callbacks.Callback):
         def on_train_batch_begin(self, batch, logs=None):
@@ -298,7 +311,7 @@ def fit_trainer(k, x: np.ndarray, y: np.ndarray, batch_size: int, jit_compile: b
     y_onehot = k.utils.to_categorical(y, 10)
     state = {"epoch": 0, "compile_s": 0.0}
 
-    def epoch() -> float:
+    def epoch() -> tuple[float, float]:
         callbacks = [timer, CompileTimer()] if jit_compile and state["epoch"] == 0 else [timer]
         model.fit(x, y_onehot, batch_size=batch_size, epochs=state["epoch"] + 1, initial_epoch=state["epoch"],
                   verbose=0, callbacks=callbacks)
@@ -321,20 +334,25 @@ def make(name: str, x: np.ndarray, y: np.ndarray, device: torch.device, batch_si
                          compiled=name == "torch_compile")
 
 
-def report(times: dict[str, list[float]], infos: dict[str, dict], common: dict, samples: int,
+def report(times: dict[str, list[tuple[float, float]]], infos: dict[str, dict], common: dict, samples: int,
            ratios: tuple = RATIOS) -> None:
     """One JSON line per contender, then one per ratio of steady epochs (both contenders present)."""
-    steady = {name: statistics.median(t[1:]) for name, t in times.items()}
-    for name, t in times.items():
+    wall = {name: [w for w, _ in t] for name, t in times.items()}
+    cpu = {name: [c for _, c in t] for name, t in times.items()}
+    steady = {name: statistics.median(t[1:]) for name, t in wall.items()}
+    steady_cpu = {name: statistics.median(t[1:]) for name, t in cpu.items()}
+    for name in times:
         print(json.dumps({"name": name, **common, "steady_epoch_s": round(steady[name], 4),
-                          "samples_per_s": round(samples / steady[name], 1), "first_epoch_s": round(t[0], 4),
-                          "epochs_s": [round(v, 4) for v in t], **infos[name]}), flush=True)
+                          "samples_per_s": round(samples / steady[name], 1),
+                          "steady_epoch_cpu_s": round(steady_cpu[name], 4), "first_epoch_s": round(wall[name][0], 4),
+                          "epochs_s": [round(v, 4) for v in wall[name]], **infos[name]}), flush=True)
     for a, b in ratios:
         if a in steady and b in steady:
-            per_round = statistics.median(ta / tb for ta, tb in zip(times[a][1:], times[b][1:]))
+            per_round = statistics.median(ta / tb for ta, tb in zip(wall[a][1:], wall[b][1:]))
             print(json.dumps({"ratio": f"{a}/{b}", "batch_size": common["batch_size"], "device": common["device"],
                               "value": round(steady[a] / steady[b], 3),
-                              "median_of_round_ratios": round(per_round, 3)}), flush=True)
+                              "median_of_round_ratios": round(per_round, 3),
+                              "cpu_value": round(steady_cpu[a] / steady_cpu[b], 3)}), flush=True)
 
 
 def parse_contenders(parser: argparse.ArgumentParser, text: str, known: tuple[str, ...]) -> list[str]:
@@ -386,7 +404,7 @@ def main() -> None:
         samples = epoch_samples(args, batch_size)
         x, y = load(args.data, samples)
         trainers = {name: make(name, x, y, device, batch_size) for name in names}
-        times: dict[str, list[float]] = {name: [] for name in trainers}
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name in trainers}
         for _ in range(args.epochs + 1):  # interleaved rounds: drift and noise hit every contender alike
             for name, trainer in trainers.items():
                 times[name].append(trainer.epoch())
