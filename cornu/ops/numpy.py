@@ -1881,6 +1881,121 @@ def logdet(x: Any) -> torch.Tensor:
     """Natural log of the determinant (NaN for a negative determinant)."""
     return torch.logdet(_tensor(x))
 
+
+# ------------------------------------------------------------------ window functions
+def _window_length(x: Any, name: str) -> int:
+    if isinstance(x, (torch.Tensor, np.ndarray, np.generic)) and not _is_float_value(x):
+        x = int(x)
+    if not isinstance(x, int) or isinstance(x, bool):
+        raise TypeError(f"`{name}` needs an integer window length. Received: {x!r}")
+    if x < 0:
+        raise ValueError(f"{name} requires non-negative window length, got M={x}")
+    return x
+
+
+def _window(name: str, x: Any, formula) -> torch.Tensor:
+    """A symmetric window of ``x`` points: ``formula`` of the phase ``2 pi n / (M - 1)`` in float64."""
+    m = _window_length(x, name)
+    if m == 1:
+        return torch.ones(1, dtype=_floatx(), device=config.device())
+    n = torch.arange(m, dtype=torch.float64, device=config.device())
+    return formula(n, m).to(_floatx())
+
+
+def _cosine_terms(*coefficients: float):
+    def formula(n: torch.Tensor, m: int) -> torch.Tensor:
+        phase = 2.0 * _pymath.pi * n / (m - 1)
+        return builtins.sum(c * torch.cos(k * phase) for k, c in enumerate(coefficients))
+    return formula
+
+
+@symbolic_op
+def bartlett(x: Any) -> torch.Tensor:
+    """Bartlett (triangular) window of ``x`` points."""
+    return _window("bartlett", x, lambda n, m: 1.0 - torch.abs(2.0 * n / (m - 1) - 1.0))
+
+
+@symbolic_op
+def hamming(x: Any) -> torch.Tensor:
+    """Hamming window of ``x`` points."""
+    return _window("hamming", x, _cosine_terms(0.54, -0.46))
+
+
+@symbolic_op
+def hanning(x: Any) -> torch.Tensor:
+    """Hann window of ``x`` points."""
+    return _window("hanning", x, _cosine_terms(0.5, -0.5))
+
+
+@symbolic_op
+def blackman(x: Any) -> torch.Tensor:
+    """Blackman window of ``x`` points."""
+    return _window("blackman", x, _cosine_terms(0.42, -0.5, 0.08))
+
+
+@symbolic_op
+def kaiser(x: Any, beta: float) -> torch.Tensor:
+    """Kaiser window of ``x`` points with shape parameter ``beta``."""
+    def formula(n: torch.Tensor, m: int) -> torch.Tensor:
+        r = 2.0 * n / (m - 1) - 1.0
+        b = torch.tensor(float(beta), dtype=torch.float64, device=n.device)
+        return torch.i0(b * torch.sqrt(torch.clamp(1.0 - r * r, min=0.0))) / torch.i0(b)
+    return _window("kaiser", x, formula)
+
+
+# ------------------------------------------------------------------ vectorize
+def _parse_signature(signature: str) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+    """``"(n),(n,m)->(m)"`` -> core dimension names of each input and output."""
+    import re
+
+    def groups(part: str) -> list[tuple[str, ...]]:
+        return [tuple(d.strip() for d in g.split(",") if d.strip()) for g in re.findall(r"\(([^()]*)\)", part)]
+
+    if "->" not in signature:
+        raise ValueError(f"Invalid `signature` {signature!r}: expected '(...),(...)->(...)'.")
+    ins, outs = signature.split("->")
+    return groups(ins), groups(outs)
+
+
+def vectorize(pyfunc, *, excluded: Any = None, signature: str | None = None):
+    """Turn ``pyfunc`` on single elements (or core blocks named by ``signature``) into a broadcasting op.
+
+    The loop dimensions of the positional arguments are broadcast, flattened
+    and mapped with ``torch.vmap``; ``excluded`` positions and keyword
+    arguments are passed through unchanged.
+    """
+    import functools
+
+    skip = set(excluded or ())
+    core_in = _parse_signature(signature)[0] if signature else None
+
+    @functools.wraps(pyfunc)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        positions = [i for i in range(len(args)) if i not in skip]
+        tensors = [_tensor(args[i]) for i in positions]
+        cores = core_in if core_in is not None else [()] * len(tensors)
+        if len(cores) != len(tensors):
+            raise ValueError(f"`signature` {signature!r} names {len(cores)} inputs; received {len(tensors)}.")
+        loops = [tuple(t.shape[:t.ndim - len(c)]) for t, c in zip(tensors, cores)]
+        loop = tuple(torch.broadcast_shapes(*loops))
+        flat = []
+        for t, c in zip(tensors, cores):
+            core_shape = tuple(t.shape[t.ndim - len(c):])
+            flat.append(t.expand(loop + core_shape).reshape((-1,) + core_shape))
+
+        def call(*xs: torch.Tensor) -> Any:
+            full = list(args)
+            for i, v in zip(positions, xs):
+                full[i] = v
+            return pyfunc(*full, **kwargs)
+
+        out = torch.vmap(call)(*flat)
+        if isinstance(out, (tuple, list)):
+            return type(out)(o.reshape(loop + tuple(o.shape[1:])) for o in out)
+        return out.reshape(loop + tuple(out.shape[1:]))
+
+    return wrapped
+
 __all__ = [
     name for name, obj in list(globals().items())
     if not name.startswith("_") and callable(obj) and getattr(obj, "__module__", None) == __name__

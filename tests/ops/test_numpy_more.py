@@ -255,8 +255,9 @@ def test_products_and_calculus():
     assert_close(ops.cross(u.astype("float32"), v.astype("float32")), np.cross(u, v))
     assert_close(ops.cross(u.T.astype("float32"), v.astype("float32"), axisa=0), np.cross(u.T, v, axisa=0))
     assert_close(ops.cross(u.astype("float32"), v.astype("float32"), axisc=0), np.cross(u, v, axisc=0))
-    assert_close(ops.cross(u[:, :2].astype("float32"), v[:, :2].astype("float32")), np.cross(u[:, :2], v[:, :2]))
-    assert_close(ops.cross(u[:, :2].astype("float32"), v.astype("float32")), np.cross(u[:, :2], v))
+    z = u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0]  # 2-vectors: the z component (NumPy 2 deprecates this form)
+    assert_close(ops.cross(u[:, :2].astype("float32"), v[:, :2].astype("float32")), z)
+    assert_close(ops.cross(u[:, :2].astype("float32"), v.astype("float32")), np.cross(np.pad(u[:, :2], ((0, 0), (0, 1))), v))
     y, x = RNG.normal(size=(4, 6)), np.sort(RNG.normal(size=(4, 6)), axis=-1)
     assert_close(ops.trapezoid(y.astype("float32")), np.trapezoid(y))
     assert_close(ops.trapezoid(y.astype("float32"), x.astype("float32")), np.trapezoid(y, x))
@@ -326,3 +327,30 @@ def test_spaces_and_determinants():
     assert_close(ops.logdet(pd.astype("float32")), np.log(np.linalg.det(pd)), rtol=1e-5, atol=1e-5)
     spec = ops.slogdet(KerasTensor((None, 4, 4)))
     assert [t.shape for t in spec] == [(None,), (None,)]
+
+
+@pytest.mark.parametrize("op,ref", [(ops.bartlett, np.bartlett), (ops.hamming, np.hamming),
+                                    (ops.hanning, np.hanning), (ops.blackman, np.blackman)])
+def test_windows(op, ref):
+    for m in (0, 1, 2, 7, 12):
+        assert_close(op(m), ref(m), atol=1e-6)
+        assert op(m).dtype == torch.float32
+    with pytest.raises(ValueError):
+        op(-3)
+    with pytest.raises(TypeError):
+        op(2.5)
+
+
+def test_kaiser_and_vectorize():
+    for m, beta in [(1, 2.0), (6, 14.0), (9, 0.5)]:
+        assert_close(ops.kaiser(m, beta), np.kaiser(m, beta), atol=1e-6)
+    a, b = RNG.normal(size=(4, 1, 3)), RNG.normal(size=(5, 3))
+    f = ops.vectorize(lambda x, y: x * y - 1.0)
+    assert_close(f(a.astype("float32"), b.astype("float32")), np.vectorize(lambda x, y: x * y - 1.0)(a, b))
+    g = ops.vectorize(lambda x, y: ops.sum(x * y), signature="(n),(n)->()")
+    assert_close(g(a.astype("float32"), b.astype("float32")), np.einsum("...n,...n->...", a, b), rtol=1e-5)
+    h = ops.vectorize(lambda x, scale: x * scale, excluded={1})
+    assert_close(h(b.astype("float32"), 3.0), b * 3.0)
+    pair = ops.vectorize(lambda x: (ops.max(x), ops.min(x)), signature="(n)->(),()")(b.astype("float32"))
+    assert_close(pair[0], b.max(-1))
+    assert_close(pair[1], b.min(-1))

@@ -317,3 +317,22 @@ def test_symbolic_shape_ops(name, args):
         outs = out if isinstance(out, (list, tuple)) else [out]
         got.append([(tuple(o.shape), o.dtype) for o in outs])
     assert got[1] == got[0]
+
+
+@pytest.mark.parametrize("name", ["bartlett", "hamming", "hanning", "blackman"])
+def test_windows(name):
+    for m in (0, 1, 2, 5, 8, np.int32(4), -1, 2.5):
+        check(name, m)
+
+
+def test_kaiser_and_vectorize():
+    for m, beta in [(6, 14.0), (5, 2), (1, 3.0), (0, 1.0), (-2, 1.0)]:
+        check("kaiser", m, beta)
+    a, b = RNG.normal(size=(2, 3)).astype("float32"), RNG.normal(size=(3,)).astype("float32")
+    for lib_fn, sig, args in [(lambda lib: lambda x, y: x * y + 1.0, None, (a, b)),
+                              (lambda lib: lambda x: lib.ops.sum(x * x), "(n)->()", (a,)),
+                              (lambda lib: lambda x, y: lib.ops.matmul(x, y), "(m,n),(n)->(m)", (a[None], b))]:
+        ref = keras_ref.ops.vectorize(lib_fn(keras_ref), signature=sig)(*args)
+        ours = cornu.ops.vectorize(lib_fn(cornu), signature=sig)(*args)
+        np.testing.assert_allclose(cornu.ops.convert_to_numpy(ours), keras_ref.ops.convert_to_numpy(ref), rtol=1e-5)
+        assert tuple(ours.shape) == tuple(ref.shape)

@@ -15,10 +15,6 @@ KNOWN_MISSING = {
     "adaptive_average_pool", "adaptive_max_pool", "ctc_decode", "ctc_loss", "depth_to_space", "fold",
     "layer_normalization", "psnr", "rms_normalization", "space_to_depth", "sparse_plus", "sparse_sigmoid",
     "sparsemax", "threshold", "unfold",
-    # signal processing, FFT and window functions
-    "bartlett", "blackman", "hamming", "hanning", "kaiser",
-    # control flow and function transforms (need tracing support)
-    "vectorize",
     # linear algebra not yet in cornu.ops.linalg
     "cdist",
     # core / math extras
