@@ -61,8 +61,8 @@ def test_nan_aware_fmax_and_nextafter_step():
     y = np.array([2.0, np.nan, np.nan], "float32")
     np.testing.assert_array_equal(_np(ops.fmax(x, y)), np.fmax(x, y))
     np.testing.assert_array_equal(_np(ops.fmin(x, y)), np.fmin(x, y))
-    one = np.float32(1.0)
-    assert _np(ops.nextafter(np.array([1.0], "float32"), np.array([2.0], "float32")))[0] == one + np.finfo("float32").eps
+    step = _np(ops.nextafter(np.array([1.0], "float32"), np.array([2.0], "float32")))[0]
+    assert step == np.float32(1.0) + np.finfo("float32").eps
 
 
 def test_ldexp():
@@ -257,7 +257,8 @@ def test_products_and_calculus():
     assert_close(ops.cross(u.astype("float32"), v.astype("float32"), axisc=0), np.cross(u, v, axisc=0))
     z = u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0]  # 2-vectors: the z component (NumPy 2 deprecates this form)
     assert_close(ops.cross(u[:, :2].astype("float32"), v[:, :2].astype("float32")), z)
-    assert_close(ops.cross(u[:, :2].astype("float32"), v.astype("float32")), np.cross(np.pad(u[:, :2], ((0, 0), (0, 1))), v))
+    u_pad = np.pad(u[:, :2], ((0, 0), (0, 1)))
+    assert_close(ops.cross(u[:, :2].astype("float32"), v.astype("float32")), np.cross(u_pad, v))
     y, x = RNG.normal(size=(4, 6)), np.sort(RNG.normal(size=(4, 6)), axis=-1)
     assert_close(ops.trapezoid(y.astype("float32")), np.trapezoid(y))
     assert_close(ops.trapezoid(y.astype("float32"), x.astype("float32")), np.trapezoid(y, x))
