@@ -1528,6 +1528,23 @@ def _unknown_length_like(t: torch.Tensor, lead: tuple = (), dtype: torch.dtype |
     return t.new_empty(lead + (symbolic.current_sentinel(),), dtype=dtype or t.dtype)
 
 
+def _data_dependent(op):
+    """Symbolic results of ``op`` get ``None`` for their data-dependent lengths, even from fully known inputs."""
+    import functools
+
+    sentinel = symbolic.SENTINELS[0]
+
+    @functools.wraps(op)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        out = op(*args, **kwargs)
+        if symbolic.is_symbolic(*args, **kwargs):
+            for t in (out if isinstance(out, tuple) else (out,)):
+                t.shape = tuple(None if d and d % sentinel == 0 else d for d in t.shape)
+        return out
+
+    return wrapper
+
+
 def _first_index(inverse: torch.Tensor, n: int) -> torch.Tensor:
     """Position of the first occurrence of each of ``n`` unique values, from the inverse map."""
     flat = inverse.reshape(-1)
@@ -1545,6 +1562,7 @@ def _fit_length(t: torch.Tensor, size: int, axis: int, fill: Any) -> torch.Tenso
     return torch.cat([t, torch.full(pad_shape, fill, dtype=t.dtype, device=t.device)], dim=axis)
 
 
+@_data_dependent
 @symbolic_op
 def unique(x: Any, sorted: bool = True, return_index: bool = False, return_inverse: bool = False,
            return_counts: bool = False, axis: int | None = None, size: int | None = None,
@@ -1592,6 +1610,7 @@ def digitize(x: Any, bins: Any) -> torch.Tensor:
     return torch.bucketize(t, b, right=True).to(torch.int32)
 
 
+@_data_dependent
 @symbolic_op
 def bincount(x: Any, weights: Any = None, minlength: int = 0, sparse: bool = False) -> torch.Tensor:
     """Counts (or summed ``weights``) of each non-negative integer; a 2-D ``x`` counts per row."""

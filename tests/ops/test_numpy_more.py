@@ -355,3 +355,12 @@ def test_kaiser_and_vectorize():
     pair = ops.vectorize(lambda x: (ops.max(x), ops.min(x)), signature="(n)->(),()")(b.astype("float32"))
     assert_close(pair[0], b.max(-1))
     assert_close(pair[1], b.min(-1))
+
+
+def test_data_dependent_lengths_are_unknown_symbolically():
+    x = KerasTensor((5,), dtype="int32")
+    assert ops.unique(x).shape == (None,)
+    values, inverse = ops.unique(KerasTensor((2, 3), dtype="int32"), return_inverse=True)
+    assert values.shape == (None,) and inverse.shape == (2, 3) and inverse.dtype == "int64"
+    assert ops.unique(x, size=3).shape == (3,)
+    assert ops.bincount(x).shape == (None,) and ops.bincount(KerasTensor((2, 5), dtype="int32")).shape == (2, None)
