@@ -1895,12 +1895,6 @@ def slogdet(x: Any) -> tuple[torch.Tensor, torch.Tensor]:
     return sign, logabsdet
 
 
-@symbolic_op
-def logdet(x: Any) -> torch.Tensor:
-    """Natural log of the determinant (NaN for a negative determinant)."""
-    return torch.logdet(_tensor(x))
-
-
 # ------------------------------------------------------------------ window functions
 def _window_length(x: Any, name: str) -> int:
     if isinstance(x, (torch.Tensor, np.ndarray, np.generic)) and not _is_float_value(x):
