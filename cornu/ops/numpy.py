@@ -1359,10 +1359,14 @@ def _quantile(fn, x: Any, q: Any, axis: Any, method: str, keepdims: bool) -> tor
     t = _stat_float(x)
     flat, out_shape = _axes_last(t, axis, keepdims)
     work = flat if flat.dtype in _QUANTILE_DTYPES else flat.to(torch.float32)
-    qt = _tensor(q, device=t.device).to(work.dtype)
+    qt = _tensor(q, device=t.device).to(device=work.device, dtype=work.dtype)
     out = fn(work, qt, dim=-1, interpolation=method)
     lead = list(qt.shape)
     return out.reshape(lead + out_shape).to(t.dtype)
+
+
+def _percent(q: Any) -> torch.Tensor:
+    return _tensor(q).to(torch.float64) / 100.0
 
 
 @symbolic_op
@@ -1374,7 +1378,7 @@ def quantile(x: Any, q: Any, axis: Any = None, method: str = "linear", keepdims:
 @symbolic_op
 def percentile(x: Any, q: Any, axis: Any = None, method: str = "linear", keepdims: bool = False) -> torch.Tensor:
     """The ``q``-th percentiles (``q`` in [0, 100]) over ``axis``."""
-    return _quantile(torch.quantile, x, _tensor(q) / 100.0, axis, method, keepdims)
+    return _quantile(torch.quantile, x, _percent(q), axis, method, keepdims)
 
 
 @symbolic_op
@@ -1393,7 +1397,7 @@ def nanquantile(x: Any, q: Any, axis: Any = None, method: str = "linear", keepdi
 def nanpercentile(x: Any, q: Any, axis: Any = None, method: str = "linear",
                   keepdims: bool = False) -> torch.Tensor:
     """``percentile`` ignoring NaN entries."""
-    return _quantile(torch.nanquantile, x, _tensor(q) / 100.0, axis, method, keepdims)
+    return _quantile(torch.nanquantile, x, _percent(q), axis, method, keepdims)
 
 
 @symbolic_op
