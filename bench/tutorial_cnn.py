@@ -334,25 +334,30 @@ def make(name: str, x: np.ndarray, y: np.ndarray, device: torch.device, batch_si
                          compiled=name == "torch_compile")
 
 
-def report(times: dict[str, list[tuple[float, float]]], infos: dict[str, dict], common: dict, samples: int,
+def report(times: dict[str, list], infos: dict[str, dict], common: dict, samples: int,
            ratios: tuple = RATIOS) -> None:
-    """One JSON line per contender, then one per ratio of steady epochs (both contenders present)."""
-    wall = {name: [w for w, _ in t] for name, t in times.items()}
-    cpu = {name: [c for _, c in t] for name, t in times.items()}
+    """One JSON line per contender, then one per ratio of steady epochs (both contenders present).
+
+    ``times`` holds each round's (wall, CPU) seconds, or wall seconds alone (then no CPU figures).
+    """
+    wall = {name: [v[0] if isinstance(v, tuple) else v for v in t] for name, t in times.items()}
+    cpu = {name: [v[1] for v in t] for name, t in times.items() if all(isinstance(v, tuple) for v in t)}
     steady = {name: statistics.median(t[1:]) for name, t in wall.items()}
     steady_cpu = {name: statistics.median(t[1:]) for name, t in cpu.items()}
     for name in times:
+        cpu_line = {"steady_epoch_cpu_s": round(steady_cpu[name], 4)} if name in steady_cpu else {}
         print(json.dumps({"name": name, **common, "steady_epoch_s": round(steady[name], 4),
-                          "samples_per_s": round(samples / steady[name], 1),
-                          "steady_epoch_cpu_s": round(steady_cpu[name], 4), "first_epoch_s": round(wall[name][0], 4),
-                          "epochs_s": [round(v, 4) for v in wall[name]], **infos[name]}), flush=True)
+                          "samples_per_s": round(samples / steady[name], 1), **cpu_line,
+                          "first_epoch_s": round(wall[name][0], 4), "epochs_s": [round(v, 4) for v in wall[name]],
+                          **infos[name]}), flush=True)
     for a, b in ratios:
         if a in steady and b in steady:
             per_round = statistics.median(ta / tb for ta, tb in zip(wall[a][1:], wall[b][1:]))
+            cpu_ratio = ({"cpu_value": round(steady_cpu[a] / steady_cpu[b], 3)}
+                         if a in steady_cpu and b in steady_cpu else {})
             print(json.dumps({"ratio": f"{a}/{b}", "batch_size": common["batch_size"], "device": common["device"],
                               "value": round(steady[a] / steady[b], 3),
-                              "median_of_round_ratios": round(per_round, 3),
-                              "cpu_value": round(steady_cpu[a] / steady_cpu[b], 3)}), flush=True)
+                              "median_of_round_ratios": round(per_round, 3), **cpu_ratio}), flush=True)
 
 
 def parse_contenders(parser: argparse.ArgumentParser, text: str, known: tuple[str, ...]) -> list[str]:
