@@ -21,7 +21,7 @@ from cornu.layers.convolutional import _CONV, _MEMORY_FORMAT, check_padding
 from cornu.layers.core import _ser
 from cornu.layers.layer import InputSpec, Layer
 from cornu.layers.rnn.dropout_rnn_cell import DropoutRNNCell
-from cornu.layers.rnn.rnn import RNN, _expand
+from cornu.layers.rnn.rnn import RNN, masked_step
 from cornu.layers.rnn.utils import as_state_tensor, flatten_states, forward_cell_attributes
 from cornu.utils import conv_utils
 from cornu.variables import Variable
@@ -259,13 +259,8 @@ class ConvLSTM(RNN):
         for t in order:
             output, new_states = cell.step(z_all[:, t], states, training)
             if mask is not None:
-                keep = mask[:, t]
-                new_states = [torch.where(_expand(keep, n), n, s) for n, s in zip(new_states, states)]
-                if previous is None:
-                    previous = torch.zeros_like(output)
-                previous = torch.where(_expand(keep, output), output, previous)
-                output = torch.where(_expand(keep, output), output, torch.zeros_like(output)) \
-                    if self.zero_output_for_mask else previous
+                output, new_states, previous = masked_step(mask[:, t], output, new_states, states, previous,
+                                                           self.zero_output_for_mask)
             states = new_states
             if self.return_sequences:
                 outputs.append(output)

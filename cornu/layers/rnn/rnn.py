@@ -187,13 +187,8 @@ class RNN(Layer):
                 raise ValueError(f"The cell of layer '{self.name}' returned {len(new_states)} states, but its "
                                  f"`state_size` declares {len(states)}.")
             if mask is not None:
-                keep = mask[:, t]
-                new_states = [torch.where(_expand(keep, n), n, s) for n, s in zip(new_states, states)]
-                if previous is None:
-                    previous = torch.zeros_like(output)
-                previous = torch.where(_expand(keep, output), output, previous)
-                output = torch.where(_expand(keep, output), output, torch.zeros_like(output)) \
-                    if self.zero_output_for_mask else previous
+                output, new_states, previous = masked_step(mask[:, t], output, new_states, states, previous,
+                                                           self.zero_output_for_mask)
             states = new_states
             if self.return_sequences:
                 outputs.append(output)
@@ -247,6 +242,19 @@ class RNN(Layer):
         config = dict(config)
         config["cell"] = deserialize_keras_object(config["cell"], custom_objects=custom_objects)
         return cls(**config)
+
+
+def masked_step(keep: torch.Tensor, output: torch.Tensor, new_states: list, states: list,
+                previous: torch.Tensor | None, zero_output_for_mask: bool) -> tuple:
+    """Keras's masked time step: where ``keep`` is false the states carry over and the output is zero
+    (``zero_output_for_mask``) or the last kept output. Returns ``(output, states, last kept output)``."""
+    new_states = [torch.where(_expand(keep, n), n, s) for n, s in zip(new_states, states)]
+    previous = torch.where(_expand(keep, output), output, torch.zeros_like(output) if previous is None else previous)
+    if zero_output_for_mask:
+        output = torch.where(_expand(keep, output), output, torch.zeros_like(output))
+    else:
+        output = previous
+    return output, new_states, previous
 
 
 def _expand(keep: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
