@@ -59,12 +59,8 @@ class GroupQueryAttention(ProjectedAttention):
         self.use_gate = use_gate
         self.sliding_window = sliding_window
         self._flash_attention = flash_attention
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        self._set_projection_arguments(kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+                                       kernel_constraint, bias_constraint)
         self.seed = seed
         self._inverse_sqrt_head_dim = 1.0 / math.sqrt(float(head_dim))
         self._softmax = Softmax(axis=-1, dtype=self.dtype_policy)

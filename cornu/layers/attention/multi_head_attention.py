@@ -127,6 +127,16 @@ class ProjectedAttention(Layer):
     """What MultiHeadAttention and GroupQueryAttention share: built from the shapes of their first call
     (query, value, key), with Keras's ``shapes_dict`` build config."""
 
+    def _set_projection_arguments(self, kernel_initializer, bias_initializer, kernel_regularizer,
+                                  bias_regularizer, kernel_constraint, bias_constraint) -> None:
+        """Resolve the arguments every query/key/value/output projection is built with."""
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+
     def __call__(self, *args, **kwargs):
         if not self.built:
             _build_from_call(self, args, kwargs)
@@ -173,12 +183,8 @@ class MultiHeadAttention(ProjectedAttention):
         self._attention_axes = attention_axes
         self.sliding_window = sliding_window
         self._flash_attention = flash_attention
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        self._set_projection_arguments(kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+                                       kernel_constraint, bias_constraint)
         self.seed = seed
         self._inverse_sqrt_key_dim = 1.0 / math.sqrt(float(key_dim))
         self._softmax = Softmax(axis=-1, dtype=self.dtype_policy)
