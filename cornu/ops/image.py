@@ -17,7 +17,7 @@ from cornu.ops.core import _tensor
 from cornu.symbolic import symbolic_op
 from cornu.utils import conv_utils
 
-__all__ = ["resize"]
+__all__ = ["gaussian_blur", "hsv_to_rgb", "resize", "rgb_to_grayscale", "rgb_to_hsv"]
 
 _TORCH_MODES = {"bilinear": "bilinear", "nearest": "nearest-exact", "bicubic": "bicubic"}
 
@@ -98,3 +98,128 @@ def resize(images: Any, size, interpolation: str = "bilinear", antialias: bool =
                     crop_to_aspect_ratio, pad_to_aspect_ratio, fill_value)
     y = conv_utils.to_channels_last(y, data_format)
     return y[0] if single else y
+
+
+def _images(images: Any, name: str = "images") -> torch.Tensor:
+    """``images`` as a tensor of rank 3 or 4 (Keras's rank error otherwise)."""
+    x = _tensor(images)
+    if x.ndim not in (3, 4):
+        raise ValueError("Invalid images rank: expected rank 3 (single image) or rank 4 (batch of images). "
+                         f"Received input with shape: {name}.shape={tuple(x.shape)}")
+    return x
+
+
+def _nchw(x: torch.Tensor, data_format: str) -> tuple[torch.Tensor, bool]:
+    """A rank-3 or rank-4 image tensor as an NCHW batch, and whether it was a single image."""
+    single = x.ndim == 3
+    x = x.unsqueeze(0) if single else x
+    return conv_utils.to_channels_first(x, data_format), single
+
+
+def _restore(y: torch.Tensor, data_format: str, single: bool) -> torch.Tensor:
+    y = conv_utils.to_channels_last(y, data_format)
+    return y[0] if single else y
+
+
+def _check_float(x: torch.Tensor) -> None:
+    if not x.dtype.is_floating_point:
+        raise ValueError(f"Invalid images dtype: expected float dtype. Received: images.dtype={_dtype_name(x)}")
+
+
+def _dtype_name(x: torch.Tensor) -> str:
+    return str(x.dtype).replace("torch.", "")
+
+
+def _channel_axis(x: torch.Tensor, data_format: str) -> int:
+    return -1 if data_format == "channels_last" else -3
+
+
+@symbolic_op
+def rgb_to_grayscale(images: Any, data_format: str | None = None) -> torch.Tensor:
+    """ITU-R 601 luma ``0.2989 R + 0.587 G + 0.114 B``, keeping a channel axis of size 1 and the dtype."""
+    data_format = conv_utils.normalize_data_format(data_format)
+    x = _images(images)
+    axis = _channel_axis(x, data_format)
+    if x.shape[axis] != 3:
+        raise ValueError("Invalid channel size: expected 3 (RGB) but got "
+                         f"{x.shape[axis]} channels. Received input with shape: images.shape={tuple(x.shape)}")
+    work = x if x.dtype.is_floating_point else x.to(torch.float32)
+    weights = torch.tensor([0.2989, 0.5870, 0.1140], dtype=work.dtype, device=x.device)
+    shape = [1] * x.ndim
+    shape[axis] = 3
+    y = (work * weights.reshape(shape)).sum(dim=axis, keepdim=True)
+    return y if y.dtype == x.dtype else y.to(x.dtype)
+
+
+@symbolic_op
+def rgb_to_hsv(images: Any, data_format: str | None = None) -> torch.Tensor:
+    """RGB in ``[0, 1]`` to HSV, every component in ``[0, 1]`` (float images only)."""
+    data_format = conv_utils.normalize_data_format(data_format)
+    x = _images(images)
+    _check_float(x)
+    axis = _channel_axis(x, data_format)
+    r, g, b = x.unbind(axis)
+    value = torch.maximum(torch.maximum(r, g), b)
+    span = value - torch.minimum(torch.minimum(r, g), b)
+    grey = span == 0
+    safe_span = torch.where(grey, torch.ones_like(span), span)
+    saturation = torch.where(value > 0, span / torch.where(value > 0, value, torch.ones_like(value)),
+                             torch.zeros_like(value))
+    hue = torch.where(value == r, (g - b) / safe_span,
+                      torch.where(value == g, 2.0 + (b - r) / safe_span, 4.0 + (r - g) / safe_span))
+    hue = torch.where(grey, torch.zeros_like(hue), torch.remainder(hue / 6.0, 1.0))
+    return torch.stack([hue, saturation, value], dim=axis)
+
+
+@symbolic_op
+def hsv_to_rgb(images: Any, data_format: str | None = None) -> torch.Tensor:
+    """HSV (hue taken modulo 1) back to RGB (float images only)."""
+    data_format = conv_utils.normalize_data_format(data_format)
+    x = _images(images)
+    _check_float(x)
+    axis = _channel_axis(x, data_format)
+    hue, saturation, value = x.unbind(axis)
+    # Each channel is v - v s clip(min(k, 4 - k), 0, 1) with k = (6 h + n) mod 6, n = 5, 3, 1 for r, g, b.
+    offsets = torch.tensor([5.0, 3.0, 1.0], dtype=x.dtype, device=x.device)
+    k = torch.remainder(hue.unsqueeze(-1) * 6.0 + offsets, 6.0)
+    weight = torch.clamp(torch.minimum(k, 4.0 - k), 0.0, 1.0)
+    rgb = value.unsqueeze(-1) - (value * saturation).unsqueeze(-1) * weight
+    return rgb if axis == -1 else rgb.movedim(-1, axis)
+
+
+def _gaussian_kernel(size: int, sigma, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """The normalised 1-D Gaussian of ``size`` taps centred on the middle one."""
+    t = torch.arange(size, dtype=dtype, device=device) - (size - 1) / 2
+    k = torch.exp(-(t ** 2) / (2.0 * torch.as_tensor(sigma, dtype=dtype, device=device) ** 2))
+    return k / k.sum()
+
+
+@symbolic_op
+def gaussian_blur(images: Any, kernel_size=(3, 3), sigma=(1.0, 1.0), data_format: str | None = None) -> torch.Tensor:
+    """Depthwise Gaussian blur, zero padded to keep the image size.
+
+    As Keras computes it, ``kernel_size[0]`` and ``sigma[0]`` shape the kernel along the width and
+    ``kernel_size[1]``, ``sigma[1]`` along the height (the two agree for the usual square kernels);
+    unlike Keras's torch backend, non-square kernels keep the output the size of the input.
+    """
+    data_format = conv_utils.normalize_data_format(data_format)
+    kernel_size = conv_utils.normalize_tuple(kernel_size, 2, "kernel_size")
+    sigma = tuple(sigma) if isinstance(sigma, (tuple, list)) else (sigma, sigma)
+    if len(sigma) != 2:
+        raise ValueError(f"Expected `sigma` to be a number or a pair of numbers. Received: sigma={sigma}")
+    x, single = _nchw(_images(images), data_format)
+    work = x if x.dtype.is_floating_point else x.to(torch.float32)
+    kx = _gaussian_kernel(kernel_size[0], sigma[0], work.dtype, x.device)
+    ky = _gaussian_kernel(kernel_size[1], sigma[1], work.dtype, x.device)
+    y = _depthwise_same(work, torch.outer(ky, kx))
+    if not x.dtype.is_floating_point:
+        y = torch.round(y).to(x.dtype)
+    return _restore(y, data_format, single)
+
+
+def _depthwise_same(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+    """Every channel of an NCHW batch correlated with one 2-D kernel, zero padded to keep the size."""
+    c = x.shape[1]
+    kh, kw = kernel.shape
+    x = F.pad(x, ((kw - 1) // 2, kw // 2, (kh - 1) // 2, kh // 2))
+    return F.conv2d(x, kernel.expand(c, 1, kh, kw), groups=c)
