@@ -6,7 +6,9 @@ from typing import Any
 import torch
 
 from cornu.layers.layer import Layer
-from cornu.layers.rnn.utils import flatten_states, nest_paths, output_specs
+from cornu.layers.rnn.fused import FusedRNN, fused_bidirectional
+from cornu.layers.rnn.rnn import RNN
+from cornu.layers.rnn.utils import as_state_tensor, flatten_states, nest_paths, output_specs, pack_states
 
 _MERGE_MODES = ("sum", "mul", "ave", "concat", None)
 
@@ -89,13 +91,20 @@ class Bidirectional(Layer):
                 raise ValueError(f"Layer '{self.name}' expects an even number of initial states (the forward layer's, "
                                  f"then the backward layer's); received {len(flat)}.")
             forward_state, backward_state = flat[:len(flat) // 2], flat[len(flat) // 2:]
-        y = self.forward_layer(sequences, initial_state=forward_state, mask=mask, training=training)
-        y_rev = self.backward_layer(sequences, initial_state=backward_state, mask=mask, training=training)
-        if self.return_state:
-            y, forward_states = y[0], list(y[1:])
-            y_rev, backward_states = y_rev[0], list(y_rev[1:])
-        if self.return_sequences:
-            y_rev = torch.flip(y_rev, (1,))
+        fused = self._fused_call(sequences, forward_state, backward_state, mask)
+        if fused is not None:
+            y, y_rev, forward_states, backward_states, both = fused
+            if self.merge_mode == "concat" and both is not None:
+                return tuple([both] + forward_states + backward_states) if self.return_state else both
+        else:
+            y = self.forward_layer(sequences, initial_state=forward_state, mask=mask, training=training)
+            y_rev = self.backward_layer(sequences, initial_state=backward_state, mask=mask, training=training)
+            forward_states = backward_states = []
+            if self.return_state:
+                y, forward_states = y[0], list(y[1:])
+                y_rev, backward_states = y_rev[0], list(y_rev[1:])
+            if self.return_sequences:
+                y_rev = torch.flip(y_rev, (1,))
         if self.merge_mode == "concat":
             outputs = [torch.cat([y, y_rev], -1)]
         elif self.merge_mode == "sum":
@@ -109,6 +118,34 @@ class Bidirectional(Layer):
         if self.return_state:
             return tuple(outputs + forward_states + backward_states)
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+    def _fused_call(self, sequences, forward_state, backward_state, mask):
+        """Both directions as one bidirectional fused kernel, when both layers would run fused and unmasked.
+
+        Returns ``(forward output, backward output in input order, forward states, backward states,
+        the concatenated sequences or None)``, or None to run the two layers one after the other.
+        """
+        forward, backward = self.forward_layer, self.backward_layer
+        if not _fusable_pair(forward, backward, mask):
+            return None
+        states = []
+        for layer, given in ((forward, forward_state), (backward, backward_state)):
+            if given is not None:
+                states.append(layer._check_initial_state(given, sequences))
+            else:
+                initial = flatten_states(layer.get_initial_state(sequences.shape[0]))
+                states.append([as_state_tensor(s, sequences) for s in initial])
+        both, forward_finals, backward_finals = fused_bidirectional(
+            forward._fused_mode(), sequences, states[0], states[1], forward._fused_weights(),
+            backward._fused_weights())
+        units = both.shape[-1] // 2
+        if self.return_sequences:
+            y, y_rev = both[..., :units], both[..., units:]
+        else:
+            y, y_rev, both = both[:, -1, :units], both[:, 0, units:], None
+        forward_states = list(pack_states(forward._state_structure, forward_finals)) if self.return_state else []
+        backward_states = list(pack_states(backward._state_structure, backward_finals)) if self.return_state else []
+        return y, y_rev, forward_states, backward_states, both
 
     # ---------------------------------------------------------------- state
     @property
@@ -171,6 +208,27 @@ class Bidirectional(Layer):
         if backward is not None:
             backward = deserialize_keras_object(backward, custom_objects=custom_objects)
         return cls(layer, backward_layer=backward, **config)
+
+
+def _fusable_pair(forward: Layer, backward: Layer, mask) -> bool:
+    """Whether two built-in recurrent layers can run as torch's one bidirectional kernel.
+
+    Both as they would run fused on their own (``FusedRNN._fusable``), of one class with no overridden
+    ``call``, unmasked, not stateful, without dropout or activity regularizers, forward then backward.
+    """
+    if type(forward) is not type(backward) or not isinstance(forward, FusedRNN):
+        return False
+    kind = type(forward)
+    if kind.call is not RNN.call or kind.inner_loop is not FusedRNN.inner_loop:
+        return False
+    if mask is not None or forward.stateful or forward.go_backwards or not backward.go_backwards:
+        return False
+    for layer in (forward, backward):
+        if layer.use_cudnn is False or not layer._fusable() or layer.cell.dropout or \
+                layer.activity_regularizer is not None:
+            return False
+    mode = forward._fused_mode()
+    return mode is not None and mode == backward._fused_mode()
 
 
 def _verify(forward: Layer, backward: Layer) -> None:

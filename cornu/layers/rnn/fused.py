@@ -66,6 +66,33 @@ def _run(mode: str, x: torch.Tensor, states: list, weights: list, batch_sizes: t
     return result[0], [r[0] for r in result[1:]]
 
 
+def _bidirectional(mode: str, x: torch.Tensor, forward_states: list, backward_states: list,
+                   forward_weights: list, backward_weights: list) -> tuple:
+    weights = forward_weights + backward_weights
+    if x.is_cuda:
+        weights = _one_buffer(weights)
+    hx = [torch.stack([f, b]) for f, b in zip(forward_states, backward_states)]
+    hx = tuple(hx) if mode == "lstm" else hx[0]
+    result = _KERNELS[mode](x, hx, weights, True, 1, 0.0, torch.is_grad_enabled(), True, True)
+    return result[0], [r[0] for r in result[1:]], [r[1] for r in result[1:]]
+
+
+_EAGER_BIDIRECTIONAL = None
+
+
+def fused_bidirectional(mode: str, x: torch.Tensor, forward_states: list, backward_states: list,
+                        forward_weights: list, backward_weights: list) -> tuple:
+    """Both directions of an unmasked ``Bidirectional`` in one kernel call (torch's ``bidirectional=True``).
+
+    Returns ``(outputs (batch, steps, 2*units), forward final states, backward final states)``; the
+    outputs are in input order, forward features first, as ``Bidirectional`` concatenates them.
+    """
+    global _EAGER_BIDIRECTIONAL
+    if _EAGER_BIDIRECTIONAL is None:
+        _EAGER_BIDIRECTIONAL = torch.compiler.disable(_bidirectional)
+    return _EAGER_BIDIRECTIONAL(mode, x, forward_states, backward_states, forward_weights, backward_weights)
+
+
 _EAGER_RUN_FUSED = None
 
 
