@@ -9,9 +9,11 @@ einsum contracts any layout equally well, so no permutation is kept.
 """
 from __future__ import annotations
 
+import functools
 import re
 
 import torch
+import torch.nn.functional as F
 
 from cornu import activations, constraints, initializers, regularizers
 from cornu.layers.core import _MergedKernel, _ser
@@ -34,6 +36,28 @@ def parse_equation(equation: str) -> tuple[str, str, str, str | None]:
                 return found.group(1), found.group(2), found.group(3), elided
     raise ValueError(f"Invalid einsum equation {equation!r}. Equations must be in the form [X],[Y]->[Z], "
                      "...[X],[Y]->...[Z], or [X]...,[Y]->[Z]....")
+
+
+@functools.lru_cache(maxsize=256)
+def linear_plan(equation: str, ndim: int) -> int | None:
+    """The number of contracted axes when ``equation`` is a plain projection, else None.
+
+    A projection contracts the input's trailing axes with the kernel's leading ones in the same order,
+    keeps the input's other axes in front and appends the kernel's remaining axes: ``abc,cde->abde``,
+    ``abcd,cde->abe``, ``...b,bc->...c``. It runs as one ``F.linear`` on flattened views.
+    """
+    in_spec, w_spec, out_spec, elided = parse_equation(equation)
+    if elided == "right" or len(set(in_spec + w_spec)) != len(in_spec) + len(w_spec) - \
+            len(set(in_spec) & set(w_spec)):
+        return None
+    contracted = [c for c in in_spec if c in w_spec and c not in out_spec]
+    n = len(contracted)
+    kept, free = in_spec[:len(in_spec) - n], w_spec[n:]
+    if not n or in_spec[len(in_spec) - n:] != w_spec[:n] or out_spec != kept + free or set(kept) & set(w_spec):
+        return None
+    if elided is None and ndim != len(in_spec):
+        return None
+    return n
 
 
 def analyze_shapes(equation: str, input_shape: tuple, output_shape: tuple, bias_axes: str | None):
@@ -191,9 +215,23 @@ class EinsumDense(Layer):
         return saved + ([self.bias] if self.bias is not None else [])
 
     def call(self, inputs):
-        y = torch.einsum(self.equation, inputs, self._merged_kernel())
-        if self.bias is not None:
-            y = y + self.bias.value
+        kernel = self._merged_kernel()
+        plan = linear_plan(self.equation, inputs.ndim)
+        if plan is None:
+            y = torch.einsum(self.equation, inputs, kernel)
+            if self.bias is not None:
+                y = y + self.bias.value
+            return self.activation(y)
+        # The common projection form: one matmul over flattened axes, the bias fused when it spans them.
+        n_contract, free_shape = plan, kernel.shape[plan:]
+        weight = kernel.reshape(-1, free_shape.numel()).t()
+        bias = self.bias.value if self.bias is not None else None
+        fused_bias = bias is not None and bias.shape == free_shape
+        x = inputs.flatten(-n_contract) if n_contract > 1 else inputs
+        y = F.linear(x, weight, bias.reshape(-1) if fused_bias else None)
+        y = y.unflatten(-1, free_shape) if len(free_shape) > 1 else y
+        if bias is not None and not fused_bias:
+            y = y + bias
         return self.activation(y)
 
     def compute_output_shape(self, input_shape):

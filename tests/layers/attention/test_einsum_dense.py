@@ -127,3 +127,26 @@ def test_gradients_reach_kernel_and_bias():
     layer(torch.ones(2, 4)).sum().backward()
     assert_close(layer.kernel.value.grad, np.full((4, 3), 2.0))
     assert_close(layer.bias.value.grad, np.full((3,), 2.0))
+
+
+@pytest.mark.parametrize("equation,input_shape,output_shape,bias_axes,plan", [
+    ("abc,cde->abde", (2, 3, 4), (None, 5, 6), "de", 1),
+    ("abcd,cde->abe", (2, 3, 4, 5), (None, 6), "e", 2),
+    ("...b,bc->...c", (2, 3, 4), (7,), "c", 1),
+    ("abc,cde->abde", (2, 3, 4), (None, 5, 6), "e", 1),
+    ("abc,cd->abd", (2, 3, 4), (None, 5), None, 1),
+    ("abc,cde->abed", (2, 3, 4), (None, 6, 5), "de", None),
+    ("abc,dc->abd", (2, 3, 4), (None, 5), "d", None),
+])
+def test_projection_equations_run_as_one_linear_with_einsums_numbers(equation, input_shape, output_shape, bias_axes,
+                                                                        plan):
+    from cornu.layers.attention.einsum_dense import linear_plan
+
+    assert linear_plan(equation, len(input_shape)) == plan
+    layer = EinsumDense(equation, output_shape=output_shape, bias_axes=bias_axes, bias_initializer="glorot_uniform",
+                        dtype="float64")
+    x = random_array(input_shape, seed=3).astype("float64")
+    y = layer(x).detach().numpy()
+    weights = layer.get_weights()
+    want = np.einsum(equation, x, weights[0]) + (weights[1] if bias_axes else 0.0)
+    assert_close(y, want, rtol=1e-12, atol=1e-12)
