@@ -1,0 +1,148 @@
+"""``keras.utils.image_dataset_from_directory``: a folder of images as a cornu ``Dataset`` of batches.
+
+Files are indexed as Keras indexes them (same order, labels and split for the
+same seed). Decoding (Pillow) and resizing run in ``DataLoader`` worker
+processes. A file whose header is not an image's is left out at indexing time,
+one warning naming them all; one that fails to decode later is dropped from its
+batch with a warning, never an error mid-epoch.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any, Sequence
+
+import numpy as np
+
+from cornu.utils import dataset_utils
+from cornu.utils.dataset import Dataset, Skipped, _SourceDataset
+from cornu.utils.image_utils import RESIZE_INTERPOLATION, _data_format, _pil, convert_mode, resize_array
+
+ALLOWLIST_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
+_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM")
+_CHANNELS = {"rgb": 3, "rgba": 4, "grayscale": 1}
+_FORMATS = ("torch", "tf")
+
+
+def _bad_header(path: str) -> str | None:
+    """Why ``path`` is not an image file (unreadable, or no image signature), or None when it looks like one."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError as e:
+        return f"unreadable: {e.strerror or e}"
+    return None if head.startswith(_SIGNATURES) else "not an image"
+
+
+class ImageSource:
+    """Decodes and resizes one image per index (run in the loader's workers); labels are already encoded."""
+
+    def __init__(self, paths: list[str], labels: np.ndarray | None, color_mode: str, image_size: tuple[int, int],
+                 interpolation: str, crop_to_aspect_ratio: bool, pad_to_aspect_ratio: bool, data_format: str):
+        self.paths, self.labels = paths, labels
+        self.color_mode, self.image_size, self.interpolation = color_mode, tuple(image_size), interpolation
+        self.crop, self.pad, self.channels_first = crop_to_aspect_ratio, pad_to_aspect_ratio, \
+            data_format == "channels_first"
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def load(self, path: str) -> np.ndarray:
+        with _pil().open(path) as img:
+            img = convert_mode(img, self.color_mode)
+            x = np.array(img)
+        if x.ndim == 2:
+            x = x[:, :, None]
+        x = resize_array(x, self.image_size, self.interpolation, self.crop, self.pad)
+        return np.ascontiguousarray(x.transpose(2, 0, 1)) if self.channels_first else x
+
+    def __getitem__(self, i: int) -> Any:
+        try:
+            image = self.load(self.paths[i])
+        except Exception as e:  # a corrupt file is reported and left out, not raised in a worker
+            return Skipped(self.paths[i], f"{type(e).__name__}: {e}")
+        return image if self.labels is None else (image, self.labels[i])
+
+
+def _tf_dataset(**kwargs: Any) -> Any:
+    """The same call answered by ``tf.keras`` when TensorFlow is installed (``format="tf"``)."""
+    try:
+        import tensorflow as tf
+    except ImportError as e:
+        raise ImportError("`format=\"tf\"` returns a `tf.data.Dataset` and requires the tensorflow module "
+                          "(`pip install tensorflow`); the default `format=\"torch\"` returns a cornu Dataset "
+                          "without it.") from e
+    return tf.keras.utils.image_dataset_from_directory(**kwargs)
+
+
+def check_format(format: str) -> None:
+    if format not in _FORMATS:
+        raise ValueError(f"`format` should be one of {_FORMATS}. Received: format={format!r}")
+
+
+def image_dataset_from_directory(directory: str, labels: Any = "inferred", label_mode: str | None = "int",
+                                 class_names: Sequence[str] | None = None, color_mode: str = "rgb",
+                                 batch_size: int | None = 32, image_size: tuple[int, int] = (256, 256),
+                                 shuffle: bool = True, seed: int | None = None, validation_split: float | None = None,
+                                 subset: str | None = None, interpolation: str = "bilinear",
+                                 follow_links: bool = False, crop_to_aspect_ratio: bool = False,
+                                 pad_to_aspect_ratio: bool = False, data_format: str | None = None,
+                                 format: str = "torch", verbose: bool = True, *,
+                                 num_workers: int | None = None) -> Dataset | tuple[Dataset, Dataset]:
+    """A ``Dataset`` of ``(images, labels)`` batches (images alone when ``label_mode`` is None) from a folder.
+
+    Images are float32 in [0, 255], ``(batch, height, width, channels)`` for ``channels_last``; labels are
+    int32 (``"int"``), float32 one-hot (``"categorical"``) or float32 ``(batch, 1)`` (``"binary"``).
+    ``subset="both"`` returns ``(training, validation)``. ``format="tf"`` returns TensorFlow's
+    ``tf.data.Dataset`` instead (TensorFlow required). ``num_workers`` (cornu's): decoding processes
+    (default: half the CPUs, at most 8; 0 decodes in the main process).
+    """
+    check_format(format)
+    if format == "tf":
+        return _tf_dataset(directory=directory, labels=labels, label_mode=label_mode, class_names=class_names,
+                           color_mode=color_mode, batch_size=batch_size, image_size=image_size, shuffle=shuffle,
+                           seed=seed, validation_split=validation_split, subset=subset, interpolation=interpolation,
+                           follow_links=follow_links, crop_to_aspect_ratio=crop_to_aspect_ratio,
+                           pad_to_aspect_ratio=pad_to_aspect_ratio, data_format=data_format, verbose=verbose)
+    dataset_utils.check_label_args(labels, label_mode, "image")
+    if labels is None or label_mode is None:
+        labels, label_mode = None, None
+    if color_mode not in _CHANNELS:
+        raise ValueError(f'`color_mode` must be one of {{"rgb", "rgba", "grayscale"}}. Received: '
+                         f"color_mode={color_mode}")
+    if interpolation not in RESIZE_INTERPOLATION:
+        raise ValueError(f"Argument `interpolation` should be one of {RESIZE_INTERPOLATION}. Received: "
+                         f"interpolation={interpolation}")
+    if crop_to_aspect_ratio and pad_to_aspect_ratio:
+        raise ValueError("Only one of `crop_to_aspect_ratio` and `pad_to_aspect_ratio` can be `True`.")
+    data_format = _data_format(data_format)
+    dataset_utils.check_validation_split_arg(validation_split, subset, shuffle, seed)
+    if seed is None:
+        seed = np.random.randint(1e6)
+    paths, label_list, class_names = dataset_utils.index_directory(
+        directory, labels, formats=ALLOWLIST_FORMATS, class_names=class_names, shuffle=shuffle, seed=seed,
+        follow_links=follow_links, verbose=verbose)
+    dataset_utils.check_binary(label_mode, class_names)
+    if not paths:
+        raise ValueError(f"No images found in directory {directory}. Allowed formats: {ALLOWLIST_FORMATS}")
+    bad = [(p, why) for p in paths if (why := _bad_header(p)) is not None]
+    if bad:
+        warnings.warn(f"Skipping {len(bad)} file(s) that are not readable images: "
+                      + "; ".join(f"{p} ({why})" for p, why in bad), stacklevel=2)
+        keep = [i for i, p in enumerate(paths) if p not in {b for b, _ in bad}]
+        paths = [paths[i] for i in keep]
+        label_list = None if label_list is None else [label_list[i] for i in keep]
+        if not paths:
+            raise ValueError(f"No images found in directory {directory}. Allowed formats: {ALLOWLIST_FORMATS}")
+    workers = dataset_utils.default_num_workers() if num_workers is None else int(num_workers)
+    num_classes = len(class_names) if class_names else 0
+
+    def build(subset_paths: list, subset_labels: Any, is_training: bool) -> Dataset:
+        encoded = dataset_utils.encode_labels(subset_labels, label_mode, num_classes)
+        source = ImageSource(list(subset_paths), encoded, color_mode, image_size, interpolation,
+                             crop_to_aspect_ratio, pad_to_aspect_ratio, data_format)
+        ds = _SourceDataset(source, batch_size=batch_size, shuffle=shuffle and is_training, seed=seed,
+                            num_workers=workers)
+        ds.class_names, ds.file_paths = class_names, list(subset_paths)
+        return ds
+
+    return dataset_utils.split_subsets(build, paths, label_list, validation_split, subset, verbose)
