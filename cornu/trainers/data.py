@@ -198,7 +198,10 @@ class IterableDataAdapter:
             return
         if self._reiterable or self._iterator is None:
             iterable = not hasattr(self.data, "__getitem__") or hasattr(self.data, "__iter__")
-            self._iterator = iter(self.data) if iterable else (self.data[i] for i in range(len(self.data)))
+            if type(self.data).__module__.startswith("tensorflow") and hasattr(self.data, "as_numpy_iterator"):
+                self._iterator = self.data.as_numpy_iterator()  # a tf.data.Dataset: NumPy batches
+            else:
+                self._iterator = iter(self.data) if iterable else (self.data[i] for i in range(len(self.data)))
         for step, batch in enumerate(self._iterator):
             yield self._convert(batch)
             if self.steps and step + 1 >= self.steps:

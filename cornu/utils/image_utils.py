@@ -17,11 +17,6 @@ import torch.nn.functional as F
 
 from cornu import config
 
-try:
-    from PIL import Image as PILImage
-except ImportError:  # Pillow is needed only when these helpers are called
-    PILImage = None
-
 PIL_INTERPOLATION = ("nearest", "bilinear", "bicubic", "hamming", "box", "lanczos")
 RESIZE_INTERPOLATION = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5", "gaussian", "mitchellcubic")
 _TORCH_MODES = {"bilinear": "bilinear", "nearest": "nearest-exact", "bicubic": "bicubic", "area": "area"}
@@ -30,9 +25,13 @@ _PIL_FALLBACK = {"lanczos3": "LANCZOS", "lanczos5": "LANCZOS", "gaussian": "BICU
 
 
 def _pil():
-    if PILImage is None:
-        raise ImportError("Could not import PIL.Image. The use of `load_img` requires PIL (`pip install pillow`).")
-    return PILImage
+    """Pillow's ``Image`` module, imported on first use (``import cornu`` stays light)."""
+    try:
+        from PIL import Image
+    except ImportError as e:
+        raise ImportError("Could not import PIL.Image. The use of `load_img` requires PIL "
+                          "(`pip install pillow`).") from e
+    return Image
 
 
 def _data_format(data_format: str | None) -> str:
