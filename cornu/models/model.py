@@ -101,17 +101,24 @@ class Model(Trainer, Layer):
 
         save_weights(self, filepath, overwrite=overwrite)
 
-    def load_weights(self, filepath: str, skip_mismatch: bool = False) -> None:
-        """Load weights written by ``save_weights`` (or Keras)."""
+    def load_weights(self, filepath: str, skip_mismatch: bool = False, **kwargs) -> None:
+        """Load weights written by ``save_weights`` (or Keras); legacy ``.h5`` files also take ``by_name=True``."""
         from cornu.saving import load_weights
 
-        load_weights(self, filepath, skip_mismatch=skip_mismatch)
+        load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
     def save(self, filepath: str, overwrite: bool = True, **kwargs) -> None:
         """Save architecture, weights and compile state to a ``.keras`` archive."""
         from cornu.saving import save_model
 
         save_model(self, filepath, overwrite=overwrite, **kwargs)
+
+    def export(self, filepath: str, format: str = "tf_saved_model", verbose: bool | None = None,
+               input_signature: Any = None, **kwargs) -> None:
+        """Write an inference artifact: ``format="onnx"`` (an ONNX file) or ``"torch"`` (a ``.pt2`` program)."""
+        from cornu.export import export_model
+
+        export_model(self, filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs)
 
     def get_config(self) -> dict:
         return {"name": self.name, "trainable": self.trainable}

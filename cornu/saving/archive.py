@@ -16,7 +16,7 @@ import zipfile
 import zlib
 from typing import Any
 
-from cornu.saving import serialization, weights_h5
+from cornu.saving import legacy_h5, serialization, weights_h5
 
 CONFIG_NAME = "config.json"
 METADATA_NAME = "metadata.json"
@@ -27,18 +27,15 @@ MAX_JSON_BYTES = 64 * 1024 * 1024
 MAX_WEIGHTS_BYTES = 32 * 1024 ** 3
 MAX_COMPRESSION_RATIO = 200
 _RATIO_FLOOR_BYTES = 1024 * 1024
-_LEGACY_SUFFIXES = (".h5", ".hdf5")
 
 
 def _check_extension(filepath: str, action: str) -> None:
     if filepath.endswith(weights_h5.WEIGHTS_SUFFIX):
         raise ValueError(f"{filepath!r} is a weights file: use `model.{action}_weights(...)` for `.weights.h5` files, "
                          f"or give a `.keras` path to {action} the whole model.")
-    if filepath.endswith(_LEGACY_SUFFIXES):
-        raise ValueError(f"The legacy HDF5 whole-model format ({filepath!r}) is not supported by cornu: use a `.keras` "
-                         "path, or `save_weights`/`load_weights` with a `.weights.h5` path.")
-    if not filepath.endswith(".keras"):
-        raise ValueError(f"Invalid filepath extension for {action}: expected a `.keras` extension. "
+    if not filepath.endswith(".keras") and not legacy_h5.is_legacy_path(filepath):
+        raise ValueError(f"Invalid filepath extension for {action}: expected a `.keras` extension (or the legacy "
+                         "`.h5` / `.hdf5`). "
                          f"Received: filepath={filepath}")
 
 
@@ -52,10 +49,16 @@ def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True, 
     if "save_format" in kwargs:
         raise ValueError("The `save_format` argument is not supported (Keras 3): the format follows the extension. "
                          f"Received: save_format={kwargs['save_format']!r}")
-    if kwargs:
-        raise TypeError(f"save_model() got unexpected keyword arguments: {sorted(kwargs)}")
     filepath = os.fspath(filepath)
     _check_extension(str(filepath), "save")
+    if legacy_h5.is_legacy_path(filepath):
+        include_optimizer = kwargs.pop("include_optimizer", True)
+        if kwargs:
+            raise TypeError(f"save_model() got unexpected keyword arguments: {sorted(kwargs)}")
+        legacy_h5.save_model(model, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+        return
+    if kwargs:
+        raise TypeError(f"save_model() got unexpected keyword arguments: {sorted(kwargs)}")
     if not zipped:
         raise NotImplementedError("zipped=False (an unzipped model directory) is not supported; use zipped=True.")
     if not getattr(model, "built", False):
@@ -155,6 +158,8 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict | None = None, 
     """Rebuild a model saved with ``save_model`` (or Keras 3) from a ``.keras`` archive."""
     filepath = os.fspath(filepath)
     _check_extension(str(filepath), "load")
+    if legacy_h5.is_legacy_path(filepath):
+        return legacy_h5.load_model(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
     with _open_archive(filepath) as zf:
         try:
             raw = _read_member(zf, CONFIG_NAME, MAX_JSON_BYTES, filepath)

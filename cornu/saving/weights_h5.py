@@ -414,18 +414,31 @@ def _open_error(filepath: str, error: Exception) -> ValueError:
                       f"truncated or another format): {error}")
 
 
-def load_weights(model: Any, filepath: str | os.PathLike, skip_mismatch: bool = False) -> None:
-    """Load weights saved by ``save_weights`` (or Keras 3) from a ``.weights.h5`` file or a ``.keras`` archive."""
+def load_weights(model: Any, filepath: str | os.PathLike, skip_mismatch: bool = False, **kwargs: Any) -> None:
+    """Load weights saved by ``save_weights`` (or Keras 3) from a ``.weights.h5`` file or a ``.keras`` archive, or
+    from a legacy ``.h5`` / ``.hdf5`` file (there ``by_name=True`` matches layers by name)."""
     import h5py
 
+    from cornu.saving import legacy_h5
+
     filepath = os.fspath(filepath)
+    if legacy_h5.is_legacy_path(filepath):
+        by_name = kwargs.pop("by_name", False)
+        if kwargs:
+            raise ValueError(f"Invalid keyword arguments: {kwargs}")
+        legacy_h5.load_weights(model, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
+        return
+    if "by_name" in kwargs:
+        raise ValueError(f"`by_name` only supports loading legacy '.h5' or '.hdf5' files. Received: {filepath}")
+    if kwargs:
+        raise ValueError(f"Invalid keyword arguments: {kwargs}")
     if str(filepath).endswith(".keras"):
         from cornu.saving.archive import load_weights_from_archive
 
         load_weights_from_archive(model, filepath, skip_mismatch=skip_mismatch)
         return
     if not str(filepath).endswith(WEIGHTS_SUFFIX):
-        raise ValueError("Weights can be loaded from a `.weights.h5` file or a `.keras` archive. "
+        raise ValueError("Weights can be loaded from a `.weights.h5` file, a `.keras` archive or a legacy `.h5` file. "
                          f"Received: filepath={filepath}")
     if not os.path.isfile(filepath):
         raise FileNotFoundError(f"No weights file found at {filepath!r}.")

@@ -146,7 +146,7 @@ def test_load_weights_from_archive(tmp_path, make_mlp, vectors):
     np.testing.assert_array_equal(other.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
-@pytest.mark.parametrize("name,match", [("m.h5", "legacy HDF5"), ("m.weights.h5", "save_weights"),
+@pytest.mark.parametrize("name,match", [("m.weights.h5", "save_weights"),
                                         ("m.txt", r"\.keras")])
 def test_extension_checks(tmp_path, make_mlp, name, match):
     with pytest.raises(ValueError, match=match):
