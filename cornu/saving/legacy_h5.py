@@ -449,6 +449,8 @@ def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True, 
     from cornu.version import __version__
 
     filepath = os.fspath(filepath)
+    if not overwrite and os.path.exists(filepath):
+        raise FileExistsError(f"File {filepath!r} already exists and overwrite=False.")
     warnings.warn(LEGACY_WARNING, stacklevel=3)
     serialized = serialization.serialize_keras_object(model)
     try:
