@@ -17,7 +17,11 @@ from cornu.ops.core import _tensor
 from cornu.symbolic import symbolic_op
 from cornu.utils import conv_utils
 
-__all__ = ["gaussian_blur", "hsv_to_rgb", "resize", "rgb_to_grayscale", "rgb_to_hsv"]
+__all__ = ["affine_transform", "gaussian_blur", "hsv_to_rgb", "map_coordinates", "resize", "rgb_to_grayscale",
+           "rgb_to_hsv"]
+
+FILL_MODES = ("reflect", "wrap", "constant", "nearest", "mirror")
+INTERPOLATIONS = ("nearest", "bilinear")
 
 _TORCH_MODES = {"bilinear": "bilinear", "nearest": "nearest-exact", "bicubic": "bicubic"}
 
@@ -223,3 +227,173 @@ def _depthwise_same(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
     kh, kw = kernel.shape
     x = F.pad(x, ((kw - 1) // 2, kw // 2, (kh - 1) // 2, kh // 2))
     return F.conv2d(x, kernel.expand(c, 1, kh, kw), groups=c)
+
+
+def fix_index(i: torch.Tensor, n: int, fill_mode: str) -> torch.Tensor:
+    """Integer indices outside ``[0, n)`` brought inside by ``fill_mode`` (constant: clamped, masked by the caller).
+
+    ``reflect``: (d c b a | a b c d | d c b a); ``mirror``: (d c b | a b c d | c b a); ``wrap``:
+    (a b c d | a b c d); ``nearest`` and ``constant``: the edge pixel.
+    """
+    if fill_mode == "wrap":
+        return torch.remainder(i, n)
+    if fill_mode == "reflect":
+        period = 2 * n
+        r = torch.remainder(i, period)
+        return torch.where(r >= n, period - 1 - r, r)
+    if fill_mode == "mirror" and n > 1:
+        s = n - 1
+        return torch.abs(torch.remainder(i + s, 2 * s) - s)
+    return i.clamp(0, n - 1)
+
+
+def interpolate(read, coords: list[torch.Tensor], sizes: list[int], order: int, fill_mode: str,
+                fill_value: float) -> torch.Tensor:
+    """Sample at float ``coords`` (one tensor per axis): ``read(indices)`` gathers values at integer indices.
+
+    Each neighbour (1 for ``order=0``, rounding half to even; ``2**len(coords)`` for ``order=1``)
+    has its indices mapped by ``fill_mode`` on its own; ``constant`` gives outside neighbours ``fill_value``.
+    """
+    if order == 0:
+        corners = [[(torch.round(c).long(), None)] for c in coords]
+    else:
+        corners = []
+        for c in coords:
+            low = torch.floor(c)
+            frac = c - low
+            low = low.long()
+            corners.append([(low, 1 - frac), (low + 1, frac)])
+    total = None
+    for choice in _product(corners):
+        indices = [fix_index(i, n, fill_mode) for (i, _), n in zip(choice, sizes)]
+        values = read(indices)
+        if fill_mode == "constant":
+            inside = None
+            for (i, _), n in zip(choice, sizes):
+                ok = (i >= 0) & (i < n)
+                inside = ok if inside is None else inside & ok
+            values = torch.where(_expand_like(inside, values), values, torch.full_like(values, float(fill_value)))
+        for _, weight in choice:
+            if weight is not None:
+                values = values * _expand_like(weight, values)
+        total = values if total is None else total + values
+    return total
+
+
+def _product(options: list[list]) -> list[tuple]:
+    combos: list[tuple] = [()]
+    for axis in options:
+        combos = [c + (o,) for c in combos for o in axis]
+    return combos
+
+
+def _expand_like(t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """``t`` (the sampled positions' shape) broadcast against ``like`` (positions with a channel axis at 1 in NCHW)."""
+    if t.ndim == like.ndim:
+        return t
+    return t.unsqueeze(1)
+
+
+def sample_nchw(x: torch.Tensor, src_x: torch.Tensor, src_y: torch.Tensor, interpolation: str = "bilinear",
+                fill_mode: str = "constant", fill_value: float = 0.0) -> torch.Tensor:
+    """Resample an NCHW batch: output pixel ``[n, :, i, j]`` reads input position ``(src_y, src_x)[n, i, j]``."""
+    n, c, h, w = x.shape
+    work = x.dtype if x.dtype in (torch.float32, torch.float64) else torch.float32
+    flat = x.to(work).reshape(n, c, h * w)
+    out_shape = src_x.shape[1:]
+    size = out_shape.numel()
+
+    def read(indices: list[torch.Tensor]) -> torch.Tensor:
+        iy, ix = indices
+        index = (iy * w + ix).reshape(n, 1, size).expand(n, c, size)
+        return torch.gather(flat, 2, index).reshape(n, c, *out_shape)
+
+    order = 0 if interpolation == "nearest" else 1
+    out = interpolate(read, [src_y.to(work), src_x.to(work)], [h, w], order, fill_mode, fill_value)
+    return _cast_back(out, x.dtype)
+
+
+def _cast_back(y: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """A float result in the input's dtype: integers rounded half to even and clipped to their range."""
+    if dtype.is_floating_point:
+        return y.to(dtype)
+    if dtype == torch.bool:
+        return y != 0
+    info = torch.iinfo(dtype)
+    return torch.round(y).clamp(info.min, info.max).to(dtype)
+
+
+def _check_sampling(interpolation: str, fill_mode: str) -> None:
+    if interpolation not in INTERPOLATIONS:
+        raise ValueError(f"Invalid value for argument `interpolation`. Expected of one {set(INTERPOLATIONS)}. "
+                         f"Received: interpolation={interpolation}")
+    if fill_mode not in FILL_MODES:
+        raise ValueError(f"Invalid value for argument `fill_mode`. Expected of one {set(FILL_MODES)}. "
+                         f"Received: fill_mode={fill_mode}")
+
+
+@symbolic_op
+def affine_transform(images: Any, transform: Any, interpolation: str = "bilinear", fill_mode: str = "constant",
+                     fill_value: float = 0, data_format: str | None = None) -> torch.Tensor:
+    """Warp images by ``[a0, a1, a2, b0, b1, b2, c0, c1]`` rows taking output (x, y) to input (x', y').
+
+    ``x' = a0 x + a1 y + a2``, ``y' = b0 x + b1 y + b2`` (x: column, y: row, pixel centres at integers);
+    as on Keras's non-TensorFlow backends, ``c0`` and ``c1`` are ignored.
+    """
+    data_format = conv_utils.normalize_data_format(data_format)
+    _check_sampling(interpolation, fill_mode)
+    x = _images(images)
+    t = _tensor(transform)
+    if t.ndim not in (1, 2):
+        raise ValueError("Invalid transform rank: expected rank 1 (single transform) or rank 2 (batch of "
+                         f"transforms). Received input with shape: transform.shape={tuple(t.shape)}")
+    x, single = _nchw(x, data_format)
+    t = t.reshape(-1, 8).to(device=x.device)
+    return _restore(warp_affine(x, t[:, :6].reshape(-1, 2, 3), interpolation, fill_mode, fill_value),
+                    data_format, single)
+
+
+def warp_affine(x: torch.Tensor, matrices: torch.Tensor, interpolation: str = "bilinear",
+                fill_mode: str = "constant", fill_value: float = 0.0) -> torch.Tensor:
+    """Resample an NCHW batch: output pixel (col, row) reads input ``matrices[n] @ (col, row, 1)`` ((n|1, 2, 3))."""
+    n, _, h, w = x.shape
+    work = x.dtype if x.dtype in (torch.float32, torch.float64) else torch.float32
+    m = matrices.to(device=x.device, dtype=work).expand(n, 2, 3)
+    rows = torch.arange(h, device=x.device, dtype=work)[:, None]
+    cols = torch.arange(w, device=x.device, dtype=work)
+    src_x = m[:, 0, 0, None, None] * cols + m[:, 0, 1, None, None] * rows + m[:, 0, 2, None, None]
+    src_y = m[:, 1, 0, None, None] * cols + m[:, 1, 1, None, None] * rows + m[:, 1, 2, None, None]
+    return sample_nchw(x, src_x, src_y, interpolation, fill_mode, fill_value)
+
+
+@symbolic_op
+def map_coordinates(inputs: Any, coordinates: Any, order: int, fill_mode: str = "constant",
+                    fill_value: float = 0) -> torch.Tensor:
+    """Sample ``inputs`` at ``coordinates`` (one array per input axis, all of the output's shape)."""
+    x = _tensor(inputs)
+    if isinstance(coordinates, (list, tuple)):
+        coords = [_tensor(c, device=x.device) for c in coordinates]
+    else:
+        c = _tensor(coordinates, device=x.device)
+        coords = list(c.unbind(0)) if c.ndim else [c]
+    if len(coords) != x.ndim:
+        raise ValueError("First dim of `coordinates` must be the same as the rank of `inputs`. "
+                         f"Received inputs with shape: {tuple(x.shape)} and coordinate leading dim of {len(coords)}")
+    if order not in (0, 1):
+        raise NotImplementedError(f"map_coordinates currently requires order<=1. Received: order={order}")
+    if fill_mode not in FILL_MODES:
+        raise ValueError(f"Invalid value for argument `fill_mode`. Expected one of {set(FILL_MODES)}. "
+                         f"Received: fill_mode={fill_mode}")
+    work = x.dtype if x.dtype in (torch.float32, torch.float64) else torch.float32
+    flat = x.to(work).reshape(-1)
+    sizes = list(x.shape)
+    strides = [1] * len(sizes)
+    for axis in range(len(sizes) - 2, -1, -1):
+        strides[axis] = strides[axis + 1] * sizes[axis + 1]
+    coords = [c.to(work) for c in torch.broadcast_tensors(*coords)]
+
+    def read(indices: list[torch.Tensor]) -> torch.Tensor:
+        index = sum(i * s for i, s in zip(indices, strides))
+        return flat[index]
+
+    return _cast_back(interpolate(read, coords, sizes, order, fill_mode, fill_value), x.dtype)

@@ -85,3 +85,60 @@ def test_colour_ops_symbolic_shapes():
     assert image.rgb_to_hsv(inputs).shape == (None, 8, 9, 3)
     assert image.hsv_to_rgb(inputs).shape == (None, 8, 9, 3)
     assert image.gaussian_blur(inputs).shape == (None, 8, 9, 3)
+
+
+def test_affine_transform_identity_and_translation():
+    x = random_array((2, 5, 6, 3))
+    identity = np.array([1, 0, 0, 0, 1, 0, 0, 0], "float32")
+    assert_close(image.affine_transform(x, identity), x)
+    # Output (x, y) reads input (x + 2, y - 1): a shift left by 2 and down by 1, zeros where nothing is read.
+    shift = np.array([[1, 0, 2, 0, 1, -1, 0, 0]] * 2, "float32")
+    expected = np.zeros_like(f64(x))
+    expected[:, 1:, :4] = f64(x)[:, :4, 2:]
+    assert_close(image.affine_transform(x, shift), expected)
+    out = image.affine_transform(_channels_first(x), shift, data_format="channels_first")
+    assert_close(out, _channels_first(expected))
+
+
+def test_affine_transform_integer_images_round_half_even():
+    x = np.array([0, 50, 101, 150], "uint8").reshape(1, 4, 1)
+    half = np.array([1, 0, 0.5, 0, 1, 0, 0, 0], "float32")
+    out = image.affine_transform(x, half, fill_mode="nearest")
+    assert str(out.dtype) == "torch.uint8"
+    assert f64(out).ravel().tolist() == [25, 76, 126, 150]  # 25.0, 75.5 -> 76, 125.5 -> 126, 150
+
+
+def test_affine_transform_bad_arguments():
+    x = random_array((5, 6, 3))
+    identity = np.eye(3, dtype="float32").ravel()[:8]
+    with pytest.raises(ValueError, match="bicubic"):
+        image.affine_transform(x, identity, interpolation="bicubic")
+    with pytest.raises(ValueError, match="foo"):
+        image.affine_transform(x, identity, fill_mode="foo")
+    with pytest.raises(ValueError, match="transform"):
+        image.affine_transform(x, identity.reshape(1, 1, 8))
+
+
+SCIPY_MODES = {"constant": "grid-constant", "nearest": "nearest", "wrap": "grid-wrap", "mirror": "mirror",
+               "reflect": "reflect"}
+
+
+@pytest.mark.parametrize("fill_mode", sorted(SCIPY_MODES))
+@pytest.mark.parametrize("order", [0, 1])
+def test_map_coordinates_against_scipy(fill_mode, order):
+    ndimage = pytest.importorskip("scipy.ndimage")
+    v = random_array((4, 5, 6))
+    coords = random_array((3, 7, 2), seed=1, low=-3, high=9)
+    if order == 0:
+        coords = np.round(coords) + 0.25  # away from .5 ties, where rounding conventions differ
+    expected = ndimage.map_coordinates(f64(v), f64(coords), order=order, mode=SCIPY_MODES[fill_mode], cval=0.5)
+    assert_close(image.map_coordinates(v, coords, order, fill_mode, 0.5), expected, atol=1e-5)
+
+
+def test_map_coordinates_errors():
+    with pytest.raises(ValueError, match="rank"):
+        image.map_coordinates(np.ones(6, "float32"), np.zeros((2, 3), "float32"), 1)
+    with pytest.raises(NotImplementedError):
+        image.map_coordinates(np.ones(6, "float32"), np.zeros((1, 3), "float32"), 3)
+    with pytest.raises(ValueError, match="foo"):
+        image.map_coordinates(np.ones(6, "float32"), np.zeros((1, 3), "float32"), 1, fill_mode="foo")

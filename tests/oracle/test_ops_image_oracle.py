@@ -57,3 +57,51 @@ def test_hsv_integer_error(keras_ref, name):
         getattr(keras_ref.ops.image, name)(x)
     with pytest.raises(ValueError):
         getattr(image, name)(x)
+
+
+TRANSFORMS = np.array([[0.9, 0.2, -1.3, -0.1, 1.1, 0.7, 0, 0], [1.2, -0.3, 2.3, 0.2, 0.8, -3.1, 0, 0]], "float32")
+
+
+@pytest.mark.parametrize("data_format", FORMATS)
+@pytest.mark.parametrize("interpolation", ["nearest", "bilinear"])
+@pytest.mark.parametrize("fill_mode", ["constant", "nearest", "wrap", "mirror", "reflect"])
+def test_affine_transform(keras_ref, data_format, interpolation, fill_mode):
+    x = _images(data_format)
+    _pair(keras_ref, "affine_transform", x, TRANSFORMS, interpolation, fill_mode, 0.3, data_format=data_format)
+    _pair(keras_ref, "affine_transform", x[0], TRANSFORMS[1], interpolation, fill_mode, 0.3,
+          data_format=data_format)
+
+
+def test_affine_transform_integer(keras_ref):
+    x = (_images("channels_last") * 255).astype("uint8")
+    _pair(keras_ref, "affine_transform", x, TRANSFORMS, data_format="channels_last")
+
+
+@pytest.mark.parametrize("kwargs", [{"interpolation": "bicubic"}, {"fill_mode": "foo"}])
+def test_affine_transform_errors(keras_ref, kwargs):
+    x = _images("channels_last")
+    for fn in (image.affine_transform, keras_ref.ops.image.affine_transform):
+        with pytest.raises(ValueError):
+            fn(x, TRANSFORMS, **kwargs)
+        with pytest.raises(ValueError):
+            fn(x, TRANSFORMS[None])
+
+
+@pytest.mark.parametrize("fill_mode", ["constant", "nearest", "wrap", "mirror", "reflect"])
+@pytest.mark.parametrize("order", [0, 1])
+def test_map_coordinates(keras_ref, fill_mode, order):
+    v = random_array((4, 5, 6))
+    coords = random_array((3, 7, 2), seed=1, low=-3, high=9)
+    _pair(keras_ref, "map_coordinates", v, coords, order, fill_mode, 0.5)
+    _pair(keras_ref, "map_coordinates", (v * 10).astype("int32"), coords, order, fill_mode, 0)
+
+
+def test_map_coordinates_errors(keras_ref):
+    v = np.ones(6, "float32")
+    for fn in (image.map_coordinates, keras_ref.ops.image.map_coordinates):
+        with pytest.raises(ValueError):
+            fn(v, np.zeros((2, 3), "float32"), 1)
+        with pytest.raises(NotImplementedError):
+            fn(v, np.zeros((1, 3), "float32"), 2)
+        with pytest.raises(ValueError):
+            fn(v, np.zeros((1, 3), "float32"), 1, fill_mode="foo")

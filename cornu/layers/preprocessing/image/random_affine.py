@@ -2,9 +2,10 @@
 
 Each call draws one parameter per image and builds a batch of 2x3 matrices taking output
 pixel coordinates (pixel centres at integers) to input coordinates; one gather then samples
-the whole batch. As in Keras, each of the (1 or 4) neighbouring pixels read is mapped by
-``fill_mode`` on its own: ``reflect`` (d c b a | a b c d | d c b a), ``wrap``, ``nearest``
-(edge), or ``constant`` (``fill_value``). ``nearest`` interpolation rounds half to even.
+the whole batch (``ops.image.warp_affine``). As in Keras, each of the (1 or 4) neighbouring
+pixels read is mapped by ``fill_mode`` on its own: ``reflect`` (d c b a | a b c d | d c b a),
+``wrap``, ``nearest`` (edge), or ``constant`` (``fill_value``). ``nearest`` interpolation rounds
+half to even. Subclasses give ``matrices``; ``RandomShear`` reuses the class.
 """
 from __future__ import annotations
 
@@ -13,53 +14,10 @@ import math
 import torch
 
 from cornu.layers.preprocessing.image.augmentation import ImageAugmentation
+from cornu.ops.image import warp_affine
 
 FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 INTERPOLATIONS = ("nearest", "bilinear")
-
-
-def _map_index(i: torch.Tensor, n: int, fill_mode: str) -> torch.Tensor:
-    """Integer indices outside ``[0, n)`` brought inside by ``fill_mode`` (constant: clamped, masked later)."""
-    if fill_mode == "wrap":
-        return torch.remainder(i, n)
-    if fill_mode == "reflect":
-        period = 2 * n
-        r = torch.remainder(i, period)
-        return torch.where(r >= n, period - 1 - r, r)
-    return i.clamp(0, n - 1)
-
-
-def affine_sample(x: torch.Tensor, matrices: torch.Tensor, interpolation: str = "bilinear",
-                  fill_mode: str = "reflect", fill_value: float = 0.0) -> torch.Tensor:
-    """Resample an NCHW batch: output pixel (col, row) reads input ``matrices[n] @ (col, row, 1)``."""
-    n, c, h, w = x.shape
-    work = x.dtype if x.dtype in (torch.float32, torch.float64) else torch.float32
-    rows = torch.arange(h, device=x.device, dtype=work)
-    cols = torch.arange(w, device=x.device, dtype=work)
-    m = matrices.to(work)
-    src_x = m[:, 0, 0, None, None] * cols + m[:, 0, 1, None, None] * rows[:, None] + m[:, 0, 2, None, None]
-    src_y = m[:, 1, 0, None, None] * cols + m[:, 1, 1, None, None] * rows[:, None] + m[:, 1, 2, None, None]
-    flat = x.to(work).reshape(n, c, h * w)
-
-    def read(iy: torch.Tensor, ix: torch.Tensor) -> torch.Tensor:
-        my, mx = _map_index(iy, h, fill_mode), _map_index(ix, w, fill_mode)
-        index = (my * w + mx).reshape(n, 1, h * w).expand(n, c, h * w)
-        values = torch.gather(flat, 2, index).reshape(n, c, h, w)
-        if fill_mode == "constant":
-            inside = ((iy >= 0) & (iy < h) & (ix >= 0) & (ix < w)).unsqueeze(1)
-            values = torch.where(inside, values, torch.full_like(values, float(fill_value)))
-        return values
-
-    if interpolation == "nearest":
-        out = read(torch.round(src_y).long(), torch.round(src_x).long())
-    else:
-        y0, x0 = torch.floor(src_y), torch.floor(src_x)
-        wy, wx = (src_y - y0).unsqueeze(1), (src_x - x0).unsqueeze(1)
-        y0, x0 = y0.long(), x0.long()
-        top = read(y0, x0) * (1 - wx) + read(y0, x0 + 1) * wx
-        bottom = read(y0 + 1, x0) * (1 - wx) + read(y0 + 1, x0 + 1) * wx
-        out = top * (1 - wy) + bottom * wy
-    return out.to(x.dtype)
 
 
 def _range(value, name: str, low: float, high: float, low_open: bool = False, message: str | None = None):
@@ -99,7 +57,7 @@ class _RandomAffine(ImageAugmentation):
 
     def augment(self, x: torch.Tensor) -> torch.Tensor:
         n, _, h, w = x.shape
-        return affine_sample(x, self.matrices(n, h, w, x.device), self.interpolation, self.fill_mode, self.fill_value)
+        return warp_affine(x, self.matrices(n, h, w, x.device), self.interpolation, self.fill_mode, self.fill_value)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "fill_mode": self.fill_mode, "interpolation": self.interpolation,
