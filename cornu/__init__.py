@@ -5,6 +5,7 @@
 from cornu import (activations, backend, callbacks, config, constraints, datasets, dtype_policies, initializers,
                    layers, losses, metrics, mixed_precision, models, ops, optimizers, random, regularizers, saving,
                    utils)
+from cornu import applications
 from cornu import preprocessing
 from cornu.layers import Input, InputSpec, Layer
 from cornu.models import Model, Sequential
