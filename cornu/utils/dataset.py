@@ -121,8 +121,9 @@ class _LoaderView(tud.Dataset):
         if hasattr(self.source, "get_batch"):
             return self.source.get_batch(idx), []
         samples, skipped = [], []
+        fetch = getattr(self.source, "batch_item", self.source.__getitem__)
         for i in idx:
-            sample = self.source[int(i)]
+            sample = fetch(int(i))
             if isinstance(sample, Skipped):
                 skipped.append((sample.path, sample.reason))
             else:

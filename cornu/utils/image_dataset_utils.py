@@ -12,10 +12,12 @@ import warnings
 from typing import Any, Sequence
 
 import numpy as np
+import torch
 
 from cornu.utils import dataset_utils
-from cornu.utils.dataset import Dataset, Skipped, _SourceDataset
-from cornu.utils.image_utils import RESIZE_INTERPOLATION, _data_format, _pil, convert_mode, resize_array
+from cornu.utils.dataset import Dataset, Skipped, _SourceDataset, collate
+from cornu.utils.image_utils import (RESIZE_INTERPOLATION, _data_format, _pil, convert_mode, fit_aspect,
+                                     resize_images)
 
 ALLOWLIST_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 _SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM")
@@ -46,21 +48,41 @@ class ImageSource:
     def __len__(self) -> int:
         return len(self.paths)
 
-    def load(self, path: str) -> np.ndarray:
-        with _pil().open(path) as img:
-            img = convert_mode(img, self.color_mode)
-            x = np.array(img)
-        if x.ndim == 2:
-            x = x[:, :, None]
-        x = resize_array(x, self.image_size, self.interpolation, self.crop, self.pad)
-        return np.ascontiguousarray(x.transpose(2, 0, 1)) if self.channels_first else x
-
-    def __getitem__(self, i: int) -> Any:
+    def decode(self, i: int) -> Any:
+        """The i-th image as uint8 ``(H, W, C)``, cut or padded to the aspect ratio, not yet resized (+ label)."""
         try:
-            image = self.load(self.paths[i])
+            with _pil().open(self.paths[i]) as img:
+                x = np.array(convert_mode(img, self.color_mode))
         except Exception as e:  # a corrupt file is reported and left out, not raised in a worker
             return Skipped(self.paths[i], f"{type(e).__name__}: {e}")
-        return image if self.labels is None else (image, self.labels[i])
+        if x.ndim == 2:
+            x = x[:, :, None]
+        x = fit_aspect(x, self.image_size, self.crop, self.pad)
+        return x if self.labels is None else (x, self.labels[i])
+
+    batch_item = decode
+
+    def finish(self, images: torch.Tensor) -> torch.Tensor:
+        """Resize a batch of same-sized decoded images (one kernel call) and lay it out as ``data_format``."""
+        out = resize_images(images, self.image_size, self.interpolation)
+        return out.permute(0, 3, 1, 2).contiguous() if self.channels_first else out
+
+    def __getitem__(self, i: int) -> Any:
+        sample = self.decode(i)
+        if isinstance(sample, Skipped):
+            return sample
+        image = sample if self.labels is None else sample[0]
+        image = self.finish(torch.from_numpy(image)[None])[0].numpy()
+        return image if self.labels is None else (image, sample[1])
+
+    def collate(self, samples: list) -> Any:
+        """Stack decoded samples, resizing each run of same-sized images in one call."""
+        images = [s if self.labels is None else s[0] for s in samples]
+        if all(im.shape == images[0].shape for im in images):
+            batch = self.finish(torch.stack(images))
+        else:
+            batch = torch.cat([self.finish(im[None]) for im in images])
+        return batch if self.labels is None else (batch, collate([s[1] for s in samples]))
 
 
 def _tf_dataset(**kwargs: Any) -> Any:

@@ -148,9 +148,50 @@ def aspect_box(height: int, width: int, target_h: int, target_w: int, pad: bool)
     return (height - box_h) // 2, (width - box_w) // 2, box_h, box_w
 
 
+def fit_aspect(x: np.ndarray, size: tuple[int, int], crop_to_aspect_ratio: bool = False,
+               pad_to_aspect_ratio: bool = False) -> np.ndarray:
+    """An ``(H, W, C)`` array cut (``crop``) or zero-padded (``pad``) to the centred window of ``size``'s ratio."""
+    if crop_to_aspect_ratio and pad_to_aspect_ratio:
+        raise ValueError("Only one of `crop_to_aspect_ratio` and `pad_to_aspect_ratio` can be `True`.")
+    if not (crop_to_aspect_ratio or pad_to_aspect_ratio):
+        return x
+    h0, w0 = x.shape[:2]
+    top, left, box_h, box_w = aspect_box(h0, w0, size[0], size[1], pad_to_aspect_ratio)
+    if crop_to_aspect_ratio:
+        return x[top:top + box_h, left:left + box_w]
+    padded = np.zeros((box_h, box_w, x.shape[2]), dtype=x.dtype)
+    padded[top:top + h0, left:left + w0] = x
+    return padded
+
+
+def resize_images(images: torch.Tensor, size: tuple[int, int], interpolation: str = "bilinear") -> torch.Tensor:
+    """Resize a batch ``(N, H, W, C)`` of any dtype to float32 ``(N, height, width, C)``, one kernel call.
+
+    Half-pixel centres, no antialiasing; the kernel runs on the channels_last view (no copy). Kernels torch lacks
+    (lanczos, gaussian, mitchellcubic) use the closest Pillow filter, image by image.
+    """
+    if interpolation not in RESIZE_INTERPOLATION:
+        raise ValueError(f"Argument `interpolation` should be one of {RESIZE_INTERPOLATION}. Received: "
+                         f"interpolation={interpolation}")
+    height, width = size
+    if tuple(images.shape[1:3]) == (height, width):
+        return images.float()
+    if interpolation in _PIL_FALLBACK:
+        image_module = _pil()
+        resample = getattr(image_module.Resampling, _PIL_FALLBACK[interpolation])
+        arr = images.float().numpy()
+        out = [[np.asarray(image_module.fromarray(img[:, :, c], "F").resize((width, height), resample))
+                for c in range(img.shape[2])] for img in arr]
+        return torch.from_numpy(np.stack([np.stack(chans, axis=-1) for chans in out]).astype("float32"))
+    mode = _TORCH_MODES[interpolation]
+    extra = {"align_corners": False} if mode in ("bilinear", "bicubic") else {}
+    out = F.interpolate(images.permute(0, 3, 1, 2).float(), size=(height, width), mode=mode, **extra)
+    return out.permute(0, 2, 3, 1).contiguous()
+
+
 def resize_array(x: np.ndarray, size: tuple[int, int], interpolation: str = "bilinear",
                  crop_to_aspect_ratio: bool = False, pad_to_aspect_ratio: bool = False) -> np.ndarray:
-    """Resize an ``(H, W, C)`` array to ``size`` as float32 (half-pixel centres, no antialiasing).
+    """Resize one ``(H, W, C)`` array to ``size`` as float32 (half-pixel centres, no antialiasing).
 
     ``crop_to_aspect_ratio`` takes the largest centred window of the target's aspect ratio first;
     ``pad_to_aspect_ratio`` pads with zeros, centred, to that ratio instead.
@@ -158,31 +199,8 @@ def resize_array(x: np.ndarray, size: tuple[int, int], interpolation: str = "bil
     if interpolation not in RESIZE_INTERPOLATION:
         raise ValueError(f"Argument `interpolation` should be one of {RESIZE_INTERPOLATION}. Received: "
                          f"interpolation={interpolation}")
-    if crop_to_aspect_ratio and pad_to_aspect_ratio:
-        raise ValueError("Only one of `crop_to_aspect_ratio` and `pad_to_aspect_ratio` can be `True`.")
-    height, width = size
-    h0, w0 = x.shape[:2]
-    if crop_to_aspect_ratio or pad_to_aspect_ratio:
-        top, left, box_h, box_w = aspect_box(h0, w0, height, width, pad_to_aspect_ratio)
-        if pad_to_aspect_ratio:
-            padded = np.zeros((box_h, box_w, x.shape[2]), dtype=x.dtype)
-            padded[top:top + h0, left:left + w0] = x
-            x = padded
-        else:
-            x = x[top:top + box_h, left:left + box_w]
-    if x.shape[:2] == (height, width):
-        return x.astype("float32", copy=False)
-    if interpolation in _PIL_FALLBACK:
-        image_module = _pil()
-        resample = getattr(image_module.Resampling, _PIL_FALLBACK[interpolation])
-        channels = [np.asarray(image_module.fromarray(x[:, :, c].astype("float32"), "F").resize(
-            (width, height), resample)) for c in range(x.shape[2])]
-        return np.stack(channels, axis=-1).astype("float32")
-    t = torch.from_numpy(np.ascontiguousarray(x)).permute(2, 0, 1).unsqueeze(0).float()
-    mode = _TORCH_MODES[interpolation]
-    extra = {"align_corners": False} if mode in ("bilinear", "bicubic") else {}
-    out = F.interpolate(t, size=(height, width), mode=mode, **extra)
-    return out[0].permute(1, 2, 0).numpy()
+    x = fit_aspect(np.asarray(x), size, crop_to_aspect_ratio, pad_to_aspect_ratio)
+    return resize_images(torch.from_numpy(np.array(x))[None], size, interpolation)[0].numpy()
 
 
 def smart_resize(x: Any, size: tuple[int, int], interpolation: str = "bilinear",
