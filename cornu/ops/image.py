@@ -17,8 +17,8 @@ from cornu.ops.core import _tensor
 from cornu.symbolic import symbolic_op
 from cornu.utils import conv_utils
 
-__all__ = ["affine_transform", "gaussian_blur", "hsv_to_rgb", "map_coordinates", "resize", "rgb_to_grayscale",
-           "rgb_to_hsv"]
+__all__ = ["affine_transform", "crop_images", "extract_patches", "extract_patches_3d", "gaussian_blur", "hsv_to_rgb",
+           "map_coordinates", "pad_images", "resize", "rgb_to_grayscale", "rgb_to_hsv", "sobel_edges", "ssim"]
 
 FILL_MODES = ("reflect", "wrap", "constant", "nearest", "mirror")
 INTERPOLATIONS = ("nearest", "bilinear")
@@ -397,3 +397,161 @@ def map_coordinates(inputs: Any, coordinates: Any, order: int, fill_mode: str = 
         return flat[index]
 
     return _cast_back(interpolate(read, coords, sizes, order, fill_mode, fill_value), x.dtype)
+
+
+def _edges(size: int, start, end, target, names: tuple[str, str, str]) -> tuple[int, int]:
+    """Keras's reading of two of (start, end, target) along one axis: the (start, end) amounts."""
+    if sum(v is not None for v in (start, end, target)) != 2:
+        raise ValueError(f"Must specify exactly two of {', '.join(names)}. Received: {names[0]}={start}, "
+                         f"{names[1]}={end}, {names[2]}={target}")
+    return start, end
+
+
+def _image_rank(x: torch.Tensor) -> None:
+    if x.ndim not in (3, 4):
+        raise ValueError("Invalid images rank: expected rank 3 (single image) or rank 4 (batch of images). "
+                         f"Received: images.shape={tuple(x.shape)}")
+
+
+@symbolic_op
+def crop_images(images: Any, top_cropping=None, left_cropping=None, bottom_cropping=None, right_cropping=None,
+                target_height=None, target_width=None, data_format: str | None = None) -> torch.Tensor:
+    """Crop rows and columns off the edges; two of (top, bottom, target height) and of (left, right, width)."""
+    data_format = conv_utils.normalize_data_format(data_format)
+    x = _tensor(images)
+    _image_rank(x)
+    x, single = _nchw(x, data_format)
+    h, w = x.shape[-2], x.shape[-1]
+    top, bottom = _edges(h, top_cropping, bottom_cropping, target_height,
+                         ("top_cropping", "bottom_cropping", "target_height"))
+    left, right = _edges(w, left_cropping, right_cropping, target_width,
+                         ("left_cropping", "right_cropping", "target_width"))
+    if top is None:
+        top = h - bottom - target_height
+    if left is None:
+        left = w - right - target_width
+    target_height = h - top - bottom if target_height is None else target_height
+    target_width = w - left - right if target_width is None else target_width
+    for name, value in (("top_cropping", top), ("left_cropping", left), ("target_height", target_height),
+                        ("target_width", target_width)):
+        if value < 0:
+            raise ValueError(f"{name} must be >= 0. Received: {name}={value}")
+    y = x[..., top:top + target_height, left:left + target_width]
+    return _restore(y, data_format, single)
+
+
+@symbolic_op
+def pad_images(images: Any, top_padding=None, left_padding=None, bottom_padding=None, right_padding=None,
+               target_height=None, target_width=None, data_format: str | None = None) -> torch.Tensor:
+    """Zero-pad rows and columns; two of (top, bottom, target height) and of (left, right, target width)."""
+    data_format = conv_utils.normalize_data_format(data_format)
+    x = _tensor(images)
+    _image_rank(x)
+    x, single = _nchw(x, data_format)
+    h, w = x.shape[-2], x.shape[-1]
+    top, bottom = _edges(h, top_padding, bottom_padding, target_height,
+                         ("top_padding", "bottom_padding", "target_height"))
+    left, right = _edges(w, left_padding, right_padding, target_width,
+                         ("left_padding", "right_padding", "target_width"))
+    top = target_height - h - bottom if top is None else top
+    bottom = target_height - h - top if bottom is None else bottom
+    left = target_width - w - right if left is None else left
+    right = target_width - w - left if right is None else right
+    for name, value in (("top_padding", top), ("bottom_padding", bottom), ("left_padding", left),
+                        ("right_padding", right)):
+        if value < 0:
+            raise ValueError(f"{name} must be >= 0. Received: {name}={value}")
+    return _restore(F.pad(x, (left, right, top, bottom)), data_format, single)
+
+
+def _patches(x: torch.Tensor, size: tuple, strides: tuple, dilation: tuple, padding: str) -> torch.Tensor:
+    """Patches of an NC+spatial batch as (N, prod(size) * C, *out): features ordered (taps..., channel)."""
+    spatial = len(size)
+    if padding == "same":
+        flat: list[int] = []
+        for i in reversed(range(spatial)):
+            flat += list(conv_utils.same_pads(x.shape[2 + i], size[i], strides[i], dilation[i]))
+        x = F.pad(x, flat)
+    outs = [(x.shape[2 + i] - (size[i] - 1) * dilation[i] - 1) // strides[i] + 1 for i in range(spatial)]
+    taps = []
+    for offsets in _product([list(range(k)) for k in size]):
+        index = tuple(slice(o * d, o * d + (n - 1) * s + 1, s) for o, d, n, s in zip(offsets, dilation, outs, strides))
+        taps.append(x[(slice(None), slice(None)) + index])
+    y = torch.stack(taps, dim=1)  # (N, taps, C, *out)
+    return y.reshape(y.shape[0], -1, *y.shape[3:])
+
+
+def _extract(images: Any, size, strides, dilation_rate, padding: str, data_format: str | None,
+             spatial: int) -> torch.Tensor:
+    data_format = conv_utils.normalize_data_format(data_format)
+    padding = conv_utils.normalize_padding(padding)
+    x = _tensor(images)
+    if x.ndim not in (spatial + 1, spatial + 2):
+        kind = "image" if spatial == 2 else "volume"
+        raise ValueError(f"Invalid {kind}s rank: expected rank {spatial + 1} (single {kind}) or rank {spatial + 2} "
+                         f"(batch of {kind}s). Received input with shape: {kind}s.shape={tuple(x.shape)}")
+    size = conv_utils.normalize_tuple(size, spatial, "size")
+    strides = size if strides is None else conv_utils.normalize_tuple(strides, spatial, "strides")
+    dilation = conv_utils.normalize_tuple(dilation_rate, spatial, "dilation_rate")
+    single = x.ndim == spatial + 1
+    x = conv_utils.to_channels_first(x.unsqueeze(0) if single else x, data_format)
+    return _restore(_patches(x, size, strides, dilation, padding), data_format, single)
+
+
+@symbolic_op
+def extract_patches(images: Any, size, strides=None, dilation_rate=1, padding: str = "valid",
+                    data_format: str | None = None) -> torch.Tensor:
+    """Patches of ``size`` as the channel axis, ordered (row, column, channel); a 3-tuple ``size`` means volumes."""
+    if isinstance(size, (tuple, list)) and len(size) == 3:
+        return extract_patches_3d(images, size, strides, dilation_rate, padding, data_format)
+    return _extract(images, size, strides, dilation_rate, padding, data_format, 2)
+
+
+@symbolic_op
+def extract_patches_3d(volumes: Any, size, strides=None, dilation_rate=1, padding: str = "valid",
+                       data_format: str | None = None) -> torch.Tensor:
+    """Patches of volumes (rank 4 or 5) as the channel axis, ordered (depth, row, column, channel)."""
+    return _extract(volumes, size, strides, dilation_rate, padding, data_format, 3)
+
+
+@symbolic_op
+def sobel_edges(images: Any, data_format: str | None = None) -> torch.Tensor:
+    """The zero-padded 3x3 Sobel gradients ``[dy, dx]`` of every channel, stacked on a new last axis."""
+    data_format = conv_utils.normalize_data_format(data_format)
+    x, single = _nchw(_images(images), data_format)
+    work = x if x.dtype.is_floating_point else x.to(torch.float32)
+    smooth = torch.tensor([1.0, 2.0, 1.0], dtype=work.dtype, device=x.device)
+    diff = torch.tensor([-1.0, 0.0, 1.0], dtype=work.dtype, device=x.device)
+    dy = _depthwise_same(work, torch.outer(diff, smooth))
+    dx = _depthwise_same(work, torch.outer(smooth, diff))
+    y = torch.stack([_restore(dy, data_format, single), _restore(dx, data_format, single)], dim=-1)
+    return y if y.dtype == x.dtype else y.to(x.dtype)
+
+
+@symbolic_op
+def ssim(image1: Any, image2: Any, max_val: float = 1.0, filter_size: int = 11, filter_sigma: float = 1.5,
+         k1: float = 0.01, k2: float = 0.03, data_format: str | None = None) -> torch.Tensor:
+    """Structural similarity (Wang et al. 2004) with a Gaussian window (valid positions), one value per image."""
+    data_format = conv_utils.normalize_data_format(data_format)
+    a, single = _nchw(_images(image1, "image1"), data_format)
+    b, _ = _nchw(_images(image2, "image2"), data_format)
+    if a.shape != b.shape:
+        raise ValueError("`image1` and `image2` must have the same shape. "
+                         f"Received: image1.shape={tuple(a.shape)}, image2.shape={tuple(b.shape)}")
+    dtype = a.dtype
+    work = dtype if dtype in (torch.float32, torch.float64) else torch.float32
+    a, b = a.to(work), b.to(work)
+    k = _gaussian_kernel(filter_size, filter_sigma, work, a.device)
+    kernel = torch.outer(k, k).expand(a.shape[1], 1, filter_size, filter_size)
+
+    def blur(t: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(t, kernel, groups=t.shape[1])
+
+    c1, c2 = (k1 * max_val) ** 2, (k2 * max_val) ** 2
+    mu1, mu2 = blur(a), blur(b)
+    var1 = blur(a * a) - mu1 * mu1
+    var2 = blur(b * b) - mu2 * mu2
+    cov = blur(a * b) - mu1 * mu2
+    value = ((2 * mu1 * mu2 + c1) * (2 * cov + c2)) / ((mu1 * mu1 + mu2 * mu2 + c1) * (var1 + var2 + c2))
+    out = value.mean(dim=(1, 2, 3)).to(dtype)
+    return out[0] if single else out

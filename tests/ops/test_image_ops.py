@@ -142,3 +142,106 @@ def test_map_coordinates_errors():
         image.map_coordinates(np.ones(6, "float32"), np.zeros((1, 3), "float32"), 3)
     with pytest.raises(ValueError, match="foo"):
         image.map_coordinates(np.ones(6, "float32"), np.zeros((1, 3), "float32"), 1, fill_mode="foo")
+
+
+def test_crop_and_pad_images():
+    x = random_array((2, 5, 6, 3))
+    assert_close(image.crop_images(x, 1, 2, target_height=3, target_width=2), f64(x)[:, 1:4, 2:4])
+    assert_close(image.crop_images(x[0], None, None, 1, 2, target_height=3, target_width=2), f64(x)[0, 1:4, 2:4])
+    cf = image.crop_images(_channels_first(x), 1, 2, 1, 1, data_format="channels_first")
+    assert_close(cf, _channels_first(f64(x)[:, 1:4, 2:5]))
+    padded = image.pad_images(x, 1, 2, target_height=8, target_width=9)
+    expected = np.zeros((2, 8, 9, 3))
+    expected[:, 1:6, 2:8] = f64(x)
+    assert_close(padded, expected)
+    assert_close(image.crop_images(padded, 1, 2, 2, 1), x)
+    with pytest.raises(ValueError, match="exactly two"):
+        image.pad_images(x, 1, 2)
+    with pytest.raises(ValueError, match="bottom_padding"):
+        image.pad_images(x, 1, 1, target_height=3, target_width=9)
+    with pytest.raises(ValueError, match="top_cropping"):
+        image.crop_images(x, -1, 2, target_height=3, target_width=2)
+    with pytest.raises(ValueError, match="rank"):
+        image.crop_images(x[0, 0], 1, 1, 1, 1)
+
+
+def _patches_reference(x, size, strides):
+    """(N, rows, cols, kh * kw * C) valid patches, features in (row, column, channel) order."""
+    n, h, w, c = x.shape
+    rows, cols = (h - size[0]) // strides[0] + 1, (w - size[1]) // strides[1] + 1
+    out = np.zeros((n, rows, cols, size[0] * size[1] * c))
+    for i in range(rows):
+        for j in range(cols):
+            top, left = i * strides[0], j * strides[1]
+            out[:, i, j] = x[:, top:top + size[0], left:left + size[1]].reshape(n, -1)
+    return out
+
+
+@pytest.mark.parametrize("size,strides", [((2, 2), None), ((2, 3), (1, 2))])
+def test_extract_patches_reference(size, strides):
+    x = random_array((2, 5, 7, 3))
+    expected = _patches_reference(f64(x), size, strides or size)
+    assert_close(image.extract_patches(x, size, strides), expected)
+    assert_close(image.extract_patches(x[0], size, strides), expected[0])
+    out = image.extract_patches(_channels_first(x), size, strides, data_format="channels_first")
+    assert_close(out, _channels_first(expected))
+
+
+def test_extract_patches_same_padding_and_3d():
+    x = random_array((1, 5, 6, 2))
+    out = image.extract_patches(x, (2, 3), padding="same")
+    assert tuple(out.shape) == (1, 3, 2, 12)
+    padded = np.zeros((1, 6, 6, 2))
+    padded[:, :5] = f64(x)  # 'same' puts the one extra row at the bottom
+    assert_close(out, _patches_reference(padded, (2, 3), (2, 3)))
+    v = random_array((2, 4, 4, 6, 2))
+    patches = image.extract_patches_3d(v, 2)
+    assert tuple(patches.shape) == (2, 2, 2, 3, 16)
+    assert_close(patches[:, 1, 0, 2], f64(v)[:, 2:4, 0:2, 4:6].reshape(2, -1))
+    assert tuple(image.extract_patches(v, (2, 2, 2)).shape) == (2, 2, 2, 3, 16)
+    with pytest.raises(ValueError, match="rank"):
+        image.extract_patches_3d(v[0, 0], 2)
+
+
+def test_sobel_edges_formula():
+    x = random_array((2, 5, 6, 3))
+    padded = np.pad(f64(x), ((0, 0), (1, 1), (1, 1), (0, 0)))
+    p = {(a, b): padded[:, 1 + a:6 + a, 1 + b:7 + b] for a in (-1, 0, 1) for b in (-1, 0, 1)}
+    dy = (p[1, -1] + 2 * p[1, 0] + p[1, 1]) - (p[-1, -1] + 2 * p[-1, 0] + p[-1, 1])
+    dx = (p[-1, 1] + 2 * p[0, 1] + p[1, 1]) - (p[-1, -1] + 2 * p[0, -1] + p[1, -1])
+    assert_close(image.sobel_edges(x), np.stack([dy, dx], -1), atol=1e-5)
+    cf = image.sobel_edges(_channels_first(x), data_format="channels_first")
+    assert_close(cf, np.stack([_channels_first(dy), _channels_first(dx)], -1), atol=1e-5)
+
+
+def _ssim_reference(a, b, max_val=1.0, size=11, sigma=1.5, k1=0.01, k2=0.03):
+    t = np.arange(size) - (size - 1) / 2
+    g = np.exp(-t ** 2 / (2 * sigma ** 2))
+    g /= g.sum()
+    window = np.outer(g, g)
+    n, h, w, _ = a.shape
+    rows, cols = h - size + 1, w - size + 1
+
+    def blur(v):
+        out = np.zeros((n, rows, cols, v.shape[-1]))
+        for i in range(size):
+            for j in range(size):
+                out += window[i, j] * v[:, i:i + rows, j:j + cols]
+        return out
+    mu1, mu2 = blur(a), blur(b)
+    var1, var2, cov = blur(a * a) - mu1 ** 2, blur(b * b) - mu2 ** 2, blur(a * b) - mu1 * mu2
+    c1, c2 = (k1 * max_val) ** 2, (k2 * max_val) ** 2
+    s = (2 * mu1 * mu2 + c1) * (2 * cov + c2) / ((mu1 ** 2 + mu2 ** 2 + c1) * (var1 + var2 + c2))
+    return s.mean(axis=(1, 2, 3))
+
+
+def test_ssim_reference_and_identity():
+    a = random_array((2, 14, 15, 3), low=0, high=1)
+    b = np.clip(a + random_array(a.shape, seed=3, low=-0.2, high=0.2), 0, 1)
+    assert_close(image.ssim(a, b), _ssim_reference(f64(a), f64(b)), atol=1e-5)
+    assert_close(image.ssim(a, b, 2.0, 5, 1.0, 0.02, 0.05), _ssim_reference(f64(a), f64(b), 2.0, 5, 1.0, 0.02, 0.05),
+                 atol=1e-5)
+    assert_close(image.ssim(a[0], a[0]), 1.0)
+    assert tuple(image.ssim(a[0], b[0]).shape) == ()
+    with pytest.raises(ValueError, match="shape"):
+        image.ssim(a, b[:, :8])

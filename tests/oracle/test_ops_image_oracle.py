@@ -105,3 +105,56 @@ def test_map_coordinates_errors(keras_ref):
             fn(v, np.zeros((1, 3), "float32"), 2)
         with pytest.raises(ValueError):
             fn(v, np.zeros((1, 3), "float32"), 1, fill_mode="foo")
+
+
+@pytest.mark.parametrize("data_format", FORMATS)
+def test_crop_and_pad(keras_ref, data_format):
+    x = _images(data_format)
+    _pair(keras_ref, "crop_images", x, 1, 2, target_height=3, target_width=2, data_format=data_format)
+    _pair(keras_ref, "crop_images", x[0], None, None, 1, 2, 2, 3, data_format=data_format)
+    _pair(keras_ref, "pad_images", x, 1, 2, target_height=8, target_width=9, data_format=data_format)
+    _pair(keras_ref, "pad_images", x[0], 1, 2, 3, 0, data_format=data_format)
+
+
+@pytest.mark.parametrize("name,args", [("crop_images", (1, 2)), ("pad_images", (1, 2)),
+                                       ("crop_images", (-1, 2, None, None, 3, 2)),
+                                       ("pad_images", (1, 1, None, None, 3, 9))])
+def test_crop_and_pad_errors(keras_ref, name, args):
+    x = _images("channels_last")
+    with pytest.raises(ValueError):
+        getattr(keras_ref.ops.image, name)(x, *args, data_format="channels_last")
+    with pytest.raises(ValueError):
+        getattr(image, name)(x, *args, data_format="channels_last")
+
+
+@pytest.mark.parametrize("data_format", FORMATS)
+@pytest.mark.parametrize("kwargs", [{"size": 2}, {"size": (2, 3), "strides": 1},
+                                    {"size": (2, 3), "padding": "same"},
+                                    {"size": (2, 3), "strides": (1, 2), "dilation_rate": 2, "padding": "same"}])
+def test_extract_patches(keras_ref, data_format, kwargs):
+    x = _images(data_format)
+    _pair(keras_ref, "extract_patches", x, data_format=data_format, **kwargs)
+    _pair(keras_ref, "extract_patches", x[0], data_format=data_format, **kwargs)
+
+
+@pytest.mark.parametrize("kwargs", [{"size": 2}, {"size": (2, 2, 3), "strides": 1, "padding": "same"},
+                                    {"size": 2, "dilation_rate": 2}])
+def test_extract_patches_3d(keras_ref, kwargs):
+    v = random_array((2, 4, 5, 6, 2))
+    _pair(keras_ref, "extract_patches_3d", v, **kwargs)
+    _pair(keras_ref, "extract_patches_3d", v[0], **kwargs)
+
+
+@pytest.mark.parametrize("data_format", FORMATS)
+def test_sobel_edges(keras_ref, data_format):
+    # Keras's torch backend handles only batches here.
+    _pair(keras_ref, "sobel_edges", _images(data_format, low=-1), data_format=data_format)
+
+
+@pytest.mark.parametrize("data_format", FORMATS)
+def test_ssim(keras_ref, data_format):
+    a = _images(data_format, shape=(2, 14, 15, 3))
+    b = np.clip(a + random_array(a.shape, seed=3, low=-0.2, high=0.2), 0, 1)
+    _pair(keras_ref, "ssim", a, b, data_format=data_format)
+    _pair(keras_ref, "ssim", a[0], b[0], data_format=data_format)
+    _pair(keras_ref, "ssim", a, b, 2.0, 5, 1.0, 0.02, 0.05, data_format=data_format)
