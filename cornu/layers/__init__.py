@@ -24,6 +24,7 @@ from cornu.layers.pooling import (AdaptiveAveragePooling1D, AdaptiveAveragePooli
                                   GlobalMaxPooling2D, GlobalMaxPooling3D, MaxPooling1D, MaxPooling2D, MaxPooling3D)
 from cornu.layers.preprocessing import (CategoryEncoding, Discretization, HashedCrossing, Hashing, Normalization,
                                         Rescaling)
+from cornu.layers.preprocessing import IntegerLookup, StringLookup, TextVectorization
 from cornu.layers.preprocessing.image.center_crop import CenterCrop
 from cornu.layers.preprocessing.image.random_affine import RandomRotation, RandomTranslation, RandomZoom
 from cornu.layers.preprocessing.image.random_color import RandomBrightness, RandomContrast

@@ -1,0 +1,110 @@
+"""``IntegerLookup``: integer tokens to contiguous ids (or encoded vectors); ``invert`` maps ids back.
+
+The lookup runs on the input's device: ``torch.searchsorted`` over the sorted
+vocabulary, a gather of the ids, and OOV slots by ``token mod num_oov_indices``
+(``oov_method="farmhash"`` hashes each distinct OOV token's decimal text on the
+host, as Keras does).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from cornu import config
+from cornu.layers.preprocessing.index_lookup import IndexLookup, hash_bucket
+
+
+class IntegerLookup(IndexLookup):
+    """Maps integers to ids: mask token (``int`` mode) at 0, then ``num_oov_indices`` OOV ids, then the
+    vocabulary."""
+
+    _string_tokens = False
+
+    def __init__(self, max_tokens: int | None = None, num_oov_indices: int = 1, mask_token: int | None = None,
+                 oov_token: int = -1, vocabulary: Any = None, vocabulary_dtype: str = "int64",
+                 idf_weights: Any = None, invert: bool = False, output_mode: str = "int", sparse: bool = False,
+                 pad_to_max_tokens: bool = False, oov_method: str = "floormod", salt: Any = None,
+                 name: str | None = None, **kwargs):
+        if vocabulary_dtype != "int64":
+            raise ValueError("Only `vocabulary_dtype='int64'` is supported at this time. "
+                             f"Received: vocabulary_dtype={vocabulary_dtype}")
+        super().__init__(max_tokens=max_tokens, num_oov_indices=num_oov_indices, mask_token=mask_token,
+                         oov_token=oov_token, vocabulary=vocabulary, idf_weights=idf_weights, invert=invert,
+                         output_mode=output_mode, sparse=sparse, pad_to_max_tokens=pad_to_max_tokens,
+                         oov_method=oov_method, salt=salt, name=name, **kwargs)
+        self.vocabulary_dtype = vocabulary_dtype
+
+    def _table(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        """The sorted tokens and their ids on ``device`` (built once per device and vocabulary)."""
+        vocab = self._require_vocabulary()
+        table = vocab.tables.get(device)
+        if table is None:
+            tokens = np.asarray(vocab.tokens, dtype=np.int64)
+            order = np.argsort(tokens, kind="stable")
+            keys = torch.as_tensor(tokens[order], device=device)
+            ids = torch.as_tensor(order + self._token_start, dtype=torch.int64, device=device)
+            table = vocab.tables[device] = (keys, ids)
+        return table
+
+    def _as_tensor(self, inputs: Any) -> torch.Tensor:
+        if isinstance(inputs, torch.Tensor):
+            return inputs if inputs.dtype == torch.int64 else inputs.long()
+        arr = np.asarray(inputs)
+        if arr.dtype.kind in "USO":
+            arr = arr.astype(np.int64)
+        return torch.as_tensor(arr.astype(np.int64, copy=False), device=config.device())
+
+    def lookup(self, inputs: Any) -> torch.Tensor:
+        x = self._as_tensor(inputs)
+        keys, ids = self._table(x.device)
+        start = self._token_start
+        if keys.numel():
+            pos = torch.searchsorted(keys, x).clamp_(max=keys.numel() - 1)
+            found = keys[pos] == x
+            out = torch.where(found, ids[pos], x.new_full((), -1))
+        else:
+            found = torch.zeros(x.shape, dtype=torch.bool, device=x.device)
+            out = torch.full_like(x, -1)
+        masked = (x == self.mask_token) if self.mask_token is not None else None
+        n = self.num_oov_indices
+        if n == 1:
+            out = torch.where(found, out, start - 1)
+        elif n > 1:
+            if self.oov_method == "floormod":
+                slots = torch.remainder(x, n)
+            else:
+                slots = self._hashed_slots(x)
+            out = torch.where(found, out, start - n + slots)
+        elif x.device.type == "cpu":
+            missing = ~found if masked is None else ~found & ~masked
+            if bool(missing.any()):
+                raise self._oov_error(torch.unique(x[missing]).tolist())
+        if masked is not None:
+            out = torch.where(masked, 0 if self.output_mode == "int" else -1, out)
+        return out
+
+    def _hashed_slots(self, x: torch.Tensor) -> torch.Tensor:
+        """FarmHash64 (or salted SipHash) of each value's decimal text modulo ``num_oov_indices``, per distinct
+        value (a host round trip, only with ``oov_method="farmhash"``)."""
+        uniques, inverse = torch.unique(x, return_inverse=True)
+        values = uniques.cpu().tolist()
+        slots = hash_bucket([str(v).encode() for v in values], self.num_oov_indices, self._salt_key)
+        return torch.as_tensor(slots, device=x.device)[inverse]
+
+    def _invert(self, inputs: Any) -> torch.Tensor:
+        """Ids back to tokens; ids outside the vocabulary give ``oov_token``."""
+        self._require_vocabulary()
+        ids = self._as_tensor(inputs)
+        key = ("invert", ids.device)
+        table = self._vocab.tables.get(key)
+        if table is None:
+            full = self.get_vocabulary() + [self.oov_token]
+            table = self._vocab.tables[key] = torch.as_tensor(full, dtype=torch.int64, device=ids.device)
+        last = table.numel() - 1
+        return table[torch.where((ids >= 0) & (ids < last), ids, last)]
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "vocabulary_dtype": self.vocabulary_dtype, **self._vocabulary_config(),
+                "oov_method": self.oov_method, "salt": self.salt}
