@@ -136,8 +136,6 @@ def test_integer_invert(kt):
 
 
 def test_set_vocabulary(kt):
-    for L_ in (cornu.layers, kt.layers):
-        pass
     ours, theirs = cornu.layers.StringLookup(name="s", output_mode="tf_idf"), \
         kt.layers.StringLookup(name="s", output_mode="tf_idf")
     for layer in (ours, theirs):
