@@ -13,7 +13,9 @@ Two modes, one JSON line per contender and one per ratio (``tutorial_cnn.report`
 - ``augment``: the tutorial CNN (``tutorial_cnn.tutorial_model``) trained by ``fit`` on
   MNIST-shaped data, ``plain``: arrays as the tutorial passes them; ``dataset``: the
   same through ``Dataset.from_tensor_slices(...).batch()``; ``augmented``: that dataset
-  with ``.map`` of ``RandomFlip + RandomRotation + RandomZoom`` in front.
+  with ``.map`` of ``RandomFlip + RandomRotation + RandomZoom`` in front; ``augmented_prefetch``:
+  that with ``.prefetch(2)`` after the map (keras.io's pattern: the augmentation of the
+  next batches runs in a background thread while the model trains on this one).
   Target: ``augmented/plain`` at most 1.15.
 
 Contenders run in interleaved rounds, round 0 being the warm-up (worker start-up,
@@ -141,7 +143,8 @@ def augment(args: argparse.Namespace) -> None:
 
         return epoch
 
-    contenders = {"plain": trainer((x, y_onehot)), "dataset": trainer(plain_ds), "augmented": trainer(augmented_ds)}
+    contenders = {"plain": trainer((x, y_onehot)), "dataset": trainer(plain_ds), "augmented": trainer(augmented_ds),
+                  "augmented_prefetch": trainer(augmented_ds.prefetch(2))}
     times: dict[str, list] = {name: [] for name in contenders}
     for _ in range(args.epochs + 1):
         for name, epoch in contenders.items():
@@ -149,7 +152,8 @@ def augment(args: argparse.Namespace) -> None:
     common = {"device": str(device), "batch_size": args.batch_size, "threads": torch.get_num_threads(),
               "steps_per_epoch": n // args.batch_size}
     report(times, {name: {} for name in contenders}, common, n,
-           ratios=(("augmented", "plain"), ("augmented", "dataset"), ("dataset", "plain")))
+           ratios=(("augmented", "plain"), ("augmented_prefetch", "plain"), ("augmented", "dataset"),
+                   ("dataset", "plain")))
 
 
 def main() -> None:

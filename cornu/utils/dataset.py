@@ -145,6 +145,7 @@ class Dataset:
 
     INFINITE_CARDINALITY = INFINITE_CARDINALITY
     UNKNOWN_CARDINALITY = UNKNOWN_CARDINALITY
+    AUTOTUNE = AUTOTUNE
 
     class_names: list[str] | None = None
     file_paths: list[str] | None = None
