@@ -7,6 +7,7 @@ from cornu import (activations, backend, callbacks, config, constraints, dataset
                    utils)
 from cornu import applications
 from cornu import preprocessing
+from cornu import distribution
 from cornu.layers import Input, InputSpec, Layer
 from cornu.models import Model, Sequential
 from cornu.symbolic import KerasTensor

@@ -110,11 +110,12 @@ class BackupAndRestore(Callback):
     def _save(self, epoch: int, step: int) -> None:
         import h5py
 
+        from cornu.saving import weights_h5
         from cornu.saving.weights_h5 import atomic_write, write_weights
 
         os.makedirs(self.backup_dir, exist_ok=True)
         state = self._state(epoch, step)
-        if self.double_checkpoint and os.path.exists(self._weights_path):
+        if self.double_checkpoint and weights_h5.writes_files() and os.path.exists(self._weights_path):
             os.replace(self._weights_path, self._prev_weights_path)
             if os.path.exists(self._training_metadata_path):
                 os.replace(self._training_metadata_path, self._prev_training_metadata_path)

@@ -27,6 +27,10 @@ class CallbackList(Callback):
                 raise TypeError(
                     f"Expected Callback instances; received {callback!r} of type {type(callback).__name__}."
                 )
+        if not _is_chief():
+            # Across processes, loggers and writers run on rank 0 only; the others keep the rest (History, ...).
+            self.callbacks = [c for c in self.callbacks if not getattr(type(c), "_chief_only", False)]
+            add_progbar = False
         self._history = next((c for c in self.callbacks if isinstance(c, History)), None)
         self._progbar = next((c for c in self.callbacks if isinstance(c, ProgbarLogger)), None)
         if add_progbar and self._progbar is None:
@@ -155,3 +159,10 @@ def _floats_in_place(logs: dict | None) -> dict | None:
     if converted is not logs:
         logs.update(converted)
     return logs
+
+
+def _is_chief() -> bool:
+    """False only on the processes other than rank 0 of a ``torch.distributed`` group under a distribution."""
+    from cornu.distribution import distribution_lib
+
+    return distribution_lib.distribution() is None or distribution_lib.is_chief()

@@ -14,6 +14,8 @@ from cornu.callbacks.callback import Callback
 class CSVLogger(Callback):
     """Write ``epoch`` plus the sorted metric names to ``filename`` (``NA`` for missing values)."""
 
+    _chief_only = True  # under a multi-process distribution, only rank 0 writes or prints
+
     def __init__(self, filename: str, separator: str = ",", append: bool = False):
         super().__init__()
         self.filename = os.fspath(filename)

@@ -15,6 +15,8 @@ from cornu.utils.progbar import Progbar
 class ProgbarLogger(Callback):
     """Prints ``Epoch i/n`` and a progress bar; ``params["verbose"]`` 1 = bar, 2 = one line per epoch."""
 
+    _chief_only = True  # under a multi-process distribution, only rank 0 writes or prints
+
     _accepts_tensor_logs = True
     REDRAW_INTERVAL = 0.25
 

@@ -22,6 +22,8 @@ class RemoteMonitor(Callback):
     so monitoring never stops training; the server's reply is ignored.
     """
 
+    _chief_only = True  # under a multi-process distribution, only rank 0 writes or prints
+
     TIMEOUT = 10.0
 
     def __init__(self, root: str = "http://localhost:9000", path: str = "/publish/epoch/end/",

@@ -50,6 +50,8 @@ class TensorBoard(Callback):
     Profiling is not available (``profile_batch`` must be 0).
     """
 
+    _chief_only = True  # under a multi-process distribution, only rank 0 writes or prints
+
     _accepts_tensor_logs = True
 
     def __init__(self, log_dir: str = "logs", histogram_freq: int = 0, write_graph: bool = True,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import sys
 import tempfile
 import warnings
 from collections.abc import Mapping
@@ -36,10 +37,26 @@ def _umask() -> int:
     return mask
 
 
+def writes_files() -> bool:
+    """Whether this process writes files: always, except ranks other than 0 under a multi-process distribution."""
+    distribution_lib = sys.modules.get("cornu.distribution.distribution_lib")
+    return distribution_lib is None or distribution_lib.distribution() is None or distribution_lib.is_chief()
+
+
 @contextlib.contextmanager
 def atomic_write(filepath: str | os.PathLike, overwrite: bool = True) -> Iterator[str]:
     """Yield a temporary path beside ``filepath``; on success it replaces ``filepath``, on error it is removed."""
     filepath = os.fspath(filepath)
+    if not writes_files():
+        # Another process of a distributed job: compute what is written (weights may need gathering), discard it.
+        fd, tmp = tempfile.mkstemp(suffix=".tmp")
+        os.close(fd)
+        try:
+            yield tmp
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(tmp)
+        return
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"File {filepath!r} already exists and overwrite=False.")
     directory = os.path.dirname(os.path.abspath(filepath))

@@ -135,6 +135,8 @@ class ArrayDataAdapter:
         self.data = tree.map_structure(move, (x, y, sample_weight))
         self.shuffle = shuffle
         self.steps = steps
+        # ``(n, device) -> permutation``; distributed fits use rank 0's permutation on every rank.
+        self.shuffle_source = lambda n, device: torch.randperm(n, device=device)
 
     @property
     def num_batches(self) -> int:
@@ -146,7 +148,7 @@ class ArrayDataAdapter:
         index_device = self.device if self.on_device else torch.device("cpu")
         perm = None
         if self.shuffle is True:
-            perm = torch.randperm(n, device=index_device)
+            perm = self.shuffle_source(n, index_device)
         order = range(self.num_batches)
         if self.shuffle == "batch":
             order = torch.randperm(math.ceil(n / bs)).tolist()[: self.num_batches]

@@ -20,6 +20,7 @@ from cornu import config
 from cornu import metrics as metrics_module
 from cornu import optimizers as optimizers_module
 from cornu.trainers import data as data_module
+from cornu.trainers import distributed
 from cornu.trainers.compile_utils import CompileLoss, CompileMetrics, batch_size_of
 from cornu.trainers.step_function import CompiledFunction, resolve_jit_compile
 from cornu.utils import rng_utils, tracking, tree
@@ -334,6 +335,10 @@ class Trainer:
             val = data_module.get_data_adapter(vx, vy, vsw, batch_size=validation_batch_size or batch_size,
                                                steps=_capped_steps(validation_steps))
         class_weights = _class_weight_tensor(class_weight)
+        spread = distributed.active()
+        if spread is not None:
+            train = distributed.ShardedAdapter(train, "training")
+            val = distributed.ShardedAdapter(val, "validation") if val is not None else None
         self.to(config.device())
         cbs = callbacks_module.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
                                             verbose=verbose, epochs=epochs, steps=train.num_batches)
@@ -376,6 +381,8 @@ class Trainer:
                 if class_weights is not None:
                     bsw = _apply_class_weight(class_weights, by, bsw)
                 # With steps_per_execution=N the batch hooks run once per N steps, as in Keras.
+                if spread is not None:
+                    distributed.prepare_model(self, spread, bx)
                 if open_group is None:
                     open_group = step
                     cbs.on_train_batch_begin(step)
@@ -393,6 +400,8 @@ class Trainer:
                 self._restore_mid_epoch(resume, batch)  # killed after the last batch: only the epoch end remains
                 logs = LazyLogs(lambda: dict(sorted(self.get_metrics_result().items())))
             resume = None
+            if spread is not None:
+                distributed.reduce_metrics(self)
             epoch_logs = self._epoch_logs(logs)
             self._nan_watch.warn_if_not_finite(epoch_logs, epoch)
             epoch_logs = dict(sorted(epoch_logs.items()))
@@ -446,6 +455,8 @@ class Trainer:
                     open_group = None
             if open_group is not None:
                 cbs.on_test_batch_end(open_group + self.steps_per_execution - 1, logs)
+        if isinstance(adapter, distributed.ShardedAdapter):
+            distributed.reduce_metrics(self)
         logs = dict(sorted(_to_float_logs(self.get_metrics_result()).items()))
         cbs.on_test_end(logs)
         return logs
@@ -460,6 +471,9 @@ class Trainer:
         verbose = _verbose(verbose)
         adapter = data_module.get_data_adapter(x, y, sample_weight, batch_size=batch_size,
                                                steps=_capped_steps(steps))
+        spread = distributed.active()
+        if spread is not None:
+            adapter = distributed.ShardedAdapter(adapter, "evaluation")
         self.to(config.device())
         cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
                                             epochs=1, steps=adapter.num_batches)
@@ -478,6 +492,9 @@ class Trainer:
         """Model outputs for ``x`` as NumPy arrays."""
         verbose = _verbose(verbose)
         adapter = data_module.get_data_adapter(x, None, None, batch_size=batch_size, steps=_capped_steps(steps))
+        spread = distributed.active()
+        if spread is not None:
+            adapter = distributed.ShardedAdapter(adapter, "prediction")
         self.to(config.device())
         cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
                                             epochs=1, steps=adapter.num_batches)
@@ -489,6 +506,8 @@ class Trainer:
             for step, batch in enumerate(adapter):
                 cbs.on_predict_batch_begin(step)
                 out = predict_function(data_module.pack_x_y_sample_weight(*batch))
+                if spread is not None:
+                    out = distributed.gather_batch(out)
                 outputs.append(out)
                 cbs.on_predict_batch_end(step, {"outputs": out})
         cbs.on_predict_end()

@@ -1,0 +1,135 @@
+"""Scenarios run in 2 spawned gloo processes by the distribution tests: ``python -m tests.distribution.workers``.
+
+Each process writes what it saw to ``<out>/<scenario>-r<rank>.npz`` (or ``.txt`` for errors); the test compares
+those files with a single-process run of the same scenario.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+
+import numpy as np
+import torch
+import torch.multiprocessing as mp
+
+
+def data():
+    rng = np.random.RandomState(0)
+    x = rng.rand(256, 8).astype("float32")
+    y = (x.sum(1, keepdims=True) > 4).astype("float32")
+    return x, y
+
+
+def make_model(keras):
+    return keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="relu", name="dense_a"),
+                             keras.layers.Dense(1, activation="sigmoid", name="dense_b")], name="mlp")
+
+
+def train(keras, out: str | None, tag: str, callbacks: bool = False) -> dict:
+    """Fit 2 epochs (global batch 64, shuffled), evaluate, predict; the numbers every scenario compares."""
+    keras.utils.set_random_seed(0)
+    x, y = data()
+    model = make_model(keras)
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    extra = []
+    if callbacks:
+        extra = [keras.callbacks.ModelCheckpoint(os.path.join(out, "ckpt.keras")),
+                 keras.callbacks.CSVLogger(os.path.join(out, "log.csv"))]
+    history = model.fit(x, y, batch_size=64, epochs=2, verbose=0, shuffle=True, validation_data=(x[:96], y[:96]),
+                        callbacks=extra)
+    evaluated = model.evaluate(x, y, batch_size=64, verbose=0)
+    predicted = model.predict(x, batch_size=48, verbose=0)
+    result = {f"w{i}": w for i, w in enumerate(model.get_weights())}
+    result.update({f"h_{k}": np.array(v) for k, v in history.history.items()})
+    result.update(evaluated=np.array(evaluated), predicted=predicted)
+    return result
+
+
+def _setup(rank: int, world: int, port: int):
+    os.environ.update(RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
+                      MASTER_PORT=str(port))
+    torch.set_num_threads(1)
+    import cornu as keras
+
+    keras.distribution.initialize()
+    return keras
+
+
+def data_parallel(rank: int, world: int, port: int, out: str) -> None:
+    keras = _setup(rank, world, port)
+    keras.distribution.set_distribution(keras.distribution.DataParallel())
+    if rank == 1:
+        torch.manual_seed(123)  # a different stream: DDP must start every replica from rank 0's weights
+    result = train(keras, out, "dp", callbacks=True)
+    np.savez(os.path.join(out, f"data_parallel-r{rank}.npz"), **result)
+
+
+def model_parallel(rank: int, world: int, port: int, out: str) -> None:
+    keras = _setup(rank, world, port)
+    mesh = keras.distribution.DeviceMesh((1, world), ["batch", "model"])
+    layout_map = keras.distribution.LayoutMap(mesh)
+    layout_map["dense_a/kernel"] = (None, "model")
+    layout_map["dense_a/bias"] = ("model",)
+    layout_map["dense_b/kernel"] = ("model", None)
+    keras.distribution.set_distribution(keras.distribution.ModelParallel(layout_map=layout_map))
+    result = train(keras, out, "mp", callbacks=True)
+    np.savez(os.path.join(out, f"model_parallel-r{rank}.npz"), **result)
+
+
+def unsized(rank: int, world: int, port: int, out: str) -> None:
+    keras = _setup(rank, world, port)
+    keras.distribution.set_distribution(keras.distribution.DataParallel())
+    model = make_model(keras)
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    x, y = data()
+
+    def forever():
+        while True:
+            yield x[:64], y[:64]
+
+    try:
+        model.fit(forever(), epochs=1, verbose=0)
+        message = "no error"
+    except ValueError as e:
+        message = f"ValueError: {e}"
+    with open(os.path.join(out, f"unsized-r{rank}.txt"), "w") as f:
+        f.write(message)
+
+
+def dead_rank(rank: int, world: int, port: int, out: str) -> None:
+    os.environ["CORNU_DISTRIBUTED_TIMEOUT"] = "20"
+    keras = _setup(rank, world, port)
+    keras.distribution.set_distribution(keras.distribution.DataParallel())
+    if rank == 1:
+        os._exit(0)  # dies without a word before training
+    model = make_model(keras)
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    x, y = data()
+    start = time.monotonic()
+    try:
+        model.fit(x, y, batch_size=64, epochs=1, verbose=0)
+        message = "no error"
+    except Exception as e:  # noqa: BLE001 - the test reads the class and message
+        message = f"{type(e).__name__}: {e}"
+    with open(os.path.join(out, "dead_rank-r0.txt"), "w") as f:
+        f.write(f"{time.monotonic() - start:.1f}\n{message}")
+
+
+SCENARIOS = {"data_parallel": data_parallel, "model_parallel": model_parallel, "unsized": unsized,
+             "dead_rank": dead_rank}
+
+
+def _run(rank: int, name: str, world: int, port: int, out: str) -> None:
+    try:
+        SCENARIOS[name](rank, world, port, out)
+    except BaseException:
+        with open(os.path.join(out, f"{name}-r{rank}.error"), "w") as f:
+            f.write(traceback.format_exc())
+        raise
+
+
+if __name__ == "__main__":
+    scenario, out, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    mp.start_processes(_run, args=(scenario, 2, port, out), nprocs=2, start_method="spawn")
