@@ -3,7 +3,8 @@
 Seeding follows Keras: an int ``seed`` gives the same numbers on every call;
 a ``SeedGenerator`` advances its state on each use, so draws differ but the
 sequence is reproducible; ``seed=None`` draws from torch's global RNG (made
-reproducible by ``torch.manual_seed``). Each seeded draw uses a fresh
+reproducible by ``torch.manual_seed``). The streams are cornu's own: the same seed
+gives the same numbers on the same device, not the numbers Keras draws. Each seeded draw uses a fresh
 ``torch.Generator`` seeded from a hash of the (seed, counter) state.
 """
 from __future__ import annotations
@@ -177,7 +178,48 @@ def categorical(logits: Any, num_samples: int, dtype: Any = "int32", seed: Any =
     return torch.multinomial(probs, num_samples, replacement=True, generator=g).to(config.torch_dtype(dtype))
 
 
+def _param(value: Any, shape: tuple, work: torch.dtype) -> torch.Tensor:
+    """A distribution parameter (scalar or array) broadcast to ``shape`` in the sampling dtype."""
+    return _tensor(value, device=config.device()).to(work).expand(shape)
+
+
+def _gamma_sample(alpha: torch.Tensor, g: torch.Generator | None) -> torch.Tensor:
+    return torch._standard_gamma(alpha.contiguous(), generator=g)
+
+
+@symbolic_op
+def gamma(shape: Any, alpha: Any, dtype: Any = None, seed: Any = None) -> torch.Tensor:
+    """Samples from the Gamma distribution of shape ``alpha`` and scale 1."""
+    dt = config.torch_dtype(dtype)
+    work = torch.float64 if dt == torch.float64 else torch.float32
+    shape = _shape_tuple(shape)
+    return _gamma_sample(_param(alpha, shape, work), _generator(seed, config.device())).to(dt)
+
+
+@symbolic_op
+def beta(shape: Any, alpha: Any, beta: Any, dtype: Any = None, seed: Any = None) -> torch.Tensor:
+    """Samples from the Beta distribution, as ``X / (X + Y)`` of two Gamma draws."""
+    dt = config.torch_dtype(dtype)
+    work = torch.float64 if dt == torch.float64 else torch.float32
+    shape = _shape_tuple(shape)
+    g = _generator(seed, config.device())
+    x = _gamma_sample(_param(alpha, shape, work), g)
+    y = _gamma_sample(_param(beta, shape, work), g)
+    return (x / (x + y)).to(dt)
+
+
+@symbolic_op
+def binomial(shape: Any, counts: Any, probabilities: Any, dtype: Any = None, seed: Any = None) -> torch.Tensor:
+    """Number of successes in ``counts`` Bernoulli trials of probability ``probabilities``."""
+    dt = config.torch_dtype(dtype)
+    shape = _shape_tuple(shape)
+    work = torch.float64 if dt == torch.float64 else torch.float32
+    n = _param(counts, shape, work).contiguous()
+    p = _param(probabilities, shape, work).contiguous()
+    return torch.binomial(n, p, generator=_generator(seed, config.device())).to(dt)
+
+
 __all__ = [
-    "SeedGenerator", "categorical", "dropout", "normal", "randint", "shuffle",
+    "SeedGenerator", "beta", "binomial", "categorical", "dropout", "gamma", "normal", "randint", "shuffle",
     "truncated_normal", "uniform",
 ]

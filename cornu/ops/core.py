@@ -182,7 +182,8 @@ def _shape_tuple(shape: Any) -> tuple[int, ...]:
 
 # ------------------------------------------------------------------ public
 @symbolic_op
-def convert_to_tensor(x: Any, dtype: Any = None, sparse: bool | None = None) -> torch.Tensor:
+def convert_to_tensor(x: Any, dtype: Any = None, sparse: bool | None = None,
+                      ragged: bool | None = None) -> torch.Tensor:
     """Convert ``x`` (array, scalar, list, Variable, tensor) to a tensor on ``config.device()``.
 
     NumPy arrays keep their dtype; Python floats become ``floatx()`` and
@@ -190,6 +191,8 @@ def convert_to_tensor(x: Any, dtype: Any = None, sparse: bool | None = None) -> 
     """
     if sparse:
         raise ValueError("cornu does not support sparse tensors. Received: sparse=True")
+    if ragged:
+        raise ValueError("cornu does not support ragged tensors. Received: ragged=True")
     t = _tensor(x, dtype=dtype)
     device = config.device()
     if t.device.type != device.type:
@@ -337,13 +340,31 @@ def scatter(indices: Any, values: Any, shape: Any) -> torch.Tensor:
     return out.index_put(index, vals, accumulate=True)
 
 
+_SCATTER_REDUCE = {"add": "sum", "mul": "prod", "max": "amax", "min": "amin"}
+
+
 @symbolic_op
-def scatter_update(inputs: Any, indices: Any, updates: Any) -> torch.Tensor:
-    """A copy of ``inputs`` with the entries at ``indices`` replaced by ``updates``."""
+def scatter_update(inputs: Any, indices: Any, updates: Any, reduction: str | None = None) -> torch.Tensor:
+    """A copy of ``inputs`` with the entries at ``indices`` replaced by ``updates``.
+
+    With ``reduction`` ('add', 'mul', 'max' or 'min') they are combined with
+    the current entries instead (repeated indices all contribute).
+    """
+    if reduction is not None and reduction not in _SCATTER_REDUCE:
+        raise ValueError(f"Invalid reduction: {reduction}. Supported values are: None, 'add', 'max', 'min', 'mul'.")
     x = _tensor(inputs)
     idx = _tensor(indices, device=x.device)
     index, vals = _scatter_index(idx, _tensor(updates, device=x.device).to(x.dtype), tuple(x.shape))
-    return x.index_put(index, vals)
+    if reduction is None:
+        return x.index_put(index, vals)
+    depth = len(index)
+    lead = tuple(x.shape[:depth])
+    linear = torch.zeros_like(index[0])
+    for i, part in enumerate(index):
+        linear = linear * lead[i] + part
+    flat = x.reshape((-1,) + tuple(x.shape[depth:]))
+    where = linear.reshape((-1,) + (1,) * (flat.ndim - 1)).expand_as(vals)
+    return flat.scatter_reduce(0, where, vals, reduce=_SCATTER_REDUCE[reduction]).reshape(x.shape)
 
 
 @symbolic_op

@@ -7,7 +7,7 @@ import torch
 
 from cornu import config
 from cornu.ops.core import _tensor
-from cornu.ops.numpy import _as_float, _dims
+from cornu.ops.numpy import _as_float, _common, _dims
 from cornu.symbolic import symbolic_op
 
 
@@ -303,8 +303,18 @@ def logdet(x: Any) -> torch.Tensor:
     return torch.logdet(_as_float(x))
 
 
+@symbolic_op
+def cdist(x: Any, y: Any) -> torch.Tensor:
+    """Euclidean distances between the rows of ``x`` (..., m, d) and of ``y`` (..., n, d): (..., m, n)."""
+    a, b = _common(_as_float(x), _as_float(y))
+    if a.ndim < 2 or b.ndim < 2 or a.shape[-1] != b.shape[-1]:
+        raise ValueError(f"`x` and `y` must be at least 2-D with the same last dimension. "
+                         f"Received: x.shape={tuple(a.shape)}, y.shape={tuple(b.shape)}")
+    return torch.cdist(a, b)
+
+
 __all__ = [
-    "erf", "erfc", "erfinv", "extract_sequences", "fft", "fft2", "ifft2", "in_top_k", "irfft", "istft",
+    "cdist", "erf", "erfc", "erfinv", "extract_sequences", "fft", "fft2", "ifft2", "in_top_k", "irfft", "istft",
     "logdet", "logsumexp", "rfft", "rsqrt", "segment_max", "segment_min", "segment_prod", "segment_sum",
     "stft", "top_k", "view_as_complex", "view_as_real",
 ]

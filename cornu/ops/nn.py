@@ -14,10 +14,15 @@ import torch
 import torch.nn.functional as F
 
 from cornu import config
-from cornu.ops.core import _canonical_axis, _tensor
+from cornu.ops.core import _canonical_axis, _floatx, _tensor
+from cornu.ops.ctc import ctc_decode, ctc_loss
 from cornu.ops.numpy import _as_float, _common, _dims
 from cornu.symbolic import symbolic_op
 from cornu.utils import conv_utils
+
+
+def _is_float_dtype(dtype: torch.dtype) -> bool:
+    return dtype.is_floating_point or dtype.is_complex
 
 
 # ------------------------------------------------------------------ activations
@@ -189,9 +194,16 @@ def one_hot(x: Any, num_classes: int, axis: int = -1, dtype: Any = None,
 
 
 @symbolic_op
-def multi_hot(inputs: Any, num_classes: int, axis: int = -1, dtype: Any = None,
-              sparse: bool = False) -> torch.Tensor:
-    """Multi-hot encode the indices in the last axis of ``inputs`` (one row per sample)."""
+def multi_hot(inputs: Any, num_classes: int | None = None, axis: int = -1, dtype: Any = None,
+              sparse: bool = False, **kwargs: Any) -> torch.Tensor:
+    """Multi-hot encode the indices in the last axis of ``inputs`` (one row per sample).
+
+    ``num_tokens`` is accepted as the legacy name of ``num_classes``.
+    """
+    if num_classes is None:
+        num_classes = kwargs.pop("num_tokens", None)
+    if num_classes is None:
+        raise ValueError("Argument `num_classes` must be specified.")
     out = one_hot.__wrapped__(inputs, num_classes, axis=-1, dtype=dtype, sparse=sparse)
     if out.ndim > 1:
         out = torch.amax(out, dim=-2)
@@ -521,7 +533,182 @@ def dot_product_attention(query: Any, key: Any, value: Any, bias: Any = None, ma
     return torch.matmul(weights, v).transpose(1, 2)
 
 
+# ------------------------------------------------------------------ more activations
+@symbolic_op
+def sparse_plus(x: Any) -> torch.Tensor:
+    """0 below -1, ``x`` above 1 and ``(x + 1)**2 / 4`` between: a smooth, sparse ReLU."""
+    t = _as_float(x)
+    return torch.where(t <= -1, torch.zeros_like(t), torch.where(t >= 1, t, (t + 1) ** 2 / 4))
+
+
+@symbolic_op
+def sparse_sigmoid(x: Any) -> torch.Tensor:
+    """0 below -1, 1 above 1 and ``(x + 1) / 2`` between."""
+    return torch.clamp((_as_float(x) + 1) / 2, 0.0, 1.0)
+
+
+@symbolic_op
+def sparsemax(x: Any, axis: int = -1) -> torch.Tensor:
+    """Euclidean projection of ``x`` onto the probability simplex along ``axis`` (sparse softmax)."""
+    t = _as_float(x)
+    ax = _canonical_axis(axis, t.ndim)
+    z = t.movedim(ax, -1)
+    srt = torch.sort(z, dim=-1, descending=True).values
+    k = torch.arange(1, z.shape[-1] + 1, dtype=z.dtype, device=z.device)
+    csum = torch.cumsum(srt, dim=-1)
+    support = (1 + k * srt > csum).sum(dim=-1, keepdim=True)
+    tau = (torch.gather(csum, -1, support - 1) - 1) / support.to(z.dtype)
+    return torch.clamp(z - tau, min=0).movedim(-1, ax)
+
+
+@symbolic_op
+def threshold(x: Any, threshold: float, default_value: float) -> torch.Tensor:
+    """``x`` where ``x > threshold``, else ``default_value`` (in the dtype of ``x``)."""
+    t = _tensor(x)
+    return torch.where(t > threshold, t, torch.tensor(default_value, device=t.device).to(t.dtype))
+
+
+@symbolic_op
+def polar(abs_: Any, angle: Any) -> torch.Tensor:
+    """The complex number ``abs_ * exp(1j * angle)``."""
+    r, theta = _common(_as_float(abs_), _as_float(angle))
+    return torch.polar(r, theta)
+
+
+@symbolic_op
+def psnr(x1: Any, x2: Any, max_val: float) -> torch.Tensor:
+    """Peak signal-to-noise ratio ``20 log10(max_val) - 10 log10(mse)`` over all entries."""
+    a, b = _common(_as_float(x1), _as_float(x2))
+    if tuple(a.shape) != tuple(b.shape):
+        raise ValueError(f"Input shapes {tuple(a.shape)} and {tuple(b.shape)} must match for PSNR calculation.")
+    mse = torch.mean((a - b) ** 2)
+    return 20 * _pymath.log10(max_val) - 10 * torch.log10(mse)
+
+
+# ------------------------------------------------------------------ normalization (layer / RMS)
+def _norm_param(p: Any, t: torch.Tensor, ax: tuple[int, ...]) -> torch.Tensor:
+    """A per-feature parameter broadcast against ``t`` normalized over the axes ``ax``."""
+    v = _tensor(p, device=t.device).to(t.dtype)
+    if v.ndim == len(ax) and v.ndim < t.ndim:
+        shape = [t.shape[i] if i in ax else 1 for i in range(t.ndim)]
+        v = v.reshape(shape)
+    return v
+
+
+@symbolic_op
+def layer_normalization(x: Any, gamma: Any = None, beta: Any = None, axis: Any = -1,
+                        epsilon: float | None = None, **kwargs: Any) -> torch.Tensor:
+    """``(x - mean) / sqrt(var + epsilon) * gamma + beta``, statistics over ``axis``."""
+    t = _tensor(x)
+    work = t if _is_float_dtype(t.dtype) else t.to(_floatx())
+    eps = config.epsilon() if epsilon is None else epsilon
+    ax = _dims(work, axis)
+    compute = work.float() if work.dtype in (torch.float16, torch.bfloat16) else work
+    var, mean = torch.var_mean(compute, dim=ax, correction=0, keepdim=True)
+    out = ((compute - mean) * torch.rsqrt(var + eps)).to(work.dtype)
+    if gamma is not None:
+        out = out * _norm_param(gamma, out, ax)
+    if beta is not None:
+        out = out + _norm_param(beta, out, ax)
+    return out.to(t.dtype)
+
+
+@symbolic_op
+def rms_normalization(x: Any, scale: Any = None, axis: Any = -1, epsilon: float | None = None) -> torch.Tensor:
+    """``x / sqrt(mean(x**2) + epsilon) * scale``, the mean taken over ``axis``."""
+    t = _tensor(x)
+    work = t if _is_float_dtype(t.dtype) else t.to(_floatx())
+    eps = config.epsilon() if epsilon is None else epsilon
+    ax = _dims(work, axis)
+    compute = work.float() if work.dtype in (torch.float16, torch.bfloat16) else work
+    out = (compute * torch.rsqrt(torch.mean(compute * compute, dim=ax, keepdim=True) + eps)).to(work.dtype)
+    if scale is not None:
+        out = out * _norm_param(scale, out, ax)
+    return out.to(t.dtype)
+
+
+# ------------------------------------------------------------------ adaptive pooling, patches, blocks
+_ADAPTIVE_AVG = {1: F.adaptive_avg_pool1d, 2: F.adaptive_avg_pool2d, 3: F.adaptive_avg_pool3d}
+_ADAPTIVE_MAX = {1: F.adaptive_max_pool1d, 2: F.adaptive_max_pool2d, 3: F.adaptive_max_pool3d}
+
+
+def _adaptive(table: dict, inputs: Any, output_size: Any, data_format: str | None) -> torch.Tensor:
+    x, cf, n = _spatial_input(inputs, data_format)
+    size = _tuple(output_size, n, "output_size")
+    return _restore(table[n](x, size), cf)
+
+
+@symbolic_op
+def adaptive_average_pool(inputs: Any, output_size: Any, data_format: str | None = None) -> torch.Tensor:
+    """Average pooling to a fixed ``output_size`` whatever the input's spatial size."""
+    return _adaptive(_ADAPTIVE_AVG, _as_float(inputs), output_size, data_format)
+
+
+@symbolic_op
+def adaptive_max_pool(inputs: Any, output_size: Any, data_format: str | None = None) -> torch.Tensor:
+    """Max pooling to a fixed ``output_size`` whatever the input's spatial size."""
+    return _adaptive(_ADAPTIVE_MAX, inputs, output_size, data_format)
+
+
+@symbolic_op
+def unfold(x: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> torch.Tensor:
+    """Sliding ``kernel_size`` patches of a ``(N, C, H, W)`` input as ``(N, C * kh * kw, L)`` columns."""
+    t = _tensor(x)
+    if t.ndim != 4:
+        raise ValueError(f"`unfold` expects a 4-D (N, C, H, W) input. Received shape {tuple(t.shape)}")
+    return F.unfold(t, kernel_size, dilation=dilation, padding=padding, stride=stride)
+
+
+@symbolic_op
+def fold(x: Any, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
+         stride: Any = 1) -> torch.Tensor:
+    """The inverse of ``unfold``: sum ``(N, C * kh * kw, L)`` columns into an ``(N, C, H, W)`` image."""
+    t = _tensor(x)
+    if t.ndim != 3:
+        raise ValueError(f"`fold` expects a 3-D (N, C * kh * kw, L) input. Received shape {tuple(t.shape)}")
+    return F.fold(t, output_size, kernel_size, dilation=dilation, padding=padding, stride=stride)
+
+
+def _block_input(x: Any, data_format: str) -> tuple[torch.Tensor, bool]:
+    t = _tensor(x)
+    if t.ndim != 4:
+        raise ValueError(f"Input must be a 4-D tensor. Received shape {tuple(t.shape)}")
+    return t, conv_utils.normalize_data_format(data_format) == "channels_first"
+
+
+@symbolic_op
+def depth_to_space(x: Any, block_size: int, data_format: str = "channels_last") -> torch.Tensor:
+    """Move ``block_size**2`` channel groups into spatial blocks.
+
+    Channel order as Keras on torch: depth-row-column (TensorFlow's) for
+    channels_last, ``pixel_shuffle``'s column-row-depth for channels_first.
+    """
+    t, cf = _block_input(x, data_format)
+    b = int(block_size)
+    c = t.shape[1] if cf else t.shape[-1]
+    if b < 1 or c % (b * b):
+        raise ValueError(f"The channels ({c}) must be divisible by block_size**2 (block_size={block_size}).")
+    if cf:
+        return F.pixel_shuffle(t, b)
+    n, h, w, _ = t.shape
+    return t.reshape(n, h, w, b, b, c // (b * b)).permute(0, 1, 3, 2, 4, 5).reshape(n, h * b, w * b, c // (b * b))
+
+
+@symbolic_op
+def space_to_depth(x: Any, block_size: int, data_format: str = "channels_last") -> torch.Tensor:
+    """Move ``block_size`` x ``block_size`` spatial blocks into channels (the inverse of ``depth_to_space``)."""
+    t, cf = _block_input(x, data_format)
+    b = int(block_size)
+    h, w = (t.shape[2], t.shape[3]) if cf else (t.shape[1], t.shape[2])
+    if b < 1 or h % b or w % b:
+        raise ValueError(f"The height ({h}) and width ({w}) must be divisible by block_size={block_size}.")
+    if cf:
+        return F.pixel_unshuffle(t, b)
+    n, _, _, c = t.shape
+    return t.reshape(n, h // b, b, w // b, b, c).permute(0, 1, 3, 2, 4, 5).reshape(n, h // b, w // b, b * b * c)
+
+
 __all__ = [
     name for name, obj in list(globals().items())
     if not name.startswith("_") and callable(obj) and getattr(obj, "__module__", None) == __name__
-]
+] + ["ctc_decode", "ctc_loss"]

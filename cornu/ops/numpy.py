@@ -123,7 +123,7 @@ def full_like(x: Any, fill_value: Any, dtype: Any = None) -> torch.Tensor:
 
 
 @symbolic_op
-def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> torch.Tensor:
+def arange(start: Any, stop: Any = None, step: Any = None, dtype: Any = None) -> torch.Tensor:
     """Evenly spaced values in ``[start, stop)``; ``int32`` for integer arguments."""
     if stop is None:
         start, stop = 0, start
@@ -427,8 +427,8 @@ def tensordot(x1: Any, x2: Any, axes: Any = 2) -> torch.Tensor:
 
 
 @symbolic_op
-def einsum(subscripts: str, *operands: Any) -> torch.Tensor:
-    """Einstein summation over ``operands``."""
+def einsum(subscripts: str, *operands: Any, **kwargs: Any) -> torch.Tensor:
+    """Einstein summation over ``operands`` (extra keyword arguments, for other backends, are ignored)."""
     ts = _common(*operands)
     return _int_safe(lambda *xs: torch.einsum(subscripts, *xs), *ts)
 
