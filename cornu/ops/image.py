@@ -8,6 +8,7 @@ Integer images are resized in float32 and rounded back to their dtype.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -17,8 +18,9 @@ from cornu.ops.core import _tensor
 from cornu.symbolic import symbolic_op
 from cornu.utils import conv_utils
 
-__all__ = ["affine_transform", "crop_images", "extract_patches", "extract_patches_3d", "gaussian_blur", "hsv_to_rgb",
-           "map_coordinates", "pad_images", "resize", "rgb_to_grayscale", "rgb_to_hsv", "sobel_edges", "ssim"]
+__all__ = ["affine_transform", "crop_images", "elastic_transform", "extract_patches", "extract_patches_3d",
+           "gaussian_blur", "hsv_to_rgb", "map_coordinates", "pad_images", "perspective_transform", "resize",
+           "rgb_to_grayscale", "rgb_to_hsv", "scale_and_translate", "sobel_edges", "ssim"]
 
 FILL_MODES = ("reflect", "wrap", "constant", "nearest", "mirror")
 INTERPOLATIONS = ("nearest", "bilinear")
@@ -555,3 +557,157 @@ def ssim(image1: Any, image2: Any, max_val: float = 1.0, filter_size: int = 11, 
     value = ((2 * mu1 * mu2 + c1) * (2 * cov + c2)) / ((mu1 * mu1 + mu2 * mu2 + c1) * (var1 + var2 + c2))
     out = value.mean(dim=(1, 2, 3)).to(dtype)
     return out[0] if single else out
+
+
+def _points(points: Any, name: str, device: torch.device) -> torch.Tensor:
+    p = _tensor(points, device=device)
+    if tuple(p.shape[-2:]) != (4, 2) or p.ndim not in (2, 3):
+        raise ValueError(f"Invalid {name} shape: expected (4,2) for a single image or (N,4,2) for a batch. "
+                         f"Received shape: {tuple(p.shape)}")
+    return p.reshape(-1, 4, 2).to(torch.float64)
+
+
+def homographies(start_points: torch.Tensor, end_points: torch.Tensor) -> torch.Tensor:
+    """``(n, 8)`` rows ``[a0, a1, a2, b0, b1, b2, c0, c1]`` mapping each end point to its start point."""
+    xe, ye = end_points[..., 0], end_points[..., 1]
+    xs, ys = start_points[..., 0], start_points[..., 1]
+    one, zero = torch.ones_like(xe), torch.zeros_like(xe)
+    rows_x = torch.stack([xe, ye, one, zero, zero, zero, -xe * xs, -ye * xs], -1)
+    rows_y = torch.stack([zero, zero, zero, xe, ye, one, -xe * ys, -ye * ys], -1)
+    a = torch.cat([rows_x, rows_y], dim=-2)
+    b = torch.cat([xs, ys], dim=-1)
+    return torch.linalg.solve(a, b)
+
+
+def warp_projective(x: torch.Tensor, transforms: torch.Tensor, interpolation: str = "bilinear",
+                    fill_mode: str = "constant", fill_value: float = 0.0) -> torch.Tensor:
+    """Resample an NCHW batch through ``(n|1, 8)`` projective rows (output pixel to input position)."""
+    n, _, h, w = x.shape
+    work = x.dtype if x.dtype in (torch.float32, torch.float64) else torch.float32
+    t = transforms.to(device=x.device, dtype=work).expand(n, 8)
+    rows = torch.arange(h, device=x.device, dtype=work)[:, None]
+    cols = torch.arange(w, device=x.device, dtype=work)
+
+    def plane(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
+        value = a[:, None, None] * cols + b[:, None, None] * rows
+        return value + (1.0 if c is None else c[:, None, None])
+
+    k = plane(t[:, 6], t[:, 7], None)
+    src_x = plane(t[:, 0], t[:, 1], t[:, 2]) / k
+    src_y = plane(t[:, 3], t[:, 4], t[:, 5]) / k
+    return sample_nchw(x, src_x, src_y, interpolation, fill_mode, fill_value)
+
+
+@symbolic_op
+def perspective_transform(images: Any, start_points: Any, end_points: Any, interpolation: str = "bilinear",
+                          fill_value: float = 0, data_format: str | None = None) -> torch.Tensor:
+    """Warp images so that each of the 4 ``start_points`` (x, y) lands on its ``end_points`` counterpart."""
+    data_format = conv_utils.normalize_data_format(data_format)
+    _check_sampling(interpolation, "constant")
+    x, single = _nchw(_images(images), data_format)
+    start = _points(start_points, "start_points", x.device)
+    end = _points(end_points, "end_points", x.device)
+    y = warp_projective(x, homographies(start, end), interpolation, "constant", fill_value)
+    return _restore(y, data_format, single)
+
+
+def elastic_warp(x: torch.Tensor, alpha, sigma: float, generator: torch.Generator | None,
+                 interpolation: str = "bilinear", fill_mode: str = "reflect", fill_value: float = 0.0) -> torch.Tensor:
+    """Displace every pixel of an NCHW batch by ``alpha * sigma`` times Gaussian-smoothed N(0, 1) noise.
+
+    Smoothing white noise with a normalised Gaussian of width ``sigma`` divides its spread by about
+    ``2 sqrt(pi) sigma``; the ``sigma`` factor keeps the displacement's spread near ``0.28 alpha``
+    pixels whatever the smoothness, as Keras's does. ``alpha`` may be one value per image, ``(n,)``.
+    """
+    n, _, h, w = x.shape
+    work = x.dtype if x.dtype in (torch.float32, torch.float64) else torch.float32
+    noise = torch.randn((n, 2, h, w), generator=generator, device=x.device, dtype=work)
+    size = 2 * math.ceil(3 * float(sigma)) + 1
+    k = _gaussian_kernel(size, float(sigma), work, x.device)
+    field = _depthwise_same(noise, torch.outer(k, k))
+    scale = torch.as_tensor(alpha, dtype=work, device=x.device).reshape(-1, 1, 1, 1) * float(sigma)
+    field = field * scale
+    rows = torch.arange(h, device=x.device, dtype=work)[:, None]
+    cols = torch.arange(w, device=x.device, dtype=work)
+    return sample_nchw(x, cols + field[:, 1], rows + field[:, 0], interpolation, fill_mode, fill_value)
+
+
+@symbolic_op
+def elastic_transform(images: Any, alpha: float = 20.0, sigma: float = 5.0, interpolation: str = "bilinear",
+                      fill_mode: str = "reflect", fill_value: float = 0.0, seed=None,
+                      data_format: str | None = None) -> torch.Tensor:
+    """Random elastic deformation (Simard et al. 2003): one smooth random displacement field per image."""
+    from cornu.random import _generator
+
+    data_format = conv_utils.normalize_data_format(data_format)
+    _check_sampling(interpolation, fill_mode)
+    x, single = _nchw(_images(images), data_format)
+    y = elastic_warp(x, alpha, sigma, _generator(seed, x.device), interpolation, fill_mode, fill_value)
+    return _restore(y, data_format, single)
+
+
+def _triangle(t: torch.Tensor) -> torch.Tensor:
+    return torch.clamp(1.0 - t, min=0.0)
+
+
+def _keys_cubic(t: torch.Tensor) -> torch.Tensor:
+    """Keys's cubic convolution kernel with a = -0.5."""
+    near = (1.5 * t - 2.5) * t * t + 1.0
+    far = ((-0.5 * t + 2.5) * t - 4.0) * t + 2.0
+    return torch.where(t >= 2.0, torch.zeros_like(t), torch.where(t >= 1.0, far, near))
+
+
+def _lanczos(radius: int):
+    def kernel(t: torch.Tensor) -> torch.Tensor:
+        y = radius * torch.sin(math.pi * t) * torch.sin(math.pi * t / radius)
+        out = torch.where(t > 1e-3, y / torch.where(t > 1e-3, (math.pi * t) ** 2, torch.ones_like(t)),
+                          torch.ones_like(t))
+        return torch.where(t > radius, torch.zeros_like(t), out)
+    return kernel
+
+
+_SCALE_KERNELS = {"linear": _triangle, "bilinear": _triangle, "trilinear": _triangle, "triangle": _triangle,
+                  "cubic": _keys_cubic, "bicubic": _keys_cubic, "tricubic": _keys_cubic,
+                  "lanczos3": _lanczos(3), "lanczos5": _lanczos(5)}
+
+
+def _scale_weights(in_size: int, out_size: int, scale: torch.Tensor, translation: torch.Tensor, kernel,
+                   antialias: bool) -> torch.Tensor:
+    """``(in_size, out_size)`` resampling weights along one axis (half-pixel centres, zero outside)."""
+    dtype = scale.dtype
+    inv_scale = 1.0 / scale
+    sample = (torch.arange(out_size, dtype=dtype, device=scale.device) + 0.5 - translation) * inv_scale - 0.5
+    kernel_scale = torch.clamp(inv_scale, min=1.0) if antialias else torch.ones_like(inv_scale)
+    distance = torch.abs(sample[None, :] - torch.arange(in_size, dtype=dtype, device=scale.device)[:, None])
+    weights = kernel(distance / kernel_scale)
+    total = weights.sum(dim=0, keepdim=True)
+    eps = torch.finfo(torch.float32).eps
+    weights = torch.where(torch.abs(total) > 1000.0 * eps,
+                          weights / torch.where(total != 0, total, torch.ones_like(total)), torch.zeros_like(weights))
+    inside = (sample >= -0.5) & (sample <= in_size - 0.5)
+    return torch.where(inside[None, :], weights, torch.zeros_like(weights))
+
+
+@symbolic_op
+def scale_and_translate(images: Any, output_shape, scale, translation, spatial_dims, method: str,
+                        antialias: bool = True) -> torch.Tensor:
+    """Resample ``spatial_dims`` of ``images``: input ``(y, x)`` lands on ``(y * scale + translation)``.
+
+    Pixel centres sit at half-integers; each axis is one weight matrix of the ``method`` kernel
+    (widened by ``1 / scale`` when ``antialias`` and downsampling), applied by a tensor contraction.
+    """
+    if method not in _SCALE_KERNELS:
+        raise ValueError(f"Invalid value for argument `method`. Expected one of {sorted(_SCALE_KERNELS)}. "
+                         f"Received: method={method}")
+    x = _tensor(images)
+    work = x.dtype if x.dtype in (torch.float32, torch.float64) else torch.float32
+    y = x.to(work)
+    spatial_dims = [int(d) % x.ndim for d in spatial_dims]
+    scale = _tensor(scale, device=x.device).to(work).reshape(-1)
+    translation = _tensor(translation, device=x.device).to(work).reshape(-1)
+    output_shape = tuple(int(d) for d in output_shape)
+    for i, axis in enumerate(spatial_dims):
+        weights = _scale_weights(x.shape[axis], output_shape[axis], scale[i], translation[i], _SCALE_KERNELS[method],
+                                 bool(antialias))
+        y = torch.tensordot(y.movedim(axis, -1), weights, dims=1).movedim(-1, axis)
+    return y if y.dtype == x.dtype else _cast_back(y, x.dtype)

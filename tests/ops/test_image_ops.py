@@ -245,3 +245,64 @@ def test_ssim_reference_and_identity():
     assert tuple(image.ssim(a[0], b[0]).shape) == ()
     with pytest.raises(ValueError, match="shape"):
         image.ssim(a, b[:, :8])
+
+
+def test_perspective_transform_shift_and_homography():
+    x = random_array((2, 5, 6, 3))
+    corners = np.array([[0, 0], [5, 0], [0, 4], [5, 4]], "float32")
+    assert_close(image.perspective_transform(x, corners, corners), x, atol=1e-5)
+    # End points one column right of the start points: output column j reads input column j - 1.
+    shifted = image.perspective_transform(x, corners, corners + [1, 0], fill_value=0.5)
+    expected = np.full(x.shape, 0.5)
+    expected[:, :, 1:] = f64(x)[:, :, :-1]
+    assert_close(shifted, expected, atol=1e-5)
+    end = corners + np.array([[1, 0.5], [-0.3, 0.2], [0.4, -0.6], [0.2, 0.1]], "float32")
+    h = f64(image.homographies(image._points(corners, "s", "cpu"), image._points(end, "e", "cpu")))[0]
+    for (xs, ys), (xe, ye) in zip(corners, end):  # each end point maps back onto its start point
+        k = h[6] * xe + h[7] * ye + 1
+        assert_close([(h[0] * xe + h[1] * ye + h[2]) / k, (h[3] * xe + h[4] * ye + h[5]) / k], [xs, ys], atol=1e-9)
+    with pytest.raises(ValueError, match="start_points"):
+        image.perspective_transform(x, corners[:3], end[:3])
+
+
+def test_elastic_transform_statistics_and_seed():
+    ramp = np.tile(np.arange(96, dtype="float32")[None, None, :, None], (2, 96, 1, 1))
+    out = image.elastic_transform(ramp, alpha=2.0, sigma=3.0, seed=1)
+    assert_close(out, image.elastic_transform(ramp, alpha=2.0, sigma=3.0, seed=1))
+    shift = (f64(out) - ramp)[:, 16:-16, 16:-16]  # on a ramp the value change is the column displacement
+    assert abs(shift.mean()) < 0.25  # a smooth field: about 70 independent samples
+    assert 0.4 < shift.std() < 0.7  # about 0.28 * alpha
+    lag = 3
+    corr = np.corrcoef(shift[:, :, :-lag].ravel(), shift[:, :, lag:].ravel())[0, 1]
+    assert abs(corr - np.exp(-lag ** 2 / (4 * 3.0 ** 2))) < 0.08  # Gaussian-smoothed noise
+    assert_close(image.elastic_transform(ramp, alpha=0.0, seed=2), ramp)
+    with pytest.raises(ValueError, match="foo"):
+        image.elastic_transform(ramp, fill_mode="foo")
+
+
+def test_scale_and_translate_linear_formula():
+    x = np.arange(9, dtype="float32").reshape(3, 3)
+    scale = np.array([2.0, 2.0], "float32")
+    out = image.scale_and_translate(x, (5, 5), scale, -(scale / 2 - 0.5), (0, 1), "linear")
+    assert_close(out, 1.5 * np.arange(5)[:, None] + 0.5 * np.arange(5)[None, :])
+    # Downsampling by 2 with antialias averages a triangle over neighbours; without it, plain interpolation.
+    row = np.arange(8, dtype="float32")[None, :]
+    half = np.array([1.0, 0.5], "float32")
+    plain = image.scale_and_translate(row, (1, 4), half, np.zeros(2, "float32"), (0, 1), "linear", antialias=False)
+    assert_close(plain, (2 * np.arange(4) + 0.5)[None, :])
+    with pytest.raises(ValueError, match="nearest"):
+        image.scale_and_translate(row, (1, 4), half, np.zeros(2, "float32"), (0, 1), "nearest")
+
+
+def test_symbolic_shapes():
+    inputs = cornu.Input((8, 9, 3))
+    transform = np.array([1, 0, 0, 0, 1, 0, 0, 0], "float32")
+    corners = np.array([[0, 0], [8, 0], [0, 7], [8, 7]], "float32")
+    assert image.affine_transform(inputs, transform).shape == (None, 8, 9, 3)
+    assert image.perspective_transform(inputs, corners, corners).shape == (None, 8, 9, 3)
+    assert image.elastic_transform(inputs).shape == (None, 8, 9, 3)
+    assert image.crop_images(inputs, 1, 2, 1, 1).shape == (None, 6, 6, 3)
+    assert image.pad_images(inputs, 1, 2, 1, 1).shape == (None, 10, 12, 3)
+    assert image.extract_patches(inputs, 2).shape == (None, 4, 4, 12)
+    assert image.sobel_edges(inputs).shape == (None, 8, 9, 3, 2)
+    assert image.ssim(inputs, inputs, filter_size=3).shape == (None,)

@@ -158,3 +158,44 @@ def test_ssim(keras_ref, data_format):
     _pair(keras_ref, "ssim", a, b, data_format=data_format)
     _pair(keras_ref, "ssim", a[0], b[0], data_format=data_format)
     _pair(keras_ref, "ssim", a, b, 2.0, 5, 1.0, 0.02, 0.05, data_format=data_format)
+
+
+@pytest.mark.parametrize("data_format", FORMATS)
+@pytest.mark.parametrize("interpolation", ["bilinear", "nearest"])
+def test_perspective_transform(keras_ref, data_format, interpolation):
+    x = _images(data_format, shape=(2, 16, 12, 3))
+    start = np.array([[[0, 0], [0, 16], [12, 0], [12, 16]]] * 2, "float32")
+    end = start + random_array(start.shape, seed=4, low=-3, high=3)
+    _pair(keras_ref, "perspective_transform", x, start, end, interpolation, 0.5, data_format=data_format)
+    _pair(keras_ref, "perspective_transform", x[0], start[0], end[0], interpolation, data_format=data_format)
+
+
+def test_perspective_transform_errors(keras_ref):
+    x = _images("channels_last")
+    pts = np.zeros((3, 2), "float32")
+    for fn in (image.perspective_transform, keras_ref.ops.image.perspective_transform):
+        with pytest.raises(ValueError):
+            fn(x, pts, pts)
+        with pytest.raises(ValueError):
+            fn(x, np.zeros((4, 2), "float32"), np.zeros((4, 2), "float32"), interpolation="bicubic")
+
+
+def test_elastic_transform_identity_shape_and_errors(keras_ref):
+    x = _images("channels_last")
+    # alpha=0 displaces nothing; random draws differ between the libraries, so only this setting compares values.
+    _pair(keras_ref, "elastic_transform", x, 0.0, 5.0, seed=1, data_format="channels_last")
+    _pair(keras_ref, "elastic_transform", x[0], 0.0, 2.0, "nearest", "constant", seed=1)
+    for fn in (image.elastic_transform, keras_ref.ops.image.elastic_transform):
+        with pytest.raises(ValueError):
+            fn(x, interpolation="bicubic")
+        with pytest.raises(ValueError):
+            fn(x, fill_mode="foo")
+
+
+@pytest.mark.parametrize("method", ["linear", "bilinear", "cubic", "lanczos3", "lanczos5"])
+@pytest.mark.parametrize("antialias", [True, False])
+def test_scale_and_translate(keras_ref, method, antialias):
+    x = random_array((2, 7, 9, 3))
+    for shape, scale, shift in [((2, 14, 5, 3), (2.0, 0.55), (-0.5, 0.3)), ((2, 4, 12, 3), (0.5, 1.4), (0.2, -1.0))]:
+        _pair(keras_ref, "scale_and_translate", x, shape, np.array(scale, "float32"), np.array(shift, "float32"),
+              (1, 2), method, antialias)
