@@ -505,9 +505,8 @@ class SliceSource:
             arr = np.asarray(leaf)
             return arr if arr.dtype.kind in "USO" else torch.from_numpy(np.ascontiguousarray(arr))
 
-        if isinstance(tensors, list):
-            tensors = tuple(tensors) if any(isinstance(t, (list, tuple, np.ndarray, torch.Tensor))
-                                            for t in tensors) else np.asarray(tensors)
+        if isinstance(tensors, list):  # as in tf.data, a list is one tensor (stacked), not a structure
+            tensors = torch.stack(tensors) if tensors and isinstance(tensors[0], torch.Tensor) else np.asarray(tensors)
         self.tensors = tree.map_structure(conv, tensors)
         sizes = {int(t.shape[0]) for t in tree.flatten(self.tensors) if t is not None}
         if len(sizes) != 1:

@@ -14,6 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+from cornu.utils import tree
 from cornu.utils.dataset import Dataset, SliceSource, _SourceDataset
 
 LABEL_MODES = ("int", "categorical", "binary", None)
@@ -152,6 +153,52 @@ def split_subsets(build, paths: list, labels: Any, validation_split: float | Non
         return build(*train, True), build(*val, False)
     paths, labels = training_or_validation_split(paths, labels, validation_split, subset, verbose)
     return build(paths, labels, subset != "validation")
+
+
+FORMATS = ("torch", "tf")
+
+
+def check_format(format: str) -> None:
+    """``format`` is ``"torch"`` (a cornu ``Dataset``) or ``"tf"`` (a ``tf.data.Dataset``; TensorFlow must import)."""
+    if format not in FORMATS:
+        raise ValueError(f"`format` should be one of {FORMATS}. Received: format={format!r}")
+    if format == "tf":
+        tensorflow()
+
+
+def tensorflow() -> Any:
+    try:
+        import tensorflow as tf
+    except ImportError as e:
+        raise ImportError("`format=\"tf\"` returns a `tf.data.Dataset` and requires the tensorflow module "
+                          "(`pip install tensorflow`); the default `format=\"torch\"` returns a cornu Dataset "
+                          "without it.") from e
+    return tf
+
+
+def to_tf_dataset(dataset: Dataset) -> Any:
+    """The same elements as a ``tf.data.Dataset`` (read through cornu's pipeline), with its length and names."""
+    tf = tensorflow()
+    first = next(dataset.as_numpy_iterator())
+
+    def spec(leaf):
+        arr = np.asarray(leaf)
+        dtype = tf.string if arr.dtype.kind in "USO" else tf.as_dtype(arr.dtype)
+        return tf.TensorSpec(shape=[None] * arr.ndim, dtype=dtype)
+
+    signature = tree.map_structure(spec, first)
+    tf_ds = tf.data.Dataset.from_generator(dataset.as_numpy_iterator, output_signature=signature)
+    if dataset.cardinality() >= 0:
+        tf_ds = tf_ds.apply(tf.data.experimental.assert_cardinality(int(dataset.cardinality())))
+    tf_ds.class_names, tf_ds.file_paths = dataset.class_names, dataset.file_paths
+    return tf_ds
+
+
+def in_format(result: Any, format: str) -> Any:
+    """``result`` (a dataset or a pair of them) as ``format`` asks."""
+    if format != "tf":
+        return result
+    return tuple(map(to_tf_dataset, result)) if isinstance(result, tuple) else to_tf_dataset(result)
 
 
 def _resolve_size(size: Any, name: str, total: int) -> int | None:

@@ -22,7 +22,6 @@ from cornu.utils.image_utils import (RESIZE_INTERPOLATION, _data_format, _pil, c
 ALLOWLIST_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 _SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM")
 _CHANNELS = {"rgb": 3, "rgba": 4, "grayscale": 1}
-_FORMATS = ("torch", "tf")
 
 
 def _bad_header(path: str) -> str | None:
@@ -85,22 +84,6 @@ class ImageSource:
         return batch if self.labels is None else (batch, collate([s[1] for s in samples]))
 
 
-def _tf_dataset(**kwargs: Any) -> Any:
-    """The same call answered by ``tf.keras`` when TensorFlow is installed (``format="tf"``)."""
-    try:
-        import tensorflow as tf
-    except ImportError as e:
-        raise ImportError("`format=\"tf\"` returns a `tf.data.Dataset` and requires the tensorflow module "
-                          "(`pip install tensorflow`); the default `format=\"torch\"` returns a cornu Dataset "
-                          "without it.") from e
-    return tf.keras.utils.image_dataset_from_directory(**kwargs)
-
-
-def check_format(format: str) -> None:
-    if format not in _FORMATS:
-        raise ValueError(f"`format` should be one of {_FORMATS}. Received: format={format!r}")
-
-
 def image_dataset_from_directory(directory: str, labels: Any = "inferred", label_mode: str | None = "int",
                                  class_names: Sequence[str] | None = None, color_mode: str = "rgb",
                                  batch_size: int | None = 32, image_size: tuple[int, int] = (256, 256),
@@ -114,17 +97,11 @@ def image_dataset_from_directory(directory: str, labels: Any = "inferred", label
 
     Images are float32 in [0, 255], ``(batch, height, width, channels)`` for ``channels_last``; labels are
     int32 (``"int"``), float32 one-hot (``"categorical"``) or float32 ``(batch, 1)`` (``"binary"``).
-    ``subset="both"`` returns ``(training, validation)``. ``format="tf"`` returns TensorFlow's
-    ``tf.data.Dataset`` instead (TensorFlow required). ``num_workers`` (cornu's): decoding processes
+    ``subset="both"`` returns ``(training, validation)``. ``format="tf"`` returns the same batches as a
+    ``tf.data.Dataset`` (TensorFlow required). ``num_workers`` (cornu's): decoding processes
     (default: half the CPUs, at most 8; 0 decodes in the main process).
     """
-    check_format(format)
-    if format == "tf":
-        return _tf_dataset(directory=directory, labels=labels, label_mode=label_mode, class_names=class_names,
-                           color_mode=color_mode, batch_size=batch_size, image_size=image_size, shuffle=shuffle,
-                           seed=seed, validation_split=validation_split, subset=subset, interpolation=interpolation,
-                           follow_links=follow_links, crop_to_aspect_ratio=crop_to_aspect_ratio,
-                           pad_to_aspect_ratio=pad_to_aspect_ratio, data_format=data_format, verbose=verbose)
+    dataset_utils.check_format(format)
     dataset_utils.check_label_args(labels, label_mode, "image")
     if labels is None or label_mode is None:
         labels, label_mode = None, None
@@ -167,4 +144,5 @@ def image_dataset_from_directory(directory: str, labels: Any = "inferred", label
         ds.class_names, ds.file_paths = class_names, list(subset_paths)
         return ds
 
-    return dataset_utils.split_subsets(build, paths, label_list, validation_split, subset, verbose)
+    result = dataset_utils.split_subsets(build, paths, label_list, validation_split, subset, verbose)
+    return dataset_utils.in_format(result, format)

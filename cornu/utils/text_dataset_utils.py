@@ -12,7 +12,6 @@ import numpy as np
 
 from cornu.utils import dataset_utils
 from cornu.utils.dataset import Dataset, _SourceDataset
-from cornu.utils.image_dataset_utils import check_format
 
 ALLOWLIST_FORMATS = (".txt",)
 
@@ -43,18 +42,10 @@ def text_dataset_from_directory(directory: str, labels: Any = "inferred", label_
     """A ``Dataset`` of ``(texts, labels)`` batches (texts alone when ``label_mode`` is None) from a folder.
 
     Labels are int32 (``"int"``), float32 one-hot (``"categorical"``) or float32 ``(batch, 1)`` (``"binary"``);
-    ``subset="both"`` returns ``(training, validation)``; ``format="tf"`` returns TensorFlow's dataset.
+    ``subset="both"`` returns ``(training, validation)``; ``format="tf"`` returns the same batches as a
+    ``tf.data.Dataset``.
     """
-    check_format(format)
-    if format == "tf":
-        try:
-            import tensorflow as tf
-        except ImportError as e:
-            raise ImportError("`format=\"tf\"` requires the tensorflow module (`pip install tensorflow`).") from e
-        return tf.keras.utils.text_dataset_from_directory(
-            directory, labels=labels, label_mode=label_mode, class_names=class_names, batch_size=batch_size,
-            max_length=max_length, shuffle=shuffle, seed=seed, validation_split=validation_split, subset=subset,
-            follow_links=follow_links, verbose=verbose)
+    dataset_utils.check_format(format)
     dataset_utils.check_label_args(labels, label_mode, "text")
     if labels is None or label_mode is None:
         labels, label_mode = None, None
@@ -76,4 +67,5 @@ def text_dataset_from_directory(directory: str, labels: Any = "inferred", label_
         ds.class_names, ds.file_paths = class_names, list(subset_paths)
         return ds
 
-    return dataset_utils.split_subsets(build, paths, label_list, validation_split, subset, verbose)
+    result = dataset_utils.split_subsets(build, paths, label_list, validation_split, subset, verbose)
+    return dataset_utils.in_format(result, format)

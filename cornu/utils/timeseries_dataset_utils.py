@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from cornu.utils import dataset_utils
 from cornu.utils.dataset import Dataset, _SourceDataset
 
 
@@ -46,18 +47,9 @@ def timeseries_dataset_from_array(data: Any, targets: Any, sequence_length: int,
                                   end_index: int | None = None, format: str = "torch") -> Dataset:
     """A ``Dataset`` of ``(windows, targets)`` batches (windows alone when ``targets`` is None).
 
-    ``format="tf"`` returns TensorFlow's dataset instead (TensorFlow required).
+    ``format="tf"`` returns the same batches as a ``tf.data.Dataset`` (TensorFlow required).
     """
-    if format not in ("torch", "tf"):
-        raise ValueError(f"`format` should be one of ('torch', 'tf'). Received: format={format!r}")
-    if format == "tf":
-        try:
-            import tensorflow as tf
-        except ImportError as e:
-            raise ImportError("`format=\"tf\"` requires the tensorflow module (`pip install tensorflow`).") from e
-        return tf.keras.utils.timeseries_dataset_from_array(
-            data, targets, sequence_length, sequence_stride=sequence_stride, sampling_rate=sampling_rate,
-            batch_size=batch_size, shuffle=shuffle, seed=seed, start_index=start_index, end_index=end_index)
+    dataset_utils.check_format(format)
     data = _as_array(data)
     targets = None if targets is None else _as_array(targets)
     n = len(data)
@@ -87,4 +79,4 @@ def timeseries_dataset_from_array(data: Any, targets: Any, sequence_length: int,
         np.random.RandomState(np.random.randint(1e6) if seed is None else seed).shuffle(positions)
     offsets = np.arange(sequence_length, dtype=np.int64) * sampling_rate
     source = WindowSource(data, targets, positions + start, offsets)
-    return _SourceDataset(source, batch_size=batch_size, num_workers=0)
+    return dataset_utils.in_format(_SourceDataset(source, batch_size=batch_size, num_workers=0), format)

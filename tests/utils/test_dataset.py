@@ -36,6 +36,8 @@ def test_from_tensor_slices_dict_and_single_array():
     assert out[0]["a"].tolist() == [0, 1, 2, 3] and out[1]["b"].shape == (2, 2)
     single = list(Dataset.from_tensor_slices(np.arange(5)).as_numpy_iterator())
     assert [int(v) for v in single] == [0, 1, 2, 3, 4]
+    stacked = list(Dataset.from_tensor_slices([np.zeros(3), np.ones(3)]).as_numpy_iterator())
+    assert len(stacked) == 2 and stacked[1].tolist() == [1, 1, 1]  # a list is one tensor, as in tf.data
     with pytest.raises(ValueError, match="first dimension"):
         Dataset.from_tensor_slices((np.zeros(3), np.zeros(4)))
 

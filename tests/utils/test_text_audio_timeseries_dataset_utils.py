@@ -211,3 +211,20 @@ def test_split_dataset_errors_match_keras(keras_ref):
         with pytest.raises(error) as theirs:
             keras_ref.utils.split_dataset(x, preferred_backend="torch", **kwargs)
         assert str(ours.value).strip() == str(theirs.value).strip()
+
+
+def test_format_tf_needs_tensorflow(tmp_path):
+    make_text_tree(tmp_path)
+    calls = [lambda: keras.utils.text_dataset_from_directory(str(tmp_path), format="tf", verbose=False),
+             lambda: keras.utils.timeseries_dataset_from_array(np.arange(10), None, 3, format="tf")]
+    try:
+        import tensorflow  # noqa: F401
+    except ImportError:
+        for call in calls:
+            with pytest.raises(ImportError, match="tensorflow"):
+                call()
+    else:
+        for call in calls:
+            assert type(call()).__module__.startswith("tensorflow")
+    with pytest.raises(ValueError, match="format"):
+        keras.utils.timeseries_dataset_from_array(np.arange(10), None, 3, format="grain2")
