@@ -263,3 +263,27 @@ def test_keras_saves_no_assets_for_config_vocabulary(kt, tmp_path):
         d.mkdir()
         L.StringLookup(vocabulary=["x", "y"]).save_assets(str(d))
         assert os.listdir(d) == []
+
+
+def test_keras_and_cornu_archives_interchange(kt, tmp_path):
+    """Adapted lookups saved by one library load in the other (needs assets support in cornu's archive)."""
+    x = np.array([[1, 2, 9], [3, 3, 1]])
+    ours = cornu.layers.IntegerLookup(name="il", mask_token=0)
+    ours.adapt(np.array([[1, 2, 2], [3, 3, 3]]))
+    inputs = cornu.Input(shape=(3,), dtype="int64")
+    model = cornu.Model(inputs, cornu.layers.Embedding(10, 2, name="emb")(ours(inputs)))
+    path = str(tmp_path / "c.keras")
+    model.save(path)
+    if not any(n.startswith("assets/") for n in zipfile.ZipFile(path).namelist()):
+        pytest.skip("cornu's .keras archive does not carry layer assets yet (saving/archive.py)")
+    np.testing.assert_allclose(kt.models.load_model(path).predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-5)
+    theirs = kt.layers.IntegerLookup(name="il", output_mode="tf_idf", num_oov_indices=2)
+    theirs.adapt(np.array([[1, 2, 2], [3, 3, 3]]))
+    kin = kt.Input(shape=(3,), dtype="int64")
+    kmodel = kt.Model(kin, kt.layers.Dense(2, name="d")(theirs(kin)))
+    kpath = str(tmp_path / "k.keras")
+    kmodel.save(kpath)
+    loaded = cornu.saving.load_model(kpath)
+    assert loaded.layers[1].get_vocabulary() == _plain(theirs.get_vocabulary())
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), kmodel.predict(x, verbose=0), rtol=1e-5)

@@ -111,8 +111,10 @@ class IndexLookup(Layer):
                  vocabulary: Any = None, idf_weights: Any = None, invert: bool = False, output_mode: str = "int",
                  sparse: bool = False, pad_to_max_tokens: bool = False, oov_method: str = "floormod",
                  salt: Any = None, encoding: str = "utf-8", **kwargs):
-        kwargs.pop("vocabulary_size", None)
+        # A saved config's size: output shapes before ``load_assets`` brings the vocabulary itself.
+        frozen_size = kwargs.pop("vocabulary_size", None)
         super().__init__(**kwargs)
+        self._frozen_vocabulary_size = frozen_size
         cls = type(self).__name__
         if max_tokens is not None and max_tokens <= 1:
             raise ValueError(f"If set, `max_tokens` must be greater than 1. Received: max_tokens={max_tokens}")
@@ -337,7 +339,11 @@ class IndexLookup(Layer):
 
     @property
     def _depth(self) -> int:
-        return self.max_tokens if self.pad_to_max_tokens else self.vocabulary_size()
+        if self.pad_to_max_tokens:
+            return self.max_tokens
+        if self._vocab is None and self._frozen_vocabulary_size is not None:
+            return self._frozen_vocabulary_size
+        return self.vocabulary_size()
 
     def call(self, inputs):
         if self.invert:

@@ -57,7 +57,7 @@ class TextVectorization(Layer):
                  pad_to_max_tokens: bool = False, vocabulary: Any = None, idf_weights: Any = None,
                  sparse: bool = False, ragged: bool = False, encoding: str = "utf-8", name: str | None = None,
                  **kwargs):
-        kwargs.pop("vocabulary_size", None)
+        frozen_size = kwargs.pop("vocabulary_size", None)
         super().__init__(name=name, **kwargs)
         if output_mode not in MODES:
             raise ValueError("Unknown value for `output_mode` argument of TextVectorization. Allowed values are: "
@@ -98,7 +98,7 @@ class TextVectorization(Layer):
         self._lookup_layer = StringLookup(max_tokens=max_tokens, mask_token="", vocabulary=vocabulary,
                                           idf_weights=idf_weights, output_mode=output_mode,
                                           pad_to_max_tokens=pad_to_max_tokens, encoding=encoding,
-                                          name=f"{self.name}_lookup")
+                                          vocabulary_size=frozen_size, name=f"{self.name}_lookup")
 
     # ------------------------------------------------------------- vocabulary
     def get_vocabulary(self, include_special_tokens: bool = True) -> list:
