@@ -1,3 +1,6 @@
 """``keras.applications``: ImageNet architectures layer for layer as Keras builds them, with Keras's weights."""
-from cornu.applications import imagenet_utils, resnet
+from cornu.applications import imagenet_utils, mobilenet_v2, resnet, vgg16, vgg19
+from cornu.applications.mobilenet_v2 import MobileNetV2
 from cornu.applications.resnet import ResNet50, ResNet101, ResNet152
+from cornu.applications.vgg16 import VGG16
+from cornu.applications.vgg19 import VGG19

@@ -300,3 +300,20 @@ def keras_layer_order(model: Any) -> list:
 
     ranked = sorted(ops, key=lambda k: (-op_depth[k], visit_index[k]))
     return [ops[k] for k in ranked if isinstance(ops[k], Layer)]
+
+
+def correct_pad(inputs: Any, kernel_size: int | tuple) -> tuple:
+    """ZeroPadding2D amounts before a stride-2 ``valid`` convolution: TF's "same" padding, extra on the far side."""
+    axis = 2 if config.image_data_format() == "channels_first" else 1
+    size = inputs.shape[axis:axis + 2]
+    kernel_size = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
+    adjust = (1, 1) if size[0] is None else (1 - size[0] % 2, 1 - size[1] % 2)
+    half = (kernel_size[0] // 2, kernel_size[1] // 2)
+    return ((half[0] - adjust[0], half[0]), (half[1] - adjust[1], half[1]))
+
+
+def make_divisible(value: float, divisor: int, min_value: int | None = None) -> int:
+    """``value`` rounded to a multiple of ``divisor`` (at least ``min_value``), never more than 10% below it."""
+    min_value = divisor if min_value is None else min_value
+    rounded = max(min_value, int(value + divisor / 2) // divisor * divisor)
+    return rounded + divisor if rounded < 0.9 * value else rounded
