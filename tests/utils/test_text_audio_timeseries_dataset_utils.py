@@ -228,3 +228,18 @@ def test_format_tf_needs_tensorflow(tmp_path):
             assert type(call()).__module__.startswith("tensorflow")
     with pytest.raises(ValueError, match="format"):
         keras.utils.timeseries_dataset_from_array(np.arange(10), None, 3, format="grain2")
+
+
+def test_directory_errors_match_keras(tmp_path, keras_ref):
+    (tmp_path / "empty").mkdir()
+    make_audio_tree(tmp_path / "audio")
+    cases = [("text_dataset_from_directory", str(tmp_path / "empty"), {}),
+             ("audio_dataset_from_directory", str(tmp_path / "empty"), {}),
+             ("audio_dataset_from_directory", str(tmp_path / "audio"), {"ragged": True, "output_sequence_length": 3}),
+             ("text_dataset_from_directory", str(tmp_path / "audio"), {"label_mode": "sparse"})]
+    for name, directory, kwargs in cases:
+        with pytest.raises(ValueError) as theirs:
+            getattr(keras_ref.utils, name)(directory, verbose=False, **kwargs)
+        with pytest.raises(ValueError) as ours:
+            getattr(keras.utils, name)(directory, verbose=False, **kwargs)
+        assert str(ours.value) == str(theirs.value), (name, kwargs)
