@@ -100,8 +100,11 @@ def to_numpy(element: Any) -> Any:
 class _LoaderView(tud.Dataset):
     """The torch map-style dataset a ``DataLoader`` reads: a source seen through an index list, batching itself.
 
-    ``__getitems__`` returns ``(batch, skipped_paths)``: samples the source could not decode are dropped from the
-    batch and named, so the main process warns about them instead of a worker raising mid-epoch.
+    A source has ``__len__`` and ``__getitem__(i)`` (a sample, or ``Skipped``); optionally ``get_batch(indices)``
+    (a whole batch in one gather), or ``batch_item(i)`` + ``collate(samples)`` (per-sample work, then batch-wise
+    work such as one resize for the whole batch). ``__getitems__`` returns ``(batch, skipped)``: samples the
+    source could not decode are dropped from the batch and named, so the main process warns about them instead
+    of a worker raising mid-epoch.
     """
 
     def __init__(self, source: Any, indices: np.ndarray):
