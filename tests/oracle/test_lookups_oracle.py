@@ -180,6 +180,12 @@ def test_text_vectorization_given_vocabulary(kt):
                                             idf_weights=[1.0, 2.0]), calls=[np.array(["x y y q"])])
     _both(kt, lambda L: L.TextVectorization(name="t", split=None, output_mode="multi_hot", vocabulary=["a", "b"]),
           calls=[np.array(["a", "b"]), np.array([["a"], ["b"]])])
+    _both(kt, lambda L: L.TextVectorization(name="t", ngrams=0, vocabulary=["a"]), calls=[["a b"]])
+    _both(kt, lambda L: L.TextVectorization(name="t", vocabulary=np.array(["x"]), idf_weights=np.array([2.0]),
+                                            output_mode="tf_idf"), calls=[np.array([b"X x q"])])
+    _both(kt, lambda L: L.StringLookup(name="s", vocabulary=["a", "b"], output_mode="multi_hot", oov_token="<o>"),
+          calls=["a", np.array(["b", "z"])])
+    _both(kt, lambda L: L.IntegerLookup(name="i", vocabulary=[3, 4]), calls=[torch.tensor([3.0, 4.7])])
 
 
 ERRORS = [
@@ -209,6 +215,11 @@ ERRORS = [
     lambda L: L.StringLookup(vocabulary=["a", "b"], num_oov_indices=0)(np.array(["a", "x"])),
     lambda L: L.TextVectorization(vocabulary=["a"])(np.array([["a b", "b"], ["a", "a"]])),
     lambda L: L.StringLookup(vocabulary=["a"]).adapt(["b"]),
+    lambda L: L.IntegerLookup(vocabulary=[1], num_oov_indices=2, salt=3),
+    lambda L: L.StringLookup(vocabulary=["a"], num_oov_indices=2, salt="x"),
+    lambda L: L.StringLookup(pad_to_max_tokens=True, output_mode="count"),
+    lambda L: L.IntegerLookup(oov_method="x"),
+    lambda L: L.TextVectorization(vocabulary=["a"])(np.array([1, 2])),
 ]
 
 

@@ -74,7 +74,7 @@ def iterate_adapt_batches(data: Any, batch_size: int | None = None, steps: int |
 def as_string_array(x: Any, encoding: str = "utf-8") -> np.ndarray:
     """Strings of any rank as a NumPy unicode array (bytes decoded with ``encoding``)."""
     if isinstance(x, torch.Tensor):
-        raise TypeError(f"Expected string inputs, received a tensor of dtype {x.dtype}.")
+        raise ValueError(f"Expected string inputs, received a tensor of dtype {x.dtype}.")
     arr = np.asarray(x)
     if arr.dtype.kind == "U":
         return arr
@@ -83,7 +83,7 @@ def as_string_array(x: Any, encoding: str = "utf-8") -> np.ndarray:
     if arr.dtype.kind == "O":
         flat = [v.decode(encoding) if isinstance(v, bytes) else str(v) for v in arr.reshape(-1)]
         return np.array(flat, dtype="U").reshape(arr.shape) if flat else arr.astype("U")
-    raise TypeError(f"Expected string inputs, received an array of dtype {arr.dtype}.")
+    raise ValueError(f"Expected string inputs, received an array of dtype {arr.dtype}.")
 
 
 def token_list(values: Any, strings: bool = True, encoding: str = "utf-8") -> list:
@@ -135,9 +135,13 @@ class IndexLookup(Layer):
             raise ValueError("`idf_weights` should only be set if `output_mode` is `'tf_idf'`. "
                              f"Received: idf_weights={idf_weights} and output_mode={output_mode}")
         if oov_method not in ("floormod", "farmhash"):
-            raise ValueError("`oov_method` must be one of ('floormod', 'farmhash'). "
-                             f"Received: oov_method={oov_method}")
-        self._salt_key = salt_key(salt)
+            raise ValueError(f"Unknown value for `oov_method` argument of {cls}. Allowed values are: "
+                             f"('floormod', 'farmhash'). Received: oov_method={oov_method}")
+        try:
+            self._salt_key = salt_key(salt)
+        except ValueError:
+            raise ValueError("The `salt` argument for `IndexLookup` can only be a tuple of 2 integers, or a single "
+                             f"integer. Received: salt={salt}.") from None
         self.max_tokens = max_tokens
         self.num_oov_indices = num_oov_indices
         self.mask_token = mask_token

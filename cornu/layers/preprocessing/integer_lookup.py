@@ -30,6 +30,9 @@ class IntegerLookup(IndexLookup):
         if vocabulary_dtype != "int64":
             raise ValueError("Only `vocabulary_dtype='int64'` is supported at this time. "
                              f"Received: vocabulary_dtype={vocabulary_dtype}")
+        if salt is not None and oov_method != "farmhash":
+            raise ValueError("`salt` can only be used when `oov_method='farmhash'`. "
+                             f"Received: oov_method={oov_method}")
         super().__init__(max_tokens=max_tokens, num_oov_indices=num_oov_indices, mask_token=mask_token,
                          oov_token=oov_token, vocabulary=vocabulary, idf_weights=idf_weights, invert=invert,
                          output_mode=output_mode, sparse=sparse, pad_to_max_tokens=pad_to_max_tokens,
