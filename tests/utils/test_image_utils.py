@@ -139,3 +139,14 @@ def test_array_functions_match_keras(keras_ref, data_format):
         with pytest.raises(ValueError) as theirs_err:
             keras_ref.utils.array_to_img(bad)
         assert str(ours_err.value) == str(theirs_err.value)
+
+
+def test_preprocessing_namespace_matches_keras(keras_ref):
+    import keras.preprocessing as kp
+
+    def public(module):
+        return sorted(n for n in dir(module) if not n.startswith("_"))
+
+    assert public(kp) == public(keras.preprocessing)
+    assert public(kp.image) == public(keras.preprocessing.image)
+    assert public(kp.sequence) == public(keras.preprocessing.sequence)
