@@ -339,6 +339,34 @@ class Dataset:
             self, lambda it: ((torch.tensor(i, dtype=torch.int64), e) for i, e in enumerate(it, start)),
             self._cardinality()))
 
+    def concatenate(self, dataset: "Dataset", name: str | None = None) -> "Dataset":
+        """This dataset's elements, then ``dataset``'s."""
+        first, second = self, dataset
+
+        def chained(_):
+            yield from first
+            yield from second
+
+        a, b = self._cardinality(), dataset._cardinality()
+        card = a + b if a >= 0 and b >= 0 else (INFINITE_CARDINALITY if INFINITE_CARDINALITY in (a, b)
+                                                else UNKNOWN_CARDINALITY)
+        return self._inherit(_Stream(None, chained, card))
+
+    @staticmethod
+    def zip(*datasets: Any, name: str | None = None) -> "Dataset":
+        """Elements of several datasets side by side: ``zip(a, b)`` or ``zip((a, b))`` yields ``(ea, eb)``."""
+        if len(datasets) == 1 and isinstance(datasets[0], (tuple, list)):
+            datasets = tuple(datasets[0])
+        if not datasets or not all(isinstance(d, Dataset) for d in datasets):
+            raise TypeError(f"`Dataset.zip` expects datasets. Received: {datasets!r:.200}")
+        cards = [d._cardinality() for d in datasets]
+        finite = [c for c in cards if c >= 0]
+        card = min(finite) if finite else (INFINITE_CARDINALITY if all(c == INFINITE_CARDINALITY for c in cards)
+                                           else UNKNOWN_CARDINALITY)
+        if finite and UNKNOWN_CARDINALITY in cards:
+            card = UNKNOWN_CARDINALITY
+        return _Stream(None, lambda _: zip(*datasets), card)
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} cardinality={self._cardinality()}>"
 

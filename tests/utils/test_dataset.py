@@ -136,6 +136,19 @@ def test_workers_give_the_same_batches():
     assert labels_of(parallel_ds) == serial and labels_of(parallel_ds) == serial  # persistent workers, twice
 
 
+def test_zip_and_concatenate():
+    a = Dataset.from_tensor_slices(np.arange(5))
+    b = Dataset.from_tensor_slices(np.arange(3) * 10)
+    zipped = Dataset.zip(a, b)
+    assert len(zipped) == 3 and [(int(x), int(y)) for x, y in zipped] == [(0, 0), (1, 10), (2, 20)]
+    assert len(Dataset.zip((a, b.repeat()))) == 5
+    both = a.concatenate(b)
+    assert len(both) == 8 and [int(v) for v in both] == [0, 1, 2, 3, 4, 0, 10, 20]
+    assert a.concatenate(b.repeat()).cardinality() == Dataset.INFINITE_CARDINALITY
+    with pytest.raises(TypeError, match="datasets"):
+        Dataset.zip(np.arange(3))
+
+
 def test_batch_rejects_bad_sizes():
     ds = Dataset.from_tensor_slices(np.arange(4))
     with pytest.raises(ValueError, match="batch_size"):
