@@ -13,5 +13,15 @@ from cornu.models import Model, Sequential
 from cornu.symbolic import KerasTensor
 from cornu.variables import Variable
 from cornu.version import __version__
+from cornu import export, tree
+from cornu.dtype_policies import DTypePolicy, FloatDTypePolicy
+from cornu.initializers import Initializer
+from cornu.losses import Loss
+from cornu.metrics import Metric
+from cornu.ops.operation import Function, Operation
+from cornu.optimizers import Optimizer
+from cornu.regularizers import Regularizer
+from cornu.remat import RematScope, remat
+from cornu.scopes import StatelessScope, SymbolicScope, device, name_scope
 
 version = lambda: __version__  # noqa: E731

@@ -199,3 +199,79 @@ def dtype_policy():
     from cornu.dtype_policies.dtype_policy import dtype_policy as policy
 
     return policy()
+
+
+def enable_interactive_logging() -> None:
+    """Print progress bars and model summaries to stdout (the default)."""
+    from cornu.utils import io_utils
+
+    io_utils.enable_interactive_logging()
+
+
+def disable_interactive_logging() -> None:
+    """Send progress bars and summaries to the ``logging`` module (logger ``"cornu"``) instead of stdout."""
+    from cornu.utils import io_utils
+
+    io_utils.disable_interactive_logging()
+
+
+def is_interactive_logging_enabled() -> bool:
+    """Whether progress bars and summaries print to stdout."""
+    from cornu.utils import io_utils
+
+    return io_utils.is_interactive_logging_enabled()
+
+
+def enable_traceback_filtering() -> None:
+    """Keras's traceback-filtering switch (cornu keeps tracebacks whole; the setting reads back)."""
+    from cornu.utils import traceback_utils
+
+    traceback_utils.enable_traceback_filtering()
+
+
+def disable_traceback_filtering() -> None:
+    """Keras's traceback-filtering switch, off."""
+    from cornu.utils import traceback_utils
+
+    traceback_utils.disable_traceback_filtering()
+
+
+def is_traceback_filtering_enabled() -> bool:
+    """Whether traceback filtering is on (the default)."""
+    from cornu.utils import traceback_utils
+
+    return traceback_utils.is_traceback_filtering_enabled()
+
+
+# None: attention layers decide (torch's fused scaled-dot-product kernels when they apply); False: never.
+_FLASH_ATTENTION: bool | None = None
+
+
+def enable_flash_attention() -> None:
+    """Let attention layers use fused (flash) kernels when they apply; as in Keras this restores the
+    automatic choice, so ``is_flash_attention_enabled()`` reads ``None`` afterwards."""
+    global _FLASH_ATTENTION
+    _FLASH_ATTENTION = None
+
+
+def disable_flash_attention() -> None:
+    """Ask attention layers not to use flash kernels."""
+    global _FLASH_ATTENTION
+    _FLASH_ATTENTION = False
+
+
+def is_flash_attention_enabled() -> bool | None:
+    """``None`` (automatic, the default) or ``False`` (disabled)."""
+    return _FLASH_ATTENTION
+
+
+def is_nnx_enabled() -> bool:
+    """Flax NNX integration is JAX-only: always ``False`` on torch."""
+    return False
+
+
+def set_backend(backend: str) -> None:
+    """cornu runs on torch only: ``"torch"`` is accepted (nothing to change), any other backend is an error."""
+    if backend != "torch":
+        raise ValueError(f"cornu implements Keras on PyTorch only; it cannot switch to backend={backend!r}. "
+                         "Use real Keras for the JAX / TensorFlow / OpenVINO backends.")

@@ -37,6 +37,7 @@ from cornu.layers.rnn import (GRU, LSTM, RNN, Bidirectional, ConvLSTM1D, ConvLST
                               SimpleRNN, SimpleRNNCell, StackedRNNCells, TimeDistributed)
 from cornu.layers.separable_depthwise import (DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D,
                                               SeparableConv2D)
+from cornu.layers.serialization import deserialize, serialize
 from cornu.layers.torch_module_wrapper import TorchModuleWrapper
 from cornu.layers.upsampling import UpSampling1D, UpSampling2D, UpSampling3D
 

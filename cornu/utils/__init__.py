@@ -12,6 +12,44 @@ from cornu.utils.progbar import Progbar
 from cornu.utils.py_dataset import PyDataset
 from cornu.utils.rng_utils import set_random_seed
 from cornu.utils.sequence_utils import pad_sequences
+from cornu.utils.config_dict import Config
+from cornu.utils.dtype_utils import is_float_dtype, is_int_dtype, result_type
+from cornu.utils.io_utils import disable_interactive_logging, enable_interactive_logging, is_interactive_logging_enabled
+from cornu.utils.keras_tensor_utils import get_source_inputs, is_keras_tensor
+from cornu.config import standardize_dtype
+
+Sequence = PyDataset  # Keras 3 keeps the old name as an alias
+
+# Names defined in modules that import much of cornu (saving, trainers, visualization): loaded on first use
+# so that importing cornu.utils (which layers do) stays cheap and cycle-free.
+_LAZY = {
+    "register_keras_serializable": "cornu.saving.object_registration",
+    "get_custom_objects": "cornu.saving.object_registration",
+    "custom_object_scope": "cornu.saving.object_registration",
+    "CustomObjectScope": "cornu.saving.object_registration",
+    "get_registered_name": "cornu.saving.object_registration",
+    "get_registered_object": "cornu.saving.object_registration",
+    "serialize_keras_object": "cornu.saving.serialization",
+    "deserialize_keras_object": "cornu.saving.serialization",
+    "pack_x_y_sample_weight": "cornu.trainers.data",
+    "unpack_x_y_sample_weight": "cornu.trainers.data",
+    "plot_model": "cornu.utils.model_visualization",
+    "model_to_dot": "cornu.utils.model_visualization",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'cornu.utils' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 def clear_session(free_memory: bool = True) -> None:

@@ -21,6 +21,16 @@ def uniquify(base: str) -> str:
     return base if n == 0 else f"{base}_{n}"
 
 
+_UIDS: collections.Counter = collections.Counter()
+
+
+def get_uid(prefix: str = "") -> int:
+    """``keras.backend.get_uid``: 1, 2, 3... per ``prefix`` (reset by ``clear_session``)."""
+    _UIDS[prefix] += 1
+    return _UIDS[prefix]
+
+
 def reset_names() -> None:
-    """Forget all names handed out (``keras.backend.clear_session``)."""
+    """Forget all names and uids handed out (``keras.backend.clear_session``)."""
     _COUNTS.clear()
+    _UIDS.clear()

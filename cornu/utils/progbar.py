@@ -13,6 +13,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from cornu.utils import io_utils
+
 _BOLD, _GREEN, _GREY, _RESET = "\x1b[1m", "\x1b[32m", "\x1b[37m", "\x1b[0m"
 
 
@@ -148,6 +150,10 @@ class Progbar:
             self._prev_total_width = width
         else:
             line = f"{bar} {clock}{tail}"
+        if not io_utils.is_interactive_logging_enabled():
+            if finalize:
+                io_utils.print_msg(line.lstrip("\r"))
+            return
         if finalize:
             line += "\n"
         sys.stdout.write(line)
@@ -155,9 +161,8 @@ class Progbar:
 
     def _summary(self, current: int, now: float, time_per_unit: float) -> None:
         count = self._counter(current) if self.target else "%d" % current
-        line = f"{count} - {now - self._start:.0f}s -{format_time(time_per_unit, self.unit_name)}{self._metrics()}\n"
-        sys.stdout.write(line)
-        sys.stdout.flush()
+        line = f"{count} - {now - self._start:.0f}s -{format_time(time_per_unit, self.unit_name)}{self._metrics()}"
+        io_utils.print_msg(line)
 
     def _step_duration(self, current: int, now: float) -> float:
         """Seconds per step, leaving out the first (compilation-heavy) step once later ones exist."""

@@ -96,7 +96,8 @@ def print_summary(model: Any, line_length: int | None = None, positions: list | 
     from cornu.layers.input_layer import InputLayer
     from cornu.models.sequential import Sequential
 
-    print_fn = print_fn or print
+    if print_fn is None:
+        from cornu.utils.io_utils import print_msg as print_fn
     sequential_like = _is_sequential_like(model)
     if isinstance(model, Sequential):
         layers = model.layers
