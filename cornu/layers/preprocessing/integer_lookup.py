@@ -1,7 +1,8 @@
 """``IntegerLookup``: integer tokens to contiguous ids (or encoded vectors); ``invert`` maps ids back.
 
-The lookup runs on the input's device: ``torch.searchsorted`` over the sorted
-vocabulary, a gather of the ids, and OOV slots by ``token mod num_oov_indices``
+The lookup runs on the input's device: a gather from a dense id table when the
+tokens span a compact range (else ``torch.searchsorted`` over the sorted
+vocabulary), and OOV slots by ``token mod num_oov_indices``
 (``oov_method="farmhash"`` hashes each distinct OOV token's decimal text on the
 host, as Keras does).
 """
@@ -39,17 +40,40 @@ class IntegerLookup(IndexLookup):
                          oov_method=oov_method, salt=salt, name=name, **kwargs)
         self.vocabulary_dtype = vocabulary_dtype
 
-    def _table(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-        """The sorted tokens and their ids on ``device`` (built once per device and vocabulary)."""
+    def _table(self, device: torch.device) -> tuple:
+        """The lookup table on ``device``, built once per device and vocabulary: ``("dense", low, ids)`` (ids
+        indexed by ``token - low``, -1 for holes) when the tokens span a compact range, else ``("sorted", keys,
+        ids)`` for ``torch.searchsorted``."""
         vocab = self._require_vocabulary()
         table = vocab.tables.get(device)
         if table is None:
             tokens = np.asarray(vocab.tokens, dtype=np.int64)
-            order = np.argsort(tokens, kind="stable")
-            keys = torch.as_tensor(tokens[order], device=device)
-            ids = torch.as_tensor(order + self._token_start, dtype=torch.int64, device=device)
-            table = vocab.tables[device] = (keys, ids)
+            ids = np.arange(len(tokens), dtype=np.int64) + self._token_start
+            span = int(tokens.max()) - int(tokens.min()) + 1 if tokens.size else 0
+            if 0 < span <= min(max(4 * len(tokens), 1 << 16), 1 << 24):
+                dense = np.full(span, -1, dtype=np.int64)
+                dense[tokens - tokens.min()] = ids
+                table = ("dense", int(tokens.min()), torch.as_tensor(dense, device=device))
+            else:
+                order = np.argsort(tokens, kind="stable")
+                table = ("sorted", torch.as_tensor(tokens[order], device=device),
+                         torch.as_tensor(ids[order], device=device))
+            vocab.tables[device] = table
         return table
+
+    def _find(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(ids, found)``: each token's id (-1 where absent) and whether it is in the vocabulary."""
+        kind, a, ids = self._table(x.device)
+        if ids.numel() == 0:
+            return torch.full_like(x, -1), torch.zeros(x.shape, dtype=torch.bool, device=x.device)
+        if kind == "dense":
+            offset = x - a
+            inside = (offset >= 0) & (offset < ids.numel())
+            out = torch.where(inside, ids[offset.clamp(0, ids.numel() - 1)], -1)
+            return out, out >= 0
+        pos = torch.searchsorted(a, x).clamp_(max=a.numel() - 1)
+        found = a[pos] == x
+        return torch.where(found, ids[pos], -1), found
 
     def _as_tensor(self, inputs: Any) -> torch.Tensor:
         if isinstance(inputs, torch.Tensor):
@@ -61,15 +85,8 @@ class IntegerLookup(IndexLookup):
 
     def lookup(self, inputs: Any) -> torch.Tensor:
         x = self._as_tensor(inputs)
-        keys, ids = self._table(x.device)
+        out, found = self._find(x)
         start = self._token_start
-        if keys.numel():
-            pos = torch.searchsorted(keys, x).clamp_(max=keys.numel() - 1)
-            found = keys[pos] == x
-            out = torch.where(found, ids[pos], x.new_full((), -1))
-        else:
-            found = torch.zeros(x.shape, dtype=torch.bool, device=x.device)
-            out = torch.full_like(x, -1)
         masked = (x == self.mask_token) if self.mask_token is not None else None
         n = self.num_oov_indices
         if n == 1:

@@ -137,6 +137,18 @@ def test_integer_oov_methods_and_mask():
     assert big(np.array([2 ** 40, -3, 8, 7])).tolist() == [3, 1, 0, 2]
 
 
+@pytest.mark.parametrize("spread", [1, 10 ** 9])
+def test_integer_lookup_dense_and_sorted_tables(spread):
+    """Compact vocabularies use a dense id table, spread-out ones a sorted search: same ids either way."""
+    rng = seeded(6)
+    vocab = (rng.choice(500, size=60, replace=False) * spread - 250 * spread).tolist()
+    layer = keras.layers.IntegerLookup(vocabulary=vocab, mask_token=vocab[0] - 1)
+    x = np.concatenate([rng.choice(vocab, size=200), rng.integers(-300 * spread, 300 * spread, size=100),
+                        [vocab[0] - 1]])
+    expected = [0 if v == vocab[0] - 1 else vocab.index(v) + 2 if v in vocab else 1 for v in x.tolist()]
+    assert layer(torch.as_tensor(x)).tolist() == expected
+
+
 def test_integer_lookup_runs_on_the_input_device_and_dtype():
     layer = keras.layers.IntegerLookup(vocabulary=[5, 3, 9])
     x = torch.tensor([[3, 9], [4, 5]], dtype=torch.int32)
