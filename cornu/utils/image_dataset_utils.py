@@ -51,6 +51,10 @@ class ImageSource:
         """The i-th image as uint8 ``(H, W, C)``, cut or padded to the aspect ratio, not yet resized (+ label)."""
         try:
             with _pil().open(self.paths[i]) as img:
+                if img.mode.startswith("I"):  # 16/32-bit grayscale to 8 bits first, as TensorFlow's uint8 decode
+                    wide = np.array(img)
+                    narrow = (wide >> 8) if img.mode.startswith("I;16") else np.clip(wide, 0, 255)
+                    img = _pil().fromarray(narrow.astype(np.uint8), "L")
                 x = np.array(convert_mode(img, self.color_mode))
         except Exception as e:  # a corrupt file is reported and left out, not raised in a worker
             return Skipped(self.paths[i], f"{type(e).__name__}: {e}")

@@ -73,6 +73,32 @@ def test_resized_values_are_bilinear_block_means(tmp_path):
         assert_close(image, blocks, atol=1e-3)
 
 
+def test_mixed_formats_and_modes(tmp_path):
+    """16-bit grayscale keeps its high byte (TensorFlow's uint8 decode); RGBA, palette GIF and BMP convert."""
+    os.makedirs(tmp_path / "a")
+    wide = (np.arange(6 * 8, dtype=np.uint16).reshape(6, 8) * 1000)
+    Image.fromarray(wide).save(tmp_path / "a" / "0_g16.png")
+    rgba = seeded(1).integers(0, 256, (6, 8, 4), dtype=np.uint8)
+    Image.fromarray(rgba).save(tmp_path / "a" / "1_rgba.png")
+    rgb = seeded(2).integers(0, 256, (6, 8, 3), dtype=np.uint8)
+    Image.fromarray(rgb).save(tmp_path / "a" / "2_rgb.bmp")
+    Image.fromarray(rgb).convert("P").save(tmp_path / "a" / "3_p.gif")
+    palette = np.asarray(Image.open(tmp_path / "a" / "3_p.gif").convert("RGB"), dtype="float64")
+    for mode, channels in (("rgb", 3), ("grayscale", 1), ("rgba", 4)):
+        x = next(iter(load(tmp_path, image_size=(6, 8), color_mode=mode, shuffle=False, batch_size=4)))[0]
+        assert x.shape == (4, 6, 8, channels)
+        high = (wide >> 8).astype("float64")
+        assert_close(x[0], np.repeat(high[..., None], channels, -1) if mode == "rgb" else
+                     high[..., None] if mode == "grayscale" else
+                     np.concatenate([np.repeat(high[..., None], 3, -1), np.full((6, 8, 1), 255.0)], -1))
+        if mode == "rgba":
+            assert_close(x[1], rgba)
+        if mode == "rgb":
+            assert_close(x[1], np.asarray(Image.fromarray(rgba).convert("RGB")))
+            assert_close(x[2], rgb)
+            assert_close(x[3], palette)
+
+
 def test_crop_and_pad_to_aspect_ratio(tmp_path):
     pixels = make_tree(tmp_path, {"a": 1}, size=(4, 8))
     (path,) = pixels
