@@ -12,6 +12,7 @@ from tests.helpers import assert_close, keras_oracle_module, random_array, seede
 keras = keras_oracle_module()
 
 slow = pytest.mark.slow
+AUTO_NAMED = r"^(global_\w+|rescaling|normalization)(_\d+)?$"
 
 # (function name, constructor arguments); the slow ones build big graphs in Keras.
 ARCHITECTURES = [
@@ -26,6 +27,11 @@ ARCHITECTURES = [
     pytest.param("MobileNetV2", dict(input_shape=(33, 33, 3), alpha=1.4, include_top=False, pooling="avg"),
                  id="MobileNetV2-1.4-odd"),
     pytest.param("MobileNetV2", dict(input_shape=(96, 96, 3), alpha=0.35), id="MobileNetV2-0.35", marks=slow),
+    pytest.param("EfficientNetB0", dict(input_shape=(32, 32, 3)), id="EfficientNetB0"),
+] + [
+    pytest.param(f"EfficientNetB{i}", dict(include_top=False, input_shape=(32, 32, 3)), id=f"EfficientNetB{i}",
+                 marks=slow) for i in range(1, 8)
+] + [
 ]
 
 
@@ -43,7 +49,7 @@ def _structure(model) -> list:
                     if isinstance(t, dict) and t.get("class_name") == "__keras_tensor__":
                         parents.append(t["config"]["keras_history"][0])
         name = None if entry["class_name"] == "InputLayer" else entry["name"]
-        if name and name.startswith("global_"):  # auto-named: the counter suffix depends on the session
+        if name and re.match(AUTO_NAMED, name):  # the counter suffix depends on the session
             name = config["name"] = re.sub(r"_\d+$", "", name)
         rows.append((entry["class_name"], name, json.loads(json.dumps(config)), len(parents)))
     return rows
@@ -86,6 +92,7 @@ WEIGHTED = [
     pytest.param("ResNet50", dict(input_shape=(32, 32, 3), classes=10), id="ResNet50"),
     pytest.param("VGG16", dict(include_top=False, input_shape=(32, 32, 3), pooling="avg"), id="VGG16"),
     pytest.param("MobileNetV2", dict(input_shape=(32, 32, 3), classes=10), id="MobileNetV2"),
+    pytest.param("EfficientNetB0", dict(input_shape=(32, 32, 3), classes=10), id="EfficientNetB0"),
 ]
 
 
@@ -130,7 +137,7 @@ def test_preprocess_input_matches_keras(mode, data_format):
     assert_close(got_uint8, expected_uint8, rtol=1e-6)
 
 
-@pytest.mark.parametrize("module", ["resnet", "vgg16", "vgg19", "mobilenet_v2"])
+@pytest.mark.parametrize("module", ["resnet", "vgg16", "vgg19", "mobilenet_v2", "efficientnet"])
 def test_family_preprocess_input_matches_keras(module):
     x = random_array((2, 8, 8, 3), low=0.0, high=255.0)
     expected = getattr(keras.applications, module).preprocess_input(x.copy())
