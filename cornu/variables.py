@@ -44,6 +44,8 @@ def _initial_value(initializer: Any, shape: Any, dtype: Any) -> torch.Tensor:
 
 def tensor_to_numpy(t: torch.Tensor) -> np.ndarray:
     """A copy of ``t`` as NumPy; bfloat16 as ``ml_dtypes.bfloat16`` (what Keras returns) when installed."""
+    if hasattr(t, "full_tensor"):  # a DTensor sharded by ModelParallel: gathered on every process
+        t = t.full_tensor()
     t = t.detach().cpu()
     if t.dtype == torch.bfloat16:
         try:
@@ -186,8 +188,14 @@ class Variable:
                 f"in `variable.assign(value)` must match. variable.shape={self.shape}, "
                 f"Received: value.shape={tuple(t.shape)}."
             )
+        t = self._to_torch(t.to(self.value.dtype))
+        if hasattr(self.value, "device_mesh"):  # a DTensor: this process keeps its own shard of the value
+            from torch.distributed.tensor import distribute_tensor
+
+            t = distribute_tensor(t.to(self.value.device_mesh.device_type), self.value.device_mesh,
+                                  self.value.placements, src_data_rank=None)
         with torch.no_grad():
-            self.value.copy_(self._to_torch(t.to(self.value.dtype)))
+            self.value.copy_(t)
         return self
 
     def assign_add(self, value: Any) -> "Variable":

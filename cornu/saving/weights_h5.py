@@ -191,6 +191,8 @@ def _to_numpy(value: Any) -> tuple[np.ndarray, str | None]:
         value = value.keras_value
     if isinstance(value, torch.Tensor):
         value = value.detach()
+        if hasattr(value, "full_tensor"):  # sharded by ModelParallel: every process gathers, rank 0 writes
+            value = value.full_tensor()
         if value.dtype == torch.bfloat16:
             return value.float().cpu().numpy(), "bfloat16"
         return value.cpu().numpy(), None

@@ -30,6 +30,11 @@ def active() -> distribution_lib.Distribution | None:
     return current
 
 
+def shard(adapter: Any, what: str, distribution: distribution_lib.Distribution) -> "ShardedAdapter":
+    """``adapter`` for a multi-process run: sliced per rank, or whole under ``ModelParallel``."""
+    return ShardedAdapter(adapter, what, split=not isinstance(distribution, distribution_lib.ModelParallel))
+
+
 def _slice_bounds(n: int, rank: int, world: int) -> tuple[int, int]:
     """``[lo, hi)`` of rank's contiguous part of ``n`` rows (the first ``n % world`` ranks take one more)."""
     base, extra = divmod(n, world)
@@ -48,13 +53,14 @@ def _local_slice(batch: Any, rank: int, world: int) -> Any:
 class ShardedAdapter:
     """A data adapter whose batches are this process's slices of the global batches."""
 
-    def __init__(self, adapter: Any, what: str):
+    def __init__(self, adapter: Any, what: str, split: bool = True):
         if adapter.num_batches is None:
             raise ValueError(f"The {what} data has no known length (an infinite or unsized generator), so the "
                              f"processes cannot agree on the number of steps: pass `steps_per_epoch` (or "
                              f"`validation_steps` / `steps`) when training on several processes.")
         self.adapter = adapter
         self.rank, self.world = distribution_lib.process_index(), distribution_lib.num_processes()
+        self.split = split  # ModelParallel feeds whole batches: the model splits them on its mesh
         if getattr(adapter, "shuffle", False) is True:
             adapter.shuffle_source = _broadcast_permutation
 
@@ -64,7 +70,7 @@ class ShardedAdapter:
 
     def __iter__(self) -> Iterator[tuple]:
         for batch in self.adapter:
-            yield _local_slice(batch, self.rank, self.world)
+            yield _local_slice(batch, self.rank, self.world) if self.split else batch
 
 
 def _broadcast_permutation(n: int, device: torch.device) -> torch.Tensor:
@@ -102,8 +108,13 @@ def prepare_model(model: Any, distribution: distribution_lib.Distribution, sampl
     model.__dict__["_cornu_distributed"] = distribution
 
 
-def reduce_metrics(model: Any) -> None:
-    """Sum (or average, per ``aggregation``) every metric variable over the processes, in one all-reduce."""
+def reduce_metrics(model: Any, adapter: Any) -> None:
+    """Sum (or average, per ``aggregation``) every metric variable over the processes, in one all-reduce.
+
+    Only when each process saw its own slice of the data (``ModelParallel`` sees whole batches everywhere).
+    """
+    if not getattr(adapter, "split", False):
+        return
     variables = [v for m in model.metrics for v in m.variables
                  if getattr(v, "aggregation", "sum") in ("sum", "mean")]
     if not variables:

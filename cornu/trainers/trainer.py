@@ -337,8 +337,8 @@ class Trainer:
         class_weights = _class_weight_tensor(class_weight)
         spread = distributed.active()
         if spread is not None:
-            train = distributed.ShardedAdapter(train, "training")
-            val = distributed.ShardedAdapter(val, "validation") if val is not None else None
+            train = distributed.shard(train, "training", spread)
+            val = distributed.shard(val, "validation", spread) if val is not None else None
         self.to(config.device())
         cbs = callbacks_module.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
                                             verbose=verbose, epochs=epochs, steps=train.num_batches)
@@ -401,7 +401,7 @@ class Trainer:
                 logs = LazyLogs(lambda: dict(sorted(self.get_metrics_result().items())))
             resume = None
             if spread is not None:
-                distributed.reduce_metrics(self)
+                distributed.reduce_metrics(self, train)
             epoch_logs = self._epoch_logs(logs)
             self._nan_watch.warn_if_not_finite(epoch_logs, epoch)
             epoch_logs = dict(sorted(epoch_logs.items()))
@@ -446,6 +446,8 @@ class Trainer:
         with torch.no_grad():
             open_group: int | None = None
             for step, batch in enumerate(adapter):
+                if step == 0 and isinstance(adapter, distributed.ShardedAdapter):
+                    distributed.prepare_model(self, distributed.active(), batch[0])
                 if open_group is None:
                     open_group = step
                     cbs.on_test_batch_begin(step)
@@ -456,7 +458,7 @@ class Trainer:
             if open_group is not None:
                 cbs.on_test_batch_end(open_group + self.steps_per_execution - 1, logs)
         if isinstance(adapter, distributed.ShardedAdapter):
-            distributed.reduce_metrics(self)
+            distributed.reduce_metrics(self, adapter)
         logs = dict(sorted(_to_float_logs(self.get_metrics_result()).items()))
         cbs.on_test_end(logs)
         return logs
@@ -473,7 +475,7 @@ class Trainer:
                                                steps=_capped_steps(steps))
         spread = distributed.active()
         if spread is not None:
-            adapter = distributed.ShardedAdapter(adapter, "evaluation")
+            adapter = distributed.shard(adapter, "evaluation", spread)
         self.to(config.device())
         cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
                                             epochs=1, steps=adapter.num_batches)
@@ -494,7 +496,7 @@ class Trainer:
         adapter = data_module.get_data_adapter(x, None, None, batch_size=batch_size, steps=_capped_steps(steps))
         spread = distributed.active()
         if spread is not None:
-            adapter = distributed.ShardedAdapter(adapter, "prediction")
+            adapter = distributed.shard(adapter, "prediction", spread)
         self.to(config.device())
         cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
                                             epochs=1, steps=adapter.num_batches)
@@ -504,9 +506,11 @@ class Trainer:
         outputs = []
         with torch.no_grad():
             for step, batch in enumerate(adapter):
+                if step == 0 and spread is not None:
+                    distributed.prepare_model(self, spread, batch[0])
                 cbs.on_predict_batch_begin(step)
                 out = predict_function(data_module.pack_x_y_sample_weight(*batch))
-                if spread is not None:
+                if spread is not None and adapter.split:
                     out = distributed.gather_batch(out)
                 outputs.append(out)
                 cbs.on_predict_batch_end(step, {"outputs": out})

@@ -77,3 +77,18 @@ def test_a_dead_rank_stops_the_others_with_an_error(tmp_path):
     run_scenario("dead_rank", tmp_path)
     seconds, message = open(tmp_path / "dead_rank-r0.txt").read().split("\n", 1)
     assert message != "no error" and float(seconds) < 60, message
+
+
+def test_model_parallel_shards_dense_kernels_and_matches_one_process(tmp_path, single_process):
+    run_scenario("model_parallel", tmp_path)
+    for r in range(2):
+        got = dict(np.load(tmp_path / f"model_parallel-r{r}.npz"))
+        for key, want in single_process.items():
+            assert_close(got[key], want, rtol=1e-5, atol=1e-5)
+        shards = dict(eval(open(tmp_path / f"shards-r{r}.txt").read()))
+        # Storage layout: Dense kernels are (out, in); dense_a's units and dense_b's inputs are split in two.
+        assert shards["dense_a/kernel"] == (8, 8) and shards["dense_a/bias"] == (8,)
+        assert shards["dense_b/kernel"] == (1, 8) and shards["dense_b/bias"] == (1,)
+    restored = keras.saving.load_model(tmp_path / "ckpt.keras")
+    for w, want in zip(restored.get_weights(), [single_process[f"w{i}"] for i in range(4)]):
+        assert_close(w, want, rtol=1e-5, atol=1e-6)

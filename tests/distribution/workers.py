@@ -27,6 +27,9 @@ def make_model(keras):
                              keras.layers.Dense(1, activation="sigmoid", name="dense_b")], name="mlp")
 
 
+TRAINED: list = []
+
+
 def train(keras, out: str | None, tag: str, callbacks: bool = False) -> dict:
     """Fit 2 epochs (global batch 64, shuffled), evaluate, predict; the numbers every scenario compares."""
     keras.utils.set_random_seed(0)
@@ -37,6 +40,7 @@ def train(keras, out: str | None, tag: str, callbacks: bool = False) -> dict:
     if callbacks:
         extra = [keras.callbacks.ModelCheckpoint(os.path.join(out, "ckpt.keras")),
                  keras.callbacks.CSVLogger(os.path.join(out, "log.csv"))]
+    TRAINED[:] = [model]
     history = model.fit(x, y, batch_size=64, epochs=2, verbose=0, shuffle=True, validation_data=(x[:96], y[:96]),
                         callbacks=extra)
     evaluated = model.evaluate(x, y, batch_size=64, verbose=0)
@@ -76,6 +80,12 @@ def model_parallel(rank: int, world: int, port: int, out: str) -> None:
     keras.distribution.set_distribution(keras.distribution.ModelParallel(layout_map=layout_map))
     result = train(keras, out, "mp", callbacks=True)
     np.savez(os.path.join(out, f"model_parallel-r{rank}.npz"), **result)
+    shard_shapes = {}
+    for layer in TRAINED[0].layers:
+        for v in layer.weights:
+            shard_shapes[v.path] = tuple(v.value.to_local().shape)
+    with open(os.path.join(out, f"shards-r{rank}.txt"), "w") as f:
+        f.write(repr(sorted(shard_shapes.items())))
 
 
 def unsized(rank: int, world: int, port: int, out: str) -> None:
