@@ -12,7 +12,7 @@ from tests.helpers import assert_close, keras_oracle_module, random_array, seede
 keras = keras_oracle_module()
 
 slow = pytest.mark.slow
-AUTO_NAMED = r"^(global_\w+|rescaling|normalization)(_\d+)?$"
+AUTO_NAMED = r"^(global_\w+|rescaling|normalization|zero_padding2d)(_\d+)?$"
 
 # (function name, constructor arguments); the slow ones build big graphs in Keras.
 ARCHITECTURES = [
@@ -32,6 +32,9 @@ ARCHITECTURES = [
     pytest.param(f"EfficientNetB{i}", dict(include_top=False, input_shape=(32, 32, 3)), id=f"EfficientNetB{i}",
                  marks=slow) for i in range(1, 8)
 ] + [
+    pytest.param("DenseNet121", dict(input_shape=(32, 32, 3)), id="DenseNet121"),
+    pytest.param("DenseNet169", dict(include_top=False, input_shape=(32, 32, 3)), id="DenseNet169", marks=slow),
+    pytest.param("DenseNet201", dict(include_top=False, input_shape=(32, 32, 3)), id="DenseNet201", marks=slow),
 ]
 
 
@@ -93,6 +96,7 @@ WEIGHTED = [
     pytest.param("VGG16", dict(include_top=False, input_shape=(32, 32, 3), pooling="avg"), id="VGG16"),
     pytest.param("MobileNetV2", dict(input_shape=(32, 32, 3), classes=10), id="MobileNetV2"),
     pytest.param("EfficientNetB0", dict(input_shape=(32, 32, 3), classes=10), id="EfficientNetB0"),
+    pytest.param("DenseNet121", dict(input_shape=(32, 32, 3), classes=10), id="DenseNet121"),
 ]
 
 
@@ -137,7 +141,7 @@ def test_preprocess_input_matches_keras(mode, data_format):
     assert_close(got_uint8, expected_uint8, rtol=1e-6)
 
 
-@pytest.mark.parametrize("module", ["resnet", "vgg16", "vgg19", "mobilenet_v2", "efficientnet"])
+@pytest.mark.parametrize("module", ["resnet", "vgg16", "vgg19", "mobilenet_v2", "efficientnet", "densenet"])
 def test_family_preprocess_input_matches_keras(module):
     x = random_array((2, 8, 8, 3), low=0.0, high=255.0)
     expected = getattr(keras.applications, module).preprocess_input(x.copy())
