@@ -156,6 +156,10 @@ def standardize_dtype(dtype) -> str:
         return str(dtype).removeprefix("torch.")
     if dtype is int or dtype is float or dtype is bool:  # Python types, as Keras reads them
         return {int: "int32", float: "float32", bool: "bool"}[dtype]
+    if isinstance(dtype, type) and hasattr(dtype, "dtype"):  # NumPy scalar types (np.float64)
+        import numpy as np
+
+        dtype = np.dtype(dtype)
     if hasattr(dtype, "name") and not isinstance(dtype, str):
         return str(dtype.name)
     name = str(dtype)

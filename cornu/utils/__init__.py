@@ -31,8 +31,8 @@ _LAZY = {
     "get_registered_object": "cornu.saving.object_registration",
     "serialize_keras_object": "cornu.saving.serialization",
     "deserialize_keras_object": "cornu.saving.serialization",
-    "pack_x_y_sample_weight": "cornu.trainers.data",
-    "unpack_x_y_sample_weight": "cornu.trainers.data",
+    "pack_x_y_sample_weight": "cornu.utils.data_utils",
+    "unpack_x_y_sample_weight": "cornu.utils.data_utils",
     "plot_model": "cornu.utils.model_visualization",
     "model_to_dot": "cornu.utils.model_visualization",
 }
