@@ -14,7 +14,7 @@ import torch
 
 from cornu import config
 from cornu.symbolic import KerasTensor, symbolic_op
-from cornu.utils import tree
+from cornu.utils import dtype_utils, tree
 from cornu.variables import Variable
 
 _SCALAR_TYPES = (bool, int, float, complex)
@@ -56,10 +56,25 @@ def _from_python(x: Any, device: torch.device) -> torch.Tensor:
     return t.to(device)
 
 
+# torch has almost no kernels for these unsigned types; Keras on torch stores them widened, and refuses uint64.
+_WIDENED = {torch.uint16: torch.int32, torch.uint32: torch.int64}
+
+
+def _backend_dtype(dtype: Any) -> torch.dtype:
+    """The torch dtype holding Keras dtype ``dtype``, as Keras on torch chooses (uint16 -> int32 ...)."""
+    dt = config.torch_dtype(dtype)
+    if dt == torch.uint64:
+        raise ValueError(f"Unsupported dtype for PyTorch: {dtype}")
+    return _WIDENED.get(dt, dt)
+
+
 def _from_numpy(x: np.ndarray | np.generic, device: torch.device) -> torch.Tensor:
     arr = np.asarray(x)
     if arr.dtype.kind not in "biufc":
         raise TypeError(f"Cannot convert a numpy array of dtype {arr.dtype} to a tensor.")
+    if arr.dtype.kind == "u" and arr.dtype.itemsize > 1:
+        _backend_dtype(arr.dtype.name)  # uint64 raises
+        arr = arr.astype(np.int32 if arr.dtype.itemsize == 2 else np.int64)
     if not arr.flags.writeable or not arr.flags.c_contiguous:
         arr = np.array(arr, copy=True, order="C")
     return torch.from_numpy(arr).to(device)
@@ -81,7 +96,7 @@ def _tensor(x: Any, dtype: Any = None, device: torch.device | None = None) -> to
     else:
         t = _from_python(x, device or config.device())
     if dtype is not None:
-        t = t.to(config.torch_dtype(dtype))
+        t = t.to(_backend_dtype(dtype))
     return t
 
 
@@ -98,21 +113,41 @@ def _with_scalar(dtype: torch.dtype, scalar: Any) -> torch.dtype:
     return torch.complex128 if dtype == torch.float64 else torch.complex64
 
 
-def _weak_result_dtype(*operands: Any) -> torch.dtype:
-    """Result dtype where Python scalars are weakly typed (int tensor + 1.5 -> floatx)."""
+_KERAS_TABLE: dict[tuple[torch.dtype, torch.dtype], torch.dtype] = {}
+
+
+def _keras_dtype(a: torch.dtype, b: torch.dtype) -> torch.dtype:
+    """Keras's ``result_type`` of two tensor dtypes (its table narrows 64-bit results to 32 bits)."""
+    found = _KERAS_TABLE.get((a, b))
+    if found is None:
+        name = dtype_utils.result_type(config.standardize_dtype(a), config.standardize_dtype(b))
+        found = _KERAS_TABLE[(a, b)] = config.torch_dtype(name)
+    return found
+
+
+def _weak_result_dtype(*operands: Any, keras_table: bool = False) -> torch.dtype:
+    """The result dtype of an element-wise op; the one promotion rule every op goes through.
+
+    Python scalars are weakly typed (an int tensor + 1.5 gives floatx). Tensor
+    dtypes meet as torch promotes them (Keras's ``add``, ``multiply``, ``where``
+    ... on torch), or, with ``keras_table``, as Keras's ``result_type`` table
+    says (Keras's ``maximum``, ``matmul``, ``arctan2`` ...: 64-bit results narrowed).
+    """
     tensors = [o for o in operands if isinstance(o, torch.Tensor)]
     dtype = tensors[0].dtype
+    for t in tensors[1:]:
+        dtype = _keras_dtype(dtype, t.dtype) if keras_table else torch.promote_types(dtype, t.dtype)
+    if keras_table and len(tensors) == 1:
+        dtype = _keras_dtype(dtype, dtype)
     for o in operands:
-        if isinstance(o, torch.Tensor):
-            dtype = torch.promote_types(dtype, o.dtype)
-        else:
+        if not isinstance(o, torch.Tensor):
             dtype = _with_scalar(dtype, o)
     if dtype == torch.int64 and not builtins.any(t.dtype == torch.int64 for t in tensors):
         return torch.int32
     return dtype
 
 
-def _operands(*xs: Any, scalars: bool = True) -> tuple[list, torch.dtype]:
+def _operands(*xs: Any, scalars: bool = True, keras_table: bool = False) -> tuple[list, torch.dtype]:
     """Convert operands of an element-wise op; returns them and the result dtype.
 
     Python scalars stay scalars (weak types, no device transfer) when
@@ -125,7 +160,7 @@ def _operands(*xs: Any, scalars: bool = True) -> tuple[list, torch.dtype]:
     if not builtins.any(isinstance(x, torch.Tensor) for x in converted):
         converted = [_tensor(x) for x in converted]
     device = next(x.device for x in converted if isinstance(x, torch.Tensor))
-    dtype = _weak_result_dtype(*converted)
+    dtype = _weak_result_dtype(*converted, keras_table=keras_table)
     # torch ops take a Python number only after a tensor, never first.
     converted = [
         x if isinstance(x, torch.Tensor) or (scalars and i > 0)
@@ -136,9 +171,9 @@ def _operands(*xs: Any, scalars: bool = True) -> tuple[list, torch.dtype]:
 
 
 def _binary(fn: Callable, x1: Any, x2: Any, out_dtype: torch.dtype | None = None,
-            scalars: bool = True, cast_inputs: bool = False) -> torch.Tensor:
-    """Apply a torch binary op with Keras-style dtype promotion."""
-    (a, b), dtype = _operands(x1, x2, scalars=scalars)
+            scalars: bool = True, cast_inputs: bool = False, keras_table: bool = False) -> torch.Tensor:
+    """Apply a torch binary op with Keras-style dtype promotion (see ``_weak_result_dtype``)."""
+    (a, b), dtype = _operands(x1, x2, scalars=scalars, keras_table=keras_table)
     if cast_inputs:
         a = a.to(dtype) if isinstance(a, torch.Tensor) else a
         b = b.to(dtype) if isinstance(b, torch.Tensor) else b
@@ -219,8 +254,8 @@ def convert_to_numpy(x: Any) -> np.ndarray:
 
 @symbolic_op
 def cast(x: Any, dtype: Any) -> torch.Tensor:
-    """Cast ``x`` to ``dtype``."""
-    return _tensor(x).to(config.torch_dtype(dtype))
+    """Cast ``x`` to ``dtype`` (uint16 / uint32 are held as int32 / int64, as Keras on torch does)."""
+    return _tensor(x).to(_backend_dtype(dtype))
 
 
 def shape(x: Any) -> tuple:

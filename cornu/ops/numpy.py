@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from cornu import config, symbolic
+from cornu.ops import core
 from cornu.ops.core import (
     _binary,
     _canonical_axes,
@@ -197,8 +198,11 @@ def add(x1: Any, x2: Any) -> torch.Tensor:
 
 @symbolic_op
 def subtract(x1: Any, x2: Any) -> torch.Tensor:
-    """Element-wise ``x1 - x2``."""
-    return _binary(torch.sub, x1, x2)
+    """Element-wise ``x1 - x2`` (a bool operand is first cast to the other's dtype, as Keras does)."""
+    bools = [isinstance(x, bool) or (isinstance(x, torch.Tensor) and x.dtype == torch.bool) for x in (x1, x2)]
+    if bools[0] != bools[1]:
+        x1, x2 = (int(x) if isinstance(x, bool) else x for x in (x1, x2))
+    return _binary(torch.sub, x1, x2, cast_inputs=bools[0] != bools[1])
 
 
 @symbolic_op
@@ -232,8 +236,15 @@ def divide_no_nan(x1: Any, x2: Any) -> torch.Tensor:
 
 @symbolic_op
 def floor_divide(x1: Any, x2: Any) -> torch.Tensor:
-    """Element-wise ``floor(x1 / x2)``."""
-    return _binary(torch.floor_divide, x1, x2)
+    """Element-wise ``floor(x1 / x2)``; mixed dtypes meet in Keras's ``result_type``, float64 gives floatx."""
+    (a, b), dtype = _operands(x1, x2)
+    ta, tb = (x.dtype if isinstance(x, torch.Tensor) else None for x in (a, b))
+    if ta is not None and tb is not None and ta != tb:
+        dtype = core._keras_dtype(ta, tb)
+    elif ta is None or tb is None or dtype == torch.float64:  # with a Python scalar: result_type, 32-bit
+        dtype = core._keras_dtype(dtype, dtype)
+    out = torch.floor_divide(a, b)
+    return out if out.dtype == dtype else out.to(dtype)
 
 
 @symbolic_op
@@ -251,27 +262,33 @@ def power(x1: Any, x2: Any) -> torch.Tensor:
 @symbolic_op
 def maximum(x1: Any, x2: Any) -> torch.Tensor:
     """Element-wise maximum."""
-    return _binary(torch.maximum, x1, x2, scalars=False, cast_inputs=True)
+    return _binary(torch.maximum, x1, x2, scalars=False, cast_inputs=True, keras_table=True)
 
 
 @symbolic_op
 def minimum(x1: Any, x2: Any) -> torch.Tensor:
     """Element-wise minimum."""
-    return _binary(torch.minimum, x1, x2, scalars=False, cast_inputs=True)
+    return _binary(torch.minimum, x1, x2, scalars=False, cast_inputs=True, keras_table=True)
 
 
 @symbolic_op
 def arctan2(x1: Any, x2: Any) -> torch.Tensor:
     """Element-wise angle of the point ``(x2, x1)``."""
-    a, b = _common(_as_float(x1), _as_float(x2))
-    return torch.atan2(a, b)
+    return _float_result(torch.atan2, x1, x2)
 
 
 @symbolic_op
 def logaddexp(x1: Any, x2: Any) -> torch.Tensor:
     """``log(exp(x1) + exp(x2))``, computed stably."""
-    a, b = _common(_as_float(x1), _as_float(x2))
-    return torch.logaddexp(a, b)
+    return _float_result(torch.logaddexp, x1, x2)
+
+
+def _float_result(fn, x1: Any, x2: Any) -> torch.Tensor:
+    """A float-valued binary op in Keras's dtype: mixed dtypes meet in ``result_type``, ints give floatx."""
+    (a, b), dtype = _operands(x1, x2, scalars=False, keras_table=True)
+    if not (dtype.is_floating_point or dtype.is_complex):
+        dtype = _floatx()
+    return fn(a.to(dtype), b.to(dtype))
 
 
 @symbolic_op
@@ -282,14 +299,15 @@ def negative(x: Any) -> torch.Tensor:
 
 @symbolic_op
 def abs(x: Any) -> torch.Tensor:
-    """Element-wise absolute value."""
-    return torch.abs(_tensor(x))
+    """Element-wise absolute value (bool stays bool)."""
+    t = _tensor(x)
+    return t if t.dtype == torch.bool else torch.abs(t)
 
 
 @symbolic_op
 def absolute(x: Any) -> torch.Tensor:
     """Alias of ``abs``."""
-    return torch.abs(_tensor(x))
+    return abs.__wrapped__(x)
 
 
 @symbolic_op
@@ -396,9 +414,14 @@ def _int_safe(fn, *ts: torch.Tensor) -> torch.Tensor:
 
 @symbolic_op
 def matmul(x1: Any, x2: Any) -> torch.Tensor:
-    """Matrix product with NumPy broadcasting of batch axes."""
-    a, b = _common(x1, x2)
+    """Matrix product with NumPy broadcasting of batch axes, in Keras's dtype (int8 @ int8 gives int32)."""
+    (a, b), dtype = _operands(x1, x2, scalars=False, keras_table=True)
     _check_matmul(a, b)
+    if a.dtype == b.dtype == torch.int8:
+        dtype = torch.int32
+    a, b = a.to(dtype), b.to(dtype)
+    if dtype == torch.bool:
+        return _int_safe(torch.matmul, a.to(torch.int32), b.to(torch.int32)) != 0
     return _int_safe(torch.matmul, a, b)
 
 
@@ -510,9 +533,9 @@ def amin(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
 
 @symbolic_op
 def prod(x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None) -> torch.Tensor:
-    """Product over ``axis``; small ints accumulate in int32."""
+    """Product over ``axis``; small ints accumulate in int32, 64-bit inputs give 32 bits (as Keras)."""
     t = _tensor(x)
-    out_dtype = _dtype_or(dtype, _sum_dtype(t.dtype))
+    out_dtype = _dtype_or(dtype, core._keras_dtype(*(2 * (_sum_dtype(t.dtype),))))
     t = t.to(out_dtype)
     for d in sorted(_dims(t, axis), reverse=True):
         t = torch.prod(t, dim=d, keepdim=keepdims, dtype=out_dtype)
@@ -521,10 +544,11 @@ def prod(x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None) ->
 
 @symbolic_op
 def var(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
-    """Population variance (``ddof=0``) over ``axis``."""
+    """Population variance (``ddof=0``) over ``axis``; float64 gives float32, as Keras on torch."""
     t = _as_float(x)
     dims = _dims(t, axis)
-    return torch.var(t, dim=dims, correction=0, keepdim=keepdims) if dims else torch.zeros_like(t)
+    out = torch.var(t, dim=dims, correction=0, keepdim=keepdims) if dims else torch.zeros_like(t)
+    return out.to(_floatx()) if out.dtype == torch.float64 else out
 
 
 @symbolic_op
@@ -604,7 +628,8 @@ def _scan(fn, x: Any, axis: Any, dtype: Any) -> torch.Tensor:
     t = _tensor(x)
     if axis is None:
         t, axis = t.reshape(-1), 0
-    out_dtype = _dtype_or(dtype, _sum_dtype(t.dtype))
+    d = _dtype_or(dtype, t.dtype)
+    out_dtype = torch.int32 if d == torch.bool else core._keras_dtype(d, d)  # Keras: result_type, 32-bit
     return fn(t, dim=_canonical_axis(axis, t.ndim), dtype=out_dtype)
 
 
