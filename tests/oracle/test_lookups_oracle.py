@@ -298,3 +298,24 @@ def test_keras_and_cornu_archives_interchange(kt, tmp_path):
     loaded = cornu.saving.load_model(kpath)
     assert loaded.layers[1].get_vocabulary() == _plain(theirs.get_vocabulary())
     np.testing.assert_allclose(loaded.predict(x, verbose=0), kmodel.predict(x, verbose=0), rtol=1e-5)
+
+
+SHAPE_CASES = [
+    ("TextVectorization", dict(vocabulary=["a", "b"], output_sequence_length=5), (None, 1)),
+    ("TextVectorization", dict(vocabulary=["a", "b"]), (None,)),
+    # (Keras's symbolic shape for a (None, 1) input here is (None, 1, 3), though its real output is (batch, 3).)
+    ("TextVectorization", dict(vocabulary=["a", "b"], output_mode="multi_hot"), (None,)),
+    ("TextVectorization", dict(vocabulary=["a"], max_tokens=6, pad_to_max_tokens=True, output_mode="count"), (4,)),
+    ("StringLookup", dict(vocabulary=["a", "b"]), (None, 3)),
+    ("StringLookup", dict(vocabulary=["a", "b"], output_mode="multi_hot", mask_token=""), (None, 3)),
+    ("StringLookup", dict(vocabulary=["a", "b"], output_mode="one_hot"), (None, 1)),
+    ("IntegerLookup", dict(vocabulary=[3], output_mode="count", max_tokens=7, pad_to_max_tokens=True), (2, 5)),
+]
+
+
+@pytest.mark.parametrize("case", SHAPE_CASES, ids=[f"{c[0]}{c[1]}{c[2]}" for c in SHAPE_CASES])
+def test_compute_output_shape(kt, case):
+    name, kwargs, shape = case
+    ours = getattr(cornu.layers, name)(**kwargs).compute_output_shape(shape)
+    theirs = getattr(kt.layers, name)(**kwargs).compute_output_shape(shape)
+    assert tuple(ours) == tuple(theirs)

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 import numpy as np
 import torch
 
-from cornu import config
+from cornu import config, symbolic
 from cornu.layers.layer import Layer
 from cornu.layers.preprocessing._hash_functions import fingerprint64, siphash24
 from cornu.layers.preprocessing.category_encoding import encode_tokens, encoded_shape
@@ -328,8 +328,6 @@ class IndexLookup(Layer):
 
     # ------------------------------------------------------------------- call
     def __call__(self, *args, **kwargs):
-        from cornu import symbolic
-
         if symbolic.is_symbolic(*args, **kwargs):
             return super().__call__(*args, **kwargs)
         self.built = True
@@ -394,14 +392,12 @@ class IndexLookup(Layer):
         return encoded_shape(input_shape, self._depth, self.output_mode)
 
     def compute_output_spec(self, inputs):
-        from cornu.symbolic import KerasTensor
-
         shape = self.compute_output_shape(tuple(inputs.shape))
         if self.invert:
             dtype = "string" if self._string_tokens else "int64"
         else:
             dtype = "float32" if self.output_mode == "tf_idf" else "int64"
-        return KerasTensor(shape, dtype=dtype)
+        return symbolic.KerasTensor(shape, dtype=dtype)
 
     # ----------------------------------------------------------------- saving
     def save_assets(self, dir_path: str) -> None:

@@ -17,6 +17,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from cornu import symbolic
 from cornu.layers.layer import Layer
 from cornu.layers.preprocessing.index_lookup import (MODES, as_string_array, device_of, iterate_adapt_batches,
                                                      token_list)
@@ -176,6 +177,8 @@ class TextVectorization(Layer):
 
     # ------------------------------------------------------------------- call
     def __call__(self, *args, **kwargs):
+        if symbolic.is_symbolic(*args, **kwargs):
+            return super().__call__(*args, **kwargs)
         self.built = True
         return self.call(*args, **kwargs)
 
@@ -198,6 +201,21 @@ class TextVectorization(Layer):
                               device=device_of(inputs))
         encoded = lookup.encode(out)
         return encoded[0] if scalar and self.output_mode != "one_hot" else encoded
+
+    def compute_output_shape(self, input_shape):
+        shape = tuple(input_shape)
+        if self.split is None:
+            return self._lookup_layer.compute_output_shape(shape)
+        docs = shape[:1] if len(shape) else ()
+        if self.output_mode == "int":
+            return docs + (self.output_sequence_length,)
+        if self.output_mode == "one_hot":
+            return docs + (None, self._lookup_layer._depth)
+        return docs + (self._lookup_layer._depth,)
+
+    def compute_output_spec(self, inputs):
+        dtype = "float32" if self.output_mode == "tf_idf" else "int64"
+        return symbolic.KerasTensor(self.compute_output_shape(tuple(inputs.shape)), dtype=dtype)
 
     @staticmethod
     def _pad(ids: np.ndarray, lengths: np.ndarray, width: int, fill: int) -> np.ndarray:
