@@ -112,7 +112,7 @@ def test_lookups_with_given_vocabulary_and_idf(kt):
     _both(kt, lambda L: L.StringLookup(name="s", vocabulary=np.array(["", "[UNK]", "b", "a"]), mask_token=""),
           calls=[x])
     _both(kt, lambda L: L.StringLookup(name="s", vocabulary=["[UNK]", "a"], num_oov_indices=2), calls=[x])
-    _both(kt, lambda L: L.IntegerLookup(name="i", vocabulary=np.array([7, 3, -2]), idf_weights=np.array([1., 2., 3.]),
+    _both(kt, lambda L: L.IntegerLookup(name="i", vocabulary=np.array([7, 3, -2]), idf_weights=np.array([.5, 2.25, 3.]),
                                         output_mode="tf_idf", num_oov_indices=2), calls=[np.array([[7, 7, 9, -2]])])
     _both(kt, lambda L: L.IntegerLookup(name="i", vocabulary=[0, -1, 8, 4], mask_token=0),
           calls=[np.array([[0, 4, 8, 5]])])

@@ -37,6 +37,14 @@ class _Vocab:
         self.tables: dict = {}
 
 
+class _Idf:
+    """IDF weights (float32 NumPy, one per id) and their per-(depth, device) tensors."""
+
+    def __init__(self, values: np.ndarray):
+        self.values = values
+        self.tables: dict = {}
+
+
 class _Counts:
     """Streaming adapt state: token counts, and document counts for TF-IDF."""
 
@@ -93,6 +101,13 @@ def token_list(values: Any, strings: bool = True, encoding: str = "utf-8") -> li
     if isinstance(values, np.ndarray):
         values = values.reshape(-1).tolist()
     return [to_token(v, strings, encoding) for v in values]
+
+
+def idf_list(weights: Any) -> list:
+    """IDF weights (list, array or tensor) as a list of Python floats."""
+    if isinstance(weights, torch.Tensor):
+        weights = weights.detach().cpu().numpy()
+    return np.asarray(weights, dtype=np.float64).reshape(-1).tolist()
 
 
 def to_token(value: Any, strings: bool = True, encoding: str = "utf-8") -> Any:
@@ -154,8 +169,7 @@ class IndexLookup(Layer):
         self.salt = None if self._salt_key is None else list(self._salt_key)
         self.encoding = encoding
         self._vocab: _Vocab | None = None
-        self._idf: np.ndarray | None = None
-        self._idf_tables: dict = {}
+        self._idf: _Idf | None = None
         self._counts: _Counts | None = None
         self._static_vocabulary = False
         self._config_vocabulary = None
@@ -171,7 +185,7 @@ class IndexLookup(Layer):
                 self.set_vocabulary(values, idf_weights)
                 self._config_vocabulary = values
                 if idf_weights is not None:
-                    self._config_idf = [float(w) for w in self._to_list(idf_weights)]
+                    self._config_idf = idf_list(idf_weights)
 
     # ------------------------------------------------------------- vocabulary
     def _to_list(self, values: Any) -> list:
@@ -235,8 +249,7 @@ class IndexLookup(Layer):
                              f"size is {size}; `max_tokens` is {self.max_tokens}.")
         self._vocab = _Vocab(tokens)
         if idf_weights is not None:
-            idf = np.asarray(idf_weights.detach().cpu() if isinstance(idf_weights, torch.Tensor) else idf_weights,
-                             dtype=np.float64).reshape(-1)
+            idf = np.asarray(idf_list(idf_weights), dtype=np.float64)
             if len(idf) != len(tokens):
                 raise ValueError("`idf_weights` must be the same length as vocabulary. len(idf_weights) is "
                                  f"{len(idf)}; len(vocabulary) is {len(tokens)}")
@@ -244,8 +257,7 @@ class IndexLookup(Layer):
             self._set_idf(np.concatenate([oov, idf]))
 
     def _set_idf(self, idf: np.ndarray | None) -> None:
-        self._idf = None if idf is None else np.asarray(idf, dtype=np.float32).reshape(-1)
-        self._idf_tables = {}
+        self._idf = None if idf is None else _Idf(np.asarray(idf, dtype=np.float32).reshape(-1))
 
     def get_vocabulary(self, include_special_tokens: bool = True) -> list:
         """The vocabulary, ordered by id; special tokens (mask in ``int`` mode, OOV) first unless excluded."""
@@ -261,7 +273,7 @@ class IndexLookup(Layer):
     @property
     def idf_weights(self) -> torch.Tensor | None:
         """The inverse document frequency of each id (``tf_idf`` mode), or None."""
-        return None if self._idf is None else torch.as_tensor(self._idf)
+        return None if self._idf is None else torch.as_tensor(self._idf.values)
 
     # ------------------------------------------------------------------ adapt
     def adapt(self, data: Any, batch_size: int | None = None, steps: int | None = None) -> None:
@@ -374,13 +386,17 @@ class IndexLookup(Layer):
 
     def _idf_table(self, depth: int, device: torch.device) -> torch.Tensor:
         key = (depth, device)
-        table = self._idf_tables.get(key)
+        table = self._idf.tables.get(key)
         if table is None:
-            idf = np.zeros(depth, dtype=np.float32)
-            n = min(depth, len(self._idf))
-            idf[:n] = self._idf[:n]
-            table = self._idf_tables[key] = torch.as_tensor(idf, device=device)
+            table = self._idf.tables[key] = torch.as_tensor(self._padded_idf(depth), device=device)
         return table
+
+    def _padded_idf(self, depth: int) -> np.ndarray:
+        """The IDF weights cut or zero-padded to ``depth`` (``pad_to_max_tokens`` pads them, as Keras saves them)."""
+        idf = np.zeros(depth, dtype=np.float32)
+        n = min(depth, len(self._idf.values))
+        idf[:n] = self._idf.values[:n]
+        return idf
 
     def _invert(self, inputs: Any) -> Any:
         raise NotImplementedError
@@ -417,17 +433,13 @@ class IndexLookup(Layer):
         with open(path, encoding="utf-8") as f:
             lines = f.read().split("\n")
         self._set_vocabulary([self._token(line) for line in lines])
-        self._set_idf(idf)
+        self._idf = idf
         self._static_vocabulary = True
 
     def save_own_variables(self, store: dict) -> None:
         """Keras keeps the IDF weights (``tf_idf`` mode) as the entry ``idf_weights``; no other variables."""
         if self.output_mode == "tf_idf" and self._idf is not None:
-            depth = self._depth
-            idf = np.zeros(depth, dtype=np.float32)
-            n = min(depth, len(self._idf))
-            idf[:n] = self._idf[:n]
-            store["idf_weights"] = idf
+            store["idf_weights"] = self._padded_idf(self._depth)
 
     def load_own_variables(self, store) -> None:
         if self.output_mode == "tf_idf" and "idf_weights" in store:

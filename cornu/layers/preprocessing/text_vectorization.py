@@ -19,8 +19,8 @@ import torch
 
 from cornu import symbolic
 from cornu.layers.layer import Layer
-from cornu.layers.preprocessing.index_lookup import (MODES, as_string_array, device_of, iterate_adapt_batches,
-                                                     token_list)
+from cornu.layers.preprocessing.index_lookup import (MODES, as_string_array, device_of, idf_list,
+                                                     iterate_adapt_batches, token_list)
 from cornu.layers.preprocessing.string_lookup import StringLookup
 
 _STANDARDIZE = ("lower_and_strip_punctuation", "lower", "strip_punctuation")
@@ -94,8 +94,7 @@ class TextVectorization(Layer):
         self.encoding = encoding
         self._config_vocabulary = None if vocabulary is None or isinstance(vocabulary, str) else \
             token_list(vocabulary, True, encoding)
-        self._config_idf = None if idf_weights is None else \
-            [float(w) for w in np.asarray(idf_weights, dtype=np.float64).reshape(-1)]
+        self._config_idf = None if idf_weights is None else idf_list(idf_weights)
         self._lookup_layer = StringLookup(max_tokens=max_tokens, mask_token="", vocabulary=vocabulary,
                                           idf_weights=idf_weights, output_mode=output_mode,
                                           pad_to_max_tokens=pad_to_max_tokens, encoding=encoding,

@@ -255,10 +255,11 @@ def test_call_before_vocabulary_raises():
 
 # ------------------------------------------------------------------- config
 def test_config_round_trip_through_json():
-    layer = keras.layers.IntegerLookup(name="i", vocabulary=[4, 2], idf_weights=[1.0, 3.0], output_mode="tf_idf",
-                                       num_oov_indices=2, oov_method="farmhash", salt=3)
+    layer = keras.layers.IntegerLookup(name="i", vocabulary=[4, 2], idf_weights=np.array([1.5, 3.25]),
+                                       output_mode="tf_idf", num_oov_indices=2, oov_method="farmhash", salt=3)
     config = json.loads(json.dumps(layer.get_config()))
     assert config["salt"] == [3, 3] and config["vocabulary"] == [4, 2] and config["vocabulary_size"] == 4
+    assert config["idf_weights"] == [1.5, 3.25]
     clone = keras.layers.IntegerLookup.from_config(config)
     x = torch.tensor([[4, 2, 2, 99]])
     assert_close(clone(x), layer(x))
