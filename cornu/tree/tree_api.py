@@ -10,14 +10,8 @@ import collections
 from typing import Any, Callable
 
 
-class _MapToNone:
+class MAP_TO_NONE:  # noqa: N801 - Keras's public name; the class itself is the sentinel, as in Keras
     """The value a ``traverse`` function returns to put ``None`` in place of a node."""
-
-    def __repr__(self) -> str:
-        return "keras.tree.MAP_TO_NONE"
-
-
-MAP_TO_NONE = _MapToNone()
 
 
 def _is_namedtuple(x: Any) -> bool:
