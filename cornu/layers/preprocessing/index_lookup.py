@@ -340,8 +340,11 @@ class IndexLookup(Layer):
 
     # ------------------------------------------------------------------- call
     def __call__(self, *args, **kwargs):
+        """Symbolic inputs take the usual path; real ones (strings cannot become tensors) go straight to ``call``."""
         if symbolic.is_symbolic(*args, **kwargs):
             return super().__call__(*args, **kwargs)
+        kwargs.pop("training", None)
+        kwargs.pop("mask", None)
         self.built = True
         return self.call(*args, **kwargs)
 

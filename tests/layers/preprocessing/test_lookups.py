@@ -65,6 +65,19 @@ def test_streaming_adapt_from_generator_equals_whole_array():
     assert ints.get_vocabulary() == [-1, 3, 2, 1]
 
 
+def test_adapt_from_a_py_dataset_of_feature_label_batches():
+    class Batches(keras.utils.PyDataset):
+        def __len__(self):
+            return len(DATA)
+
+        def __getitem__(self, i):
+            return DATA[i:i + 1], np.zeros(1)
+
+    layer = keras.layers.StringLookup()
+    layer.adapt(Batches())
+    assert layer.get_vocabulary() == ["[UNK]"] + ranked(DATA)
+
+
 def test_vocabulary_sources_list_array_tensor_file(tmp_path):
     path = tmp_path / "vocab.txt"
     path.write_text("x\ny\nzé\n", encoding="utf-8")
