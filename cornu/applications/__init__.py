@@ -1,5 +1,7 @@
 """``keras.applications``: ImageNet architectures layer for layer as Keras builds them, with Keras's weights."""
-from cornu.applications import densenet, efficientnet, imagenet_utils, mobilenet_v2, resnet, vgg16, vgg19
+from cornu.applications import convnext, densenet, efficientnet, imagenet_utils, mobilenet_v2, resnet, vgg16, vgg19
+from cornu.applications.convnext import (ConvNeXtBase, ConvNeXtLarge, ConvNeXtSmall, ConvNeXtTiny,
+                                          ConvNeXtXLarge)
 from cornu.applications.densenet import DenseNet121, DenseNet169, DenseNet201
 from cornu.applications.efficientnet import (EfficientNetB0, EfficientNetB1, EfficientNetB2, EfficientNetB3,
                                               EfficientNetB4, EfficientNetB5, EfficientNetB6, EfficientNetB7)
