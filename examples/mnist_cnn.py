@@ -9,8 +9,10 @@ the softmax output; like real Keras, cornu refuses the first of them with a
 ValueError, which is printed here.
 
     python examples/mnist_cnn.py --epochs 3
+    torchrun --nproc_per_node=2 examples/mnist_cnn.py --distributed   # data parallel over 2 processes / GPUs
 """
 import argparse
+import os
 
 import cornu as keras
 import numpy as np  # noqa: F401  (the tutorial imports it)
@@ -20,7 +22,14 @@ from sklearn.preprocessing import MinMaxScaler
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--epochs", type=int, default=3, help="training epochs (the tutorial uses 100)")
 parser.add_argument("--plot", default="mnist_cnn_history.png", help="where to save the training curves")
+parser.add_argument("--distributed", action="store_true",
+                    help="data parallel across the processes torchrun starts (batch_size stays the global batch)")
+parser.add_argument("--samples", type=int, default=None, help="train on the first N training images only")
 args = parser.parse_args()
+if args.distributed:
+    keras.distribution.initialize()
+    keras.distribution.set_distribution(keras.distribution.DataParallel())
+chief = int(os.environ.get("RANK", "0")) == 0
 
 # ---- 1. parameters
 batch_size = 32
@@ -33,6 +42,8 @@ epochs = args.epochs  # 训练轮数 (the tutorial: 100)
 scaler = MinMaxScaler(feature_range=(0, 1))
 x_train = scaler.fit_transform(x_train.reshape(-1, 784)).reshape((-1, img_rows, img_cols, 1))
 x_test = scaler.fit_transform(x_test.reshape(-1, 784)).reshape((-1, img_rows, img_cols, 1))
+if args.samples:
+    x_train, y_train = x_train[:args.samples], y_train[:args.samples]
 
 # ---- 3. the Sequential model
 model = keras.models.Sequential([
@@ -67,7 +78,9 @@ score = model.evaluate(x_test, keras.utils.to_categorical(y_test, num_classes), 
 print('Test loss:', score[0])
 print('Test accuracy:', score[1])
 
-# ---- the curves the tutorial's matplotlib import is for
+# ---- the curves the tutorial's matplotlib import is for (one process writes them)
+if not chief:
+    raise SystemExit(0)
 fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
 epoch_numbers = [e + 1 for e in history.epoch]
 for key in ("loss", "val_loss"):
