@@ -15,7 +15,7 @@ from typing import Any, Callable
 import torch
 
 from cornu.export import signature as sig
-from cornu.export.export_utils import check_format
+from cornu.export.export_utils import check_format, device_of
 
 
 class ExportArchive:
@@ -114,15 +114,16 @@ class ExportArchive:
             raise ValueError("No endpoints have been set yet. Call `add_endpoint()`.")
         filepath = str(filepath)
         os.makedirs(filepath, exist_ok=True)
+        device = device_of(self._tracked[0])
         for name, (fn, signature) in self._endpoints.items():
             if format == "onnx":
                 from cornu.export.onnx import export_onnx
 
-                export_onnx(fn, signature, os.path.join(filepath, f"{name}.onnx"), verbose=False)
+                export_onnx(fn, signature, os.path.join(filepath, f"{name}.onnx"), verbose=False, device=device)
             else:
                 from cornu.export.torch_program import export_torch
 
-                export_torch(fn, signature, os.path.join(filepath, f"{name}.pt2"), verbose=False)
+                export_torch(fn, signature, os.path.join(filepath, f"{name}.pt2"), verbose=False, device=device)
         if self._collections:
             torch.save({name: {v.path: torch.as_tensor(v.numpy()) for v in variables}
                         for name, variables in self._collections.items()},

@@ -49,9 +49,21 @@ class _Traced(torch.nn.Module):
         return self._fn(*args)
 
 
-def trace(fn: Callable, signature: list, **kwargs: Any) -> tuple[torch.export.ExportedProgram, list]:
-    """``torch.export`` of ``fn`` for ``signature`` (dynamic where the specs say ``None``); also the spec names."""
+def device_of(resource: Any) -> torch.device:
+    """Where ``resource``'s weights live (example inputs are made there), else cornu's default device."""
+    from cornu import config
+
+    weights = getattr(resource, "weights", None) or []
+    return weights[0].value.device if weights else config.device()
+
+
+def trace(fn: Callable, signature: list, device: torch.device | None = None,
+          **kwargs: Any) -> tuple[torch.export.ExportedProgram, list]:
+    """``torch.export`` of ``fn`` for ``signature`` (dynamic where the specs say ``None``), with example inputs on
+    ``device``; also the spec names."""
     examples, dims, names = sig.example_and_dims(signature)
+    if device is not None:
+        examples = [e.to(device) for e in examples]
     module = _Traced(fn, signature).eval()
     kwargs.setdefault("dynamic_shapes", (tuple(dims),))
     with torch.no_grad():
@@ -78,8 +90,9 @@ def export_model(model: Any, filepath: str, format: str = "tf_saved_model", verb
     if format == "onnx":
         from cornu.export.onnx import export_onnx
 
-        export_onnx(model_fn(model), signature, filepath, model=model, verbose=verbose, **kwargs)
+        export_onnx(model_fn(model), signature, filepath, model=model, verbose=verbose, device=device_of(model),
+                    **kwargs)
     else:
         from cornu.export.torch_program import export_torch
 
-        export_torch(model_fn(model), signature, filepath, verbose=verbose, **kwargs)
+        export_torch(model_fn(model), signature, filepath, verbose=verbose, device=device_of(model), **kwargs)

@@ -9,7 +9,7 @@ from cornu.export.export_utils import require, trace
 
 
 def export_onnx(fn: Callable, signature: list, filepath: str, model: Any = None, verbose: bool = True,
-                opset_version: int | None = None, **kwargs: Any) -> None:
+                opset_version: int | None = None, device: Any = None, **kwargs: Any) -> None:
     """Write ``fn`` (traced for ``signature``) to the ONNX file ``filepath``.
 
     The graph inputs are named after the specs (else the model's inputs); the batch and every other
@@ -19,7 +19,7 @@ def export_onnx(fn: Callable, signature: list, filepath: str, model: Any = None,
     require("onnx", "onnxscript", what="Exporting to ONNX")
     import torch
 
-    program, spec_names = trace(fn, signature)
+    program, spec_names = trace(fn, signature, device=device)
     names = sig.input_names(model, spec_names)
     if opset_version is not None:
         kwargs["opset_version"] = opset_version

@@ -62,18 +62,32 @@ def test_sequence_is_pydataset_and_config():
         c.zz  # noqa: B018
 
 
-def test_interactive_logging_switch_routes_progbar_to_logging(capsys, caplog):
+class _Records(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+def test_interactive_logging_switch_routes_progbar_to_logging(capsys):
     assert utils.is_interactive_logging_enabled()
+    logger, handler = logging.getLogger("cornu"), _Records()
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
     utils.disable_interactive_logging()
     try:
         assert not keras.config.is_interactive_logging_enabled()
-        with caplog.at_level(logging.INFO, logger="cornu"):
-            bar = utils.Progbar(3, verbose=2)
-            bar.update(3, values=[("loss", 0.5)], finalize=True)
+        bar = utils.Progbar(3, verbose=2)
+        bar.update(3, values=[("loss", 0.5)], finalize=True)
         assert capsys.readouterr().out == ""
-        assert any("loss: 0.5000" in r.getMessage() for r in caplog.records)
+        assert any("loss: 0.5000" in m for m in handler.messages)
     finally:
         utils.enable_interactive_logging()
+        logger.removeHandler(handler)
+        logger.setLevel(level)
     assert keras.config.is_interactive_logging_enabled()
     io_utils.print_msg("hello")
     assert capsys.readouterr().out == "hello\n"
