@@ -26,10 +26,18 @@ from cornu.layers.preprocessing import (CategoryEncoding, Discretization, Hashed
                                         Rescaling)
 from cornu.layers.preprocessing import IntegerLookup, StringLookup, TextVectorization
 from cornu.layers.preprocessing.image.center_crop import CenterCrop
+from cornu.layers.preprocessing.image.cut_mix import CutMix
+from cornu.layers.preprocessing.image.mix_up import MixUp
+from cornu.layers.preprocessing.image.pipeline import Pipeline
 from cornu.layers.preprocessing.image.random_affine import RandomRotation, RandomTranslation, RandomZoom
 from cornu.layers.preprocessing.image.random_color import RandomBrightness, RandomContrast
 from cornu.layers.preprocessing.image.random_crop import RandomCrop
+from cornu.layers.preprocessing.image.random_elastic_transform import RandomElasticTransform
+from cornu.layers.preprocessing.image.random_erasing import RandomErasing
 from cornu.layers.preprocessing.image.random_flip import RandomFlip
+from cornu.layers.preprocessing.image.random_gaussian_blur import RandomGaussianBlur
+from cornu.layers.preprocessing.image.random_perspective import RandomPerspective
+from cornu.layers.preprocessing.image.random_shear import RandomShear
 from cornu.layers.preprocessing.image.resizing import Resizing
 from cornu.layers.regularization import Dropout
 from cornu.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
