@@ -27,6 +27,8 @@ MAX_JSON_BYTES = 64 * 1024 * 1024
 MAX_WEIGHTS_BYTES = 32 * 1024 ** 3
 MAX_COMPRESSION_RATIO = 200
 _RATIO_FLOOR_BYTES = 1024 * 1024
+# Raised by zipfile for a damaged archive (NotImplementedError: a corrupt compression-method field).
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError)
 
 
 def _check_extension(filepath: str, action: str) -> None:
@@ -163,22 +165,31 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict | None = None, 
     with _open_archive(filepath) as zf:
         try:
             raw = _read_member(zf, CONFIG_NAME, MAX_JSON_BYTES, filepath)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
+        except (*_ZIP_ERRORS, OSError) as e:
             raise _corrupt(filepath, e) from e
         try:
             config = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise ValueError(f"{CONFIG_NAME!r} in {filepath!r} is not valid JSON: {e}") from e
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+            raise ValueError(f"{CONFIG_NAME!r} in {filepath!r} is not valid JSON (or nested too deeply): {e}") from e
         if not isinstance(config, dict) or "class_name" not in config:
             raise ValueError(f"{CONFIG_NAME!r} in {filepath!r} does not describe a model.")
         if not compile:
             config = {k: v for k, v in config.items() if k != "compile_config"}
-        model = serialization.deserialize_keras_object(config, custom_objects=custom_objects, safe_mode=safe_mode)
+        model = deserialize_model(config, filepath, custom_objects, safe_mode)
         try:
             _read_weights_member(zf, model, filepath, skip_mismatch=False)
-        except (zipfile.BadZipFile, zlib.error, EOFError) as e:
+        except _ZIP_ERRORS as e:
             raise _corrupt(filepath, e) from e
     return model
+
+
+def deserialize_model(config: dict, filepath: str, custom_objects: dict | None, safe_mode: bool) -> Any:
+    """``deserialize_keras_object`` for a model config read from ``filepath``; a config nested past Python's
+    recursion limit is a ``ValueError``."""
+    try:
+        return serialization.deserialize_keras_object(config, custom_objects=custom_objects, safe_mode=safe_mode)
+    except RecursionError as e:
+        raise ValueError(f"The model config in {filepath!r} is nested too deeply to load.") from e
 
 
 def load_weights_from_archive(model: Any, filepath: str, skip_mismatch: bool = False) -> None:
@@ -186,5 +197,5 @@ def load_weights_from_archive(model: Any, filepath: str, skip_mismatch: bool = F
     with _open_archive(filepath) as zf:
         try:
             _read_weights_member(zf, model, filepath, skip_mismatch)
-        except (zipfile.BadZipFile, zlib.error, EOFError) as e:
+        except _ZIP_ERRORS as e:
             raise _corrupt(filepath, e) from e

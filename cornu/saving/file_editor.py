@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import zipfile
 from typing import Any
 
 import numpy as np
@@ -111,15 +112,22 @@ class KerasFileEditor:
         if not os.path.isfile(filepath):
             raise FileNotFoundError(f"No such file: {filepath!r}")
         with archive._open_archive(filepath) as zf:
-            for name, attr in ((archive.CONFIG_NAME, "config"), (archive.METADATA_NAME, "metadata")):
-                if name in zf.namelist():
-                    raw = archive._read_member(zf, name, archive.MAX_JSON_BYTES, filepath)
-                    try:
-                        setattr(self, attr, json.loads(raw))
-                    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-                        raise ValueError(f"{name!r} in {filepath!r} is not valid JSON: {e}") from e
-            data = archive._read_member(zf, archive.WEIGHTS_NAME, archive.MAX_WEIGHTS_BYTES, filepath)
+            try:
+                data = self._read_members(zf, filepath)
+            except archive._ZIP_ERRORS as e:
+                raise archive._corrupt(filepath, e) from e
         return self._read_h5(io.BytesIO(data), f"'{archive.WEIGHTS_NAME}' in {filepath!r}")
+
+    def _read_members(self, zf: zipfile.ZipFile, filepath: str) -> bytes:
+        """Read config and metadata (when present) into the editor; return the weights file's bytes."""
+        for name, attr in ((archive.CONFIG_NAME, "config"), (archive.METADATA_NAME, "metadata")):
+            if name in zf.namelist():
+                raw = archive._read_member(zf, name, archive.MAX_JSON_BYTES, filepath)
+                try:
+                    setattr(self, attr, json.loads(raw))
+                except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+                    raise ValueError(f"{name!r} in {filepath!r} is not valid JSON: {e}") from e
+        return archive._read_member(zf, archive.WEIGHTS_NAME, archive.MAX_WEIGHTS_BYTES, filepath)
 
     def _read_h5(self, fileobj: Any, source: str) -> dict:
         import h5py
@@ -128,7 +136,11 @@ class KerasFileEditor:
             h5 = h5py.File(fileobj, "r")
         except OSError as e:
             raise ValueError(f"Could not read {source}: not a valid HDF5 file (corrupt or truncated): {e}") from e
-        budget = [archive.MAX_WEIGHTS_BYTES]
+        size = fileobj.seek(0, os.SEEK_END)
+        fileobj.seek(0)
+        # Weights are stored uncompressed by Keras and cornu: a dataset declaring far more bytes than the file holds
+        # is refused before anything is allocated.
+        budget = [min(archive.MAX_WEIGHTS_BYTES, archive.MAX_COMPRESSION_RATIO * size + (1 << 20))]
         try:
             with h5:
                 return _prune(self._read_group(h5, "", source, budget, 0))
@@ -148,9 +160,8 @@ class KerasFileEditor:
                                  "inside the file are read.")
             child = group[key]
             if key == "vars" and isinstance(child, h5py.Group):
-                store = weights_h5._Store(child, budget[0])
                 for name in child:
-                    array = store[name]
+                    array = weights_h5._Store(child, budget[0])[name]
                     budget[0] -= array.nbytes
                     out[name] = array
                 attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in child.attrs.items()}

@@ -281,7 +281,8 @@ def functional_from_config(config: dict, custom_objects: dict | None = None, cls
     for entry in config["layers"]:
         if not isinstance(entry, dict):
             raise ValueError(f"Malformed layer entry in functional config: {entry!r:.200}")
-        name = entry.get("name") or (entry.get("config") or {}).get("name")
+        inner = entry.get("config")
+        name = entry.get("name") or (inner.get("name") if isinstance(inner, dict) else None)
         if not isinstance(name, str) or name in created:
             raise ValueError(f"Functional config layer entries need unique names; got {name!r}.")
         if _is_operation(entry):

@@ -92,8 +92,9 @@ def _json_attr(h5: Any, name: str, filepath: str) -> Any:
         if len(text) > _MAX_CONFIG_BYTES:
             raise ValueError(f"over {_MAX_CONFIG_BYTES} bytes")
         return json.loads(text)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise ValueError(f"The {name!r} attribute of {filepath!r} is not valid JSON text: {e}") from e
+    except (ValueError, RecursionError) as e:
+        raise ValueError(f"The {name!r} attribute of {filepath!r} is not valid JSON text (or nested too deeply): "
+                         f"{e}") from e
 
 
 # ------------------------------------------------------- Keras 2 configs
@@ -377,8 +378,13 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict | None = None, 
             if not isinstance(config, dict) or not isinstance(config.get("class_name"), str) \
                     or "config" not in config:
                 raise ValueError(f"The model config of {filepath!r} does not describe a model: {config!r:.200}")
-            model = serialization.deserialize_keras_object(convert_config(config), custom_objects=custom_objects,
-                                                           safe_mode=safe_mode)
+            from cornu.saving.archive import deserialize_model
+
+            try:
+                converted = convert_config(config)
+            except RecursionError as e:
+                raise ValueError(f"The model config of {filepath!r} is nested too deeply to load.") from e
+            model = deserialize_model(converted, filepath, custom_objects, safe_mode)
             if not hasattr(model, "layers") or not hasattr(model, "weights"):
                 raise ValueError(f"The model config of {filepath!r} describes a {type(model).__name__}, not a model.")
             if "model_weights" not in h5:
