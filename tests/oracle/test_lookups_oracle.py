@@ -319,3 +319,18 @@ def test_compute_output_shape(kt, case):
     ours = getattr(cornu.layers, name)(**kwargs).compute_output_shape(shape)
     theirs = getattr(kt.layers, name)(**kwargs).compute_output_shape(shape)
     assert tuple(ours) == tuple(theirs)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_random_corpora_match(kt, seed):
+    """Many ties, Unicode and negative integers: vocabularies, IDF outputs and ids agree."""
+    rng = np.random.default_rng(seed)
+    words = np.array(["w", "W", "é", "ß", "a b", "zz", "Z", "_", "ab", "aB", "10", "9", "x!"])
+    strings = rng.choice(words, size=(40, 7))
+    cap = int(rng.integers(4, 12))
+    _both(kt, lambda L: L.StringLookup(name="s", output_mode="tf_idf", max_tokens=cap), adapt=strings,
+          calls=[strings[:5]])
+    ints = rng.integers(-20, 20, size=(30, 5))
+    _both(kt, lambda L: L.IntegerLookup(name="i", num_oov_indices=2), adapt=ints, calls=[ints[:6]])
+    docs = np.array([" ".join(rng.choice(words, 6)) for _ in range(25)])
+    _both(kt, lambda L: L.TextVectorization(name="t", ngrams=2, output_mode="count"), adapt=docs, calls=[docs[:4]])

@@ -5,8 +5,8 @@ A vocabulary is laid out as Keras lays it out: in ``"int"`` mode the mask token
 other modes the mask is left out (masked inputs are dropped). ``adapt`` counts
 tokens batch by batch (only the counts are kept) and orders them by descending
 count, ties by descending token, as Keras does. Integer tokens are looked up on
-the input's device with ``torch.searchsorted`` on the sorted vocabulary; strings
-(which torch cannot hold) go through one dict lookup per distinct token.
+the input's device with tensor ops (``IntegerLookup``); strings (which torch
+cannot hold) go through one dict lookup per distinct token.
 """
 from __future__ import annotations
 
