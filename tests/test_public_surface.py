@@ -259,3 +259,42 @@ def test_layers_serialize_deserialize(keras_ref):
     for lib in (keras, keras_ref):
         with pytest.raises(ValueError):
             lib.layers.deserialize(lib.losses.serialize(lib.losses.MeanSquaredError()))
+
+
+def _signature(fn) -> list:
+    import inspect
+
+    return [(p.name, p.kind, p.default) for p in inspect.signature(fn).parameters.values()]
+
+
+# Deliberate differences: ExportArchive.write_out takes the output format (torch has no SavedModel); the saving
+# module's deserialize_keras_object takes module_objects and custom_object_scope names its argument `objects`.
+SIGNATURE_EXCEPTIONS = {"ExportArchive.write_out", "utils.deserialize_keras_object", "utils.custom_object_scope"}
+
+
+def test_signatures_match_keras(keras_ref):
+    import inspect
+
+    from cornu.export import ExportArchive
+
+    pairs = []
+    for ns in ("tree", "config", "backend"):
+        for name in dir(getattr(keras_ref, ns)):
+            k = getattr(getattr(keras_ref, ns), name)
+            if not name.startswith("_") and callable(k) and not inspect.isclass(k):
+                pairs.append((f"{ns}.{name}", k, getattr(getattr(keras, ns), name)))
+    for name in ("plot_model", "model_to_dot", "pack_x_y_sample_weight", "unpack_x_y_sample_weight",
+                 "get_source_inputs", "is_keras_tensor", "standardize_dtype", "register_keras_serializable",
+                 "serialize_keras_object", "deserialize_keras_object", "custom_object_scope", "get_registered_name",
+                 "get_registered_object", "get_custom_objects", "enable_interactive_logging", "Config"):
+        pairs.append((f"utils.{name}", getattr(keras_ref.utils, name), getattr(keras.utils, name)))
+    for name in ("StatelessScope", "SymbolicScope", "name_scope", "device", "RematScope", "remat", "Function"):
+        pairs.append((name, getattr(keras_ref, name), getattr(keras, name)))
+    pairs += [("Model.export", keras_ref.Model.export, keras.Model.export),
+              ("layers.serialize", keras_ref.layers.serialize, keras.layers.serialize),
+              ("layers.deserialize", keras_ref.layers.deserialize, keras.layers.deserialize)]
+    for name in ("track", "add_endpoint", "add_variable_collection", "write_out", "track_and_add_endpoint"):
+        pairs.append((f"ExportArchive.{name}", getattr(keras_ref.export.ExportArchive, name),
+                      getattr(ExportArchive, name)))
+    differ = [name for name, k, c in pairs if _signature(k) != _signature(c)]
+    assert sorted(differ) == sorted(SIGNATURE_EXCEPTIONS)
