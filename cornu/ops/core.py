@@ -12,7 +12,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from cornu import config
+from cornu import config, symbolic
 from cornu.symbolic import KerasTensor, symbolic_op
 from cornu.utils import dtype_utils, tree
 from cornu.variables import Variable
@@ -437,8 +437,49 @@ def _leading_size(leaves: list, length: int | None) -> int:
     return sizes.pop() if sizes else int(length)
 
 
+def _symbolic(fn: Callable, *args: Any, **kwargs: Any) -> Any:
+    """KerasTensor outputs for a control-flow call on KerasTensors (``fn`` then runs on fake tensors)."""
+    return symbolic.symbolic_call(fn, args, kwargs, name=fn.__name__)
+
+
+def _compiling() -> bool:
+    return torch.compiler.is_compiling()
+
+
+def _same_kind(outputs: list, what: str) -> None:
+    """All branch outputs share one structure, shapes and dtypes (checked during symbolic runs, as Keras)."""
+    def kind(out):
+        return [(tuple(v.shape), config.standardize_dtype(v.dtype)) if isinstance(v, (torch.Tensor, KerasTensor))
+                else type(v) for v in tree.flatten(out)]
+    first = kind(outputs[0])
+    for out in outputs[1:]:
+        if kind(out) != first:
+            raise ValueError(f"{what} should return outputs of the same kind (struct, dtype and shape). "
+                             f"Got {first} and {kind(out)}")
+
+
+def _fresh(fn: Callable, *args: Any) -> Callable:
+    """A branch for ``torch.cond``, which refuses outputs aliasing its inputs: such outputs are copied."""
+    def branch() -> Any:
+        return tree.map_structure(lambda v: v.clone() if isinstance(v, torch.Tensor) else v, fn(*args))
+    return branch
+
+
 def cond(pred: Any, true_fn: Callable, false_fn: Callable) -> Any:
-    """``true_fn()`` when ``pred`` holds, else ``false_fn()`` (eager: ``pred`` is read on the host)."""
+    """``true_fn()`` when ``pred`` holds, else ``false_fn()``.
+
+    Eagerly ``pred`` is read on the host; inside ``torch.compile`` a tensor
+    ``pred`` becomes ``torch.cond`` (no graph break); on KerasTensors both
+    branches are traced and must agree in structure, shapes and dtypes.
+    """
+    if isinstance(pred, KerasTensor):
+        return _symbolic(cond, pred, true_fn, false_fn)
+    if symbolic.in_fake_run() and isinstance(pred, torch.Tensor):
+        outputs = [true_fn(), false_fn()]
+        _same_kind(outputs, "`true_fn` and `false_fn`")
+        return outputs[0]
+    if _compiling() and isinstance(pred, torch.Tensor):
+        return torch.cond(pred.reshape(()).to(torch.bool), _fresh(true_fn), _fresh(false_fn), ())
     return true_fn() if bool(pred if isinstance(pred, bool) else _tensor(pred)) else false_fn()
 
 
@@ -446,8 +487,26 @@ def switch(index: Any, branches: list, *operands: Any) -> Any:
     """``branches[index](*operands)``, with ``index`` clamped into ``[0, len(branches) - 1]``."""
     if not branches:
         raise ValueError("`branches` must contain at least one callable. Received: branches=[]")
+    if symbolic.is_symbolic(index, operands):
+        return _symbolic(switch, index, branches, *operands)
+    if symbolic.in_fake_run() and isinstance(index, torch.Tensor):
+        outputs = [b(*operands) for b in branches]
+        _same_kind(outputs, "All branches")
+        return outputs[0]
+    if _compiling() and isinstance(index, torch.Tensor):
+        def pick(i: torch.Tensor, k: int) -> Any:
+            if k == len(branches) - 1:
+                return branches[k](*operands)
+            return torch.cond(i <= k, _fresh(branches[k], *operands), _fresh(pick, i, k + 1), ())
+        return pick(index.reshape(()), 0)
     i = int(index if isinstance(index, (int, np.integer)) else _tensor(index))
     return branches[builtins.min(builtins.max(i, 0), len(branches) - 1)](*operands)
+
+
+def _as_state(loop_vars: Any) -> tuple[bool, tuple]:
+    is_seq = isinstance(loop_vars, (list, tuple))
+    state = tuple(loop_vars) if is_seq else (loop_vars,)
+    return is_seq, tuple(tree.map_structure(_leaf_tensor, v) for v in state)
 
 
 def while_loop(cond: Callable, body: Callable, loop_vars: Any, maximum_iterations: int | None = None) -> Any:
@@ -455,10 +514,16 @@ def while_loop(cond: Callable, body: Callable, loop_vars: Any, maximum_iteration
 
     A tuple or list of variables is unpacked into the calls and comes back as
     a tuple; any other value (a tensor, a dict) is passed and returned whole.
+    Inside ``torch.compile`` the loop is torch's ``while_loop`` (one graph, no
+    break); on KerasTensors the result has the specs of ``loop_vars``.
     """
-    is_seq = isinstance(loop_vars, (list, tuple))
-    state = tuple(loop_vars) if is_seq else (loop_vars,)
-    state = tuple(tree.map_structure(_leaf_tensor, v) for v in state)
+    if symbolic.is_symbolic(loop_vars):
+        return _symbolic(while_loop, cond, body, loop_vars, maximum_iterations=maximum_iterations)
+    is_seq, state = _as_state(loop_vars)
+    if symbolic.in_fake_run():
+        return state if is_seq else state[0]
+    if _compiling():
+        return _compiled_while(cond, body, state, is_seq, maximum_iterations)
     steps = 0
     while (maximum_iterations is None or steps < maximum_iterations) and bool(cond(*state)):
         out = body(*state)
@@ -467,12 +532,63 @@ def while_loop(cond: Callable, body: Callable, loop_vars: Any, maximum_iteration
     return state if is_seq else state[0]
 
 
+def _compiled_while(cond: Callable, body: Callable, state: tuple, is_seq: bool,
+                    maximum_iterations: int | None) -> Any:
+    """``while_loop`` as torch's while-loop operator: flat tensor carries plus an iteration counter."""
+    from torch._higher_order_ops.while_loop import while_loop as torch_while
+
+    leaves = tree.flatten(state)
+    limit = -1 if maximum_iterations is None else int(maximum_iterations)
+
+    def unpack(flat):
+        return tree.pack_sequence_as(state, list(flat))
+
+    def keep_going(step, *flat):
+        go = cond(*unpack(flat))
+        go = _tensor(go, device=step.device).reshape(()).to(torch.bool)
+        return go & ((step < limit) | (limit < 0))
+
+    def advance(step, *flat):
+        out = body(*unpack(flat))
+        out = tuple(out) if is_seq and isinstance(out, (list, tuple)) else (out,)
+        return (step + 1,) + tuple(_tensor(v).to(leaf.dtype) for v, leaf in zip(tree.flatten(out), leaves))
+
+    device = leaves[0].device if leaves else config.device()
+    result = torch_while(keep_going, advance, (torch.zeros((), dtype=torch.int64, device=device),) + tuple(leaves))
+    final = unpack(result[1:])
+    return final if is_seq else final[0]
+
+
 def fori_loop(lower: Any, upper: Any, body_fun: Callable, init_val: Any) -> Any:
-    """``val = body_fun(i, val)`` for ``i`` in ``range(lower, upper)``; returns the final ``val``."""
+    """``val = body_fun(i, val)`` for ``i`` in ``range(lower, upper)``; returns the final ``val``.
+
+    Python-int bounds unroll (and compile without breaks); tensor bounds run
+    through ``while_loop``.
+    """
+    if symbolic.is_symbolic(lower, upper, init_val):
+        return _symbolic(fori_loop, lower, upper, body_fun, init_val)
+    if isinstance(lower, (int, np.integer)) and isinstance(upper, (int, np.integer)):
+        val = init_val
+        for i in range(int(lower), int(upper)):
+            val = body_fun(i, val)
+        return val
+    if symbolic.in_fake_run():
+        return tree.map_structure(_leaf_tensor, init_val)
+    if _compiling():
+        i, val = while_loop(lambda i, v: i < upper, lambda i, v: (i + 1, body_fun(i, v)),
+                            (_tensor(lower), init_val))
+        return val
     val = init_val
-    for i in range(int(lower), int(upper)):
+    for i in range(int(_tensor(lower)), int(_tensor(upper))):
         val = body_fun(i, val)
     return val
+
+
+def _broadcast_leading(value: Any, n: int) -> Any:
+    """Fake-run stand-in for stacking ``n`` results shaped like ``value``."""
+    if value is None:
+        return None
+    return tree.map_structure(lambda v: _tensor(v).unsqueeze(0).expand((n,) + tuple(_tensor(v).shape)), value)
 
 
 def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None, reverse: bool = False,
@@ -481,14 +597,20 @@ def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None, reve
 
     Returns the final carry and the ``y`` values stacked along a new axis 0
     (``None`` when ``f`` yields ``None``). Without ``xs``, ``f`` gets ``None``
-    ``length`` times. ``unroll`` only matters to compilers; the loop runs eagerly.
+    ``length`` times. ``unroll`` only matters to compilers; the loop runs eagerly
+    (and is unrolled inside ``torch.compile``).
     """
     if xs is None and length is None:
         raise ValueError("Got no `xs` to scan over and `length` not provided.")
+    if symbolic.is_symbolic(init, xs):
+        return _symbolic(scan, f, init, xs, length=length, reverse=reverse, unroll=unroll)
     xs = None if xs is None else tree.map_structure(_leaf_tensor, xs)
     leaves = [] if xs is None else [leaf for leaf in tree.flatten(xs) if leaf is not None]
     n = _leading_size(leaves, length)
     carry = tree.map_structure(_leaf_tensor, init)
+    if symbolic.in_fake_run():
+        carry, y = f(carry, None if xs is None else tree.map_structure(lambda leaf: leaf[0], xs))
+        return tree.map_structure(_leaf_tensor, carry), _broadcast_leading(y, n)
     ys = []
     for i in (reversed(range(n)) if reverse else range(n)):
         x = None if xs is None else tree.map_structure(lambda leaf: leaf[i], xs)
@@ -501,13 +623,19 @@ def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None, reve
 
 def map(f: Callable, xs: Any) -> Any:
     """``f`` applied to each slice of ``xs`` along axis 0, the results stacked."""
+    if symbolic.is_symbolic(xs):
+        return _symbolic(map, f, xs)
     xs = tree.map_structure(_leaf_tensor, xs)
     n = _leading_size(tree.flatten(xs), None)
+    if symbolic.in_fake_run():
+        return _broadcast_leading(f(tree.map_structure(lambda leaf: leaf[0], xs)), n)
     return _stack_outputs([f(tree.map_structure(lambda leaf: leaf[i], xs)) for i in range(n)])
 
 
 def vectorized_map(function: Callable, elements: Any) -> Any:
     """``map`` as one batched call, through ``torch.vmap`` over axis 0 of every leaf."""
+    if symbolic.is_symbolic(elements):
+        return _symbolic(vectorized_map, function, elements)
     return torch.vmap(function)(tree.map_structure(_leaf_tensor, elements))
 
 
@@ -517,6 +645,8 @@ def associative_scan(f: Callable, elems: Any, reverse: bool = False, axis: int =
     ``reverse`` scans the flipped sequence and flips the result back, as JAX does
     (so ``f`` sees later elements as its left operand).
     """
+    if symbolic.is_symbolic(elems):
+        return _symbolic(associative_scan, f, elems, reverse=reverse, axis=axis)
     leaves = [_tensor(leaf) for leaf in tree.flatten(elems)]
     axis = _canonical_axis(axis, leaves[0].ndim)
     n = int(leaves[0].shape[axis])
