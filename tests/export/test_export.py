@@ -240,3 +240,22 @@ def test_export_torch_matches_keras(tmp_path, keras_ref):
             k_model.export(str(tmp_path / path), format=fmt)
         with pytest.raises(error):
             c_model.export(str(tmp_path / path), format=fmt)
+
+
+@needs_onnx
+@pytest.mark.slow
+def test_onnx_matches_keras_onnx(tmp_path, keras_ref):
+    """Differential: Keras's and cornu's ONNX files of the same CNN weights give the same outputs."""
+    k_model = keras_ref.Sequential([keras_ref.Input((28, 28, 1)), keras_ref.layers.Conv2D(4, 3, activation="relu"),
+                                    keras_ref.layers.MaxPooling2D(2), keras_ref.layers.Flatten(),
+                                    keras_ref.layers.Dense(10, activation="softmax")])
+    c_model = keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(4, 3, activation="relu"),
+                                layers.MaxPooling2D(2), layers.Flatten(), layers.Dense(10, activation="softmax")])
+    c_model.set_weights(k_model.get_weights())
+    x = random_array((3, 28, 28, 1), seed=13, low=0, high=1)
+    k_model.predict(x, verbose=0)  # Keras exports only models that have been called
+    k_model.export(str(tmp_path / "k.onnx"), format="onnx", verbose=False)
+    c_model.export(str(tmp_path / "c.onnx"), format="onnx", verbose=False)
+    k_out, _ = _onnx_run(tmp_path / "k.onnx", {inputs_name(tmp_path / "k.onnx"): x})
+    c_out, _ = _onnx_run(tmp_path / "c.onnx", {inputs_name(tmp_path / "c.onnx"): x})
+    assert_close(c_out, k_out, rtol=1e-5)
