@@ -25,12 +25,22 @@ from cornu.layers.pooling import (AdaptiveAveragePooling1D, AdaptiveAveragePooli
 from cornu.layers.preprocessing import (CategoryEncoding, Discretization, HashedCrossing, Hashing, Normalization,
                                         Rescaling)
 from cornu.layers.preprocessing import IntegerLookup, StringLookup, TextVectorization
+from cornu.layers.preprocessing.audio import MelSpectrogram, STFTSpectrogram
 from cornu.layers.preprocessing.image.center_crop import CenterCrop
+from cornu.layers.preprocessing.image.auto_contrast import AutoContrast
+from cornu.layers.preprocessing.image.equalization import Equalization
 from cornu.layers.preprocessing.image.cut_mix import CutMix
 from cornu.layers.preprocessing.image.mix_up import MixUp
 from cornu.layers.preprocessing.image.pipeline import Pipeline
 from cornu.layers.preprocessing.image.random_affine import RandomRotation, RandomTranslation, RandomZoom
 from cornu.layers.preprocessing.image.random_color import RandomBrightness, RandomContrast
+from cornu.layers.preprocessing.image.random_color_jitter import RandomColorJitter
+from cornu.layers.preprocessing.image.random_grayscale import RandomColorDegeneration, RandomGrayscale
+from cornu.layers.preprocessing.image.random_hue_saturation import RandomHue, RandomSaturation
+from cornu.layers.preprocessing.image.random_invert import RandomInvert
+from cornu.layers.preprocessing.image.random_posterization import RandomPosterization
+from cornu.layers.preprocessing.image.random_sharpness import RandomSharpness
+from cornu.layers.preprocessing.image.solarization import Solarization
 from cornu.layers.preprocessing.image.random_crop import RandomCrop
 from cornu.layers.preprocessing.image.random_elastic_transform import RandomElasticTransform
 from cornu.layers.preprocessing.image.random_erasing import RandomErasing
