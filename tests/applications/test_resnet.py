@@ -72,3 +72,17 @@ def test_bad_arguments():
         resnet.ResNet50(weights="nope")
     with pytest.raises(ValueError, match="classifier_activation"):
         resnet.ResNet50(weights="imagenet", classifier_activation="relu")
+
+
+def test_resnet_v2_preactivation_layout():
+    from cornu import layers
+    from cornu.applications import resnet_v2
+
+    model = resnet_v2.ResNet50V2(weights=None, include_top=False, input_shape=(64, 64, 3))
+    names = [l.name for l in model.layers]
+    assert "conv1_bn" not in names and names[-2:] == ["post_bn", "post_relu"]
+    pools = [l for l in model.layers if isinstance(l, layers.MaxPooling2D) and l.name != "pool1_pool"]
+    assert len(pools) == 3 and all(p.pool_size == (1, 1) and p.strides == (2, 2) for p in pools)
+    assert model.output_shape == (None, 2, 2, 2048)
+    x = random_array((1, 4, 4, 3), low=0.0, high=255.0)
+    assert_close(resnet_v2.preprocess_input(x.copy()), x.astype("float64") / 127.5 - 1.0)

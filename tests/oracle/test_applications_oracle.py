@@ -12,7 +12,7 @@ from tests.helpers import assert_close, keras_oracle_module, random_array, seede
 keras = keras_oracle_module()
 
 slow = pytest.mark.slow
-AUTO_NAMED = r"^(global_\w+|rescaling|normalization|zero_padding2d|add|layer_normalization)(_\d+)?$"
+AUTO_NAMED = r"^(global_\w+|rescaling|normalization|zero_padding2d|add|layer_normalization|max_pooling2d)(_\d+)?$"
 
 # (function name, constructor arguments); the slow ones build big graphs in Keras.
 ARCHITECTURES = [
@@ -42,6 +42,13 @@ ARCHITECTURES = [
     pytest.param(f"ConvNeXt{size}", dict(include_top=False, input_shape=(32, 32, 3)), id=f"ConvNeXt{size}",
                  marks=slow) for size in ("Small", "Base", "Large", "XLarge")
 ] + [
+    pytest.param("MobileNet", dict(input_shape=(32, 32, 3)), id="MobileNet"),
+    pytest.param("MobileNet", dict(input_shape=(40, 40, 3), alpha=0.5, depth_multiplier=2, include_top=False,
+                                   pooling="avg"), id="MobileNet-0.5-dm2"),
+    pytest.param("ResNet50V2", dict(input_shape=(32, 32, 3)), id="ResNet50V2"),
+    pytest.param("ResNet101V2", dict(include_top=False, input_shape=(32, 32, 3)), id="ResNet101V2", marks=slow),
+    pytest.param("ResNet152V2", dict(include_top=False, input_shape=(32, 32, 3)), id="ResNet152V2", marks=slow),
+    # next families here
 ]
 
 
@@ -159,7 +166,11 @@ def test_preprocess_input_matches_keras(mode, data_format):
     assert_close(got_uint8, expected_uint8, rtol=1e-6)
 
 
-@pytest.mark.parametrize("module", ["resnet", "vgg16", "vgg19", "mobilenet_v2", "efficientnet", "densenet", "convnext"])
+PREPROCESSING_MODULES = ["resnet", "vgg16", "vgg19", "mobilenet_v2", "efficientnet", "densenet", "convnext",
+                         "mobilenet", "resnet_v2"]
+
+
+@pytest.mark.parametrize("module", PREPROCESSING_MODULES)
 def test_family_preprocess_input_matches_keras(module):
     x = random_array((2, 8, 8, 3), low=0.0, high=255.0)
     expected = getattr(keras.applications, module).preprocess_input(x.copy())
