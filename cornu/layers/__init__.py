@@ -26,12 +26,14 @@ from cornu.layers.preprocessing import (CategoryEncoding, Discretization, Hashed
                                         Rescaling)
 from cornu.layers.preprocessing import IntegerLookup, StringLookup, TextVectorization
 from cornu.layers.preprocessing.audio import MelSpectrogram, STFTSpectrogram
+from cornu.layers.preprocessing.image.aug_mix import AugMix
 from cornu.layers.preprocessing.image.center_crop import CenterCrop
 from cornu.layers.preprocessing.image.auto_contrast import AutoContrast
 from cornu.layers.preprocessing.image.equalization import Equalization
 from cornu.layers.preprocessing.image.cut_mix import CutMix
 from cornu.layers.preprocessing.image.mix_up import MixUp
 from cornu.layers.preprocessing.image.pipeline import Pipeline
+from cornu.layers.preprocessing.image.rand_augment import RandAugment
 from cornu.layers.preprocessing.image.random_affine import RandomRotation, RandomTranslation, RandomZoom
 from cornu.layers.preprocessing.image.random_color import RandomBrightness, RandomContrast
 from cornu.layers.preprocessing.image.random_color_jitter import RandomColorJitter

@@ -109,3 +109,27 @@ def test_pipeline_config_and_outputs(keras_ref):
     assert ours.get_config() == theirs.get_config()
     x = random_array((2, 6, 7, 3))
     assert_close(ours(x), keras_ref.ops.convert_to_numpy(theirs(x)))
+
+
+@pytest.mark.parametrize("name,kwargs", [("RandAugment", {}), ("RandAugment", {"num_ops": 3, "factor": 0.8,
+                                                                               "value_range": (0, 1), "seed": 3}),
+                                         ("AugMix", {}), ("AugMix", {"num_chains": 2, "chain_depth": 1, "factor": 0.6,
+                                                                     "alpha": 0.5, "all_ops": False, "seed": 2})])
+def test_composed_config_and_inference(keras_ref, name, kwargs):
+    ours = getattr(layers, name)(name="aug", **kwargs)
+    theirs = getattr(keras_ref.layers, name)(name="aug", **kwargs)
+    assert ours.get_config() == theirs.get_config()
+    x = random_array((2, 8, 8, 3), low=0, high=1)
+    assert_close(ours(x, training=False), keras_ref.ops.convert_to_numpy(theirs(x, training=False)))
+    assert tuple(ours(x, training=True).shape) == tuple(theirs(x, training=True).shape)
+
+
+@pytest.mark.parametrize("name,kwargs,error", [("RandAugment", {"factor": 2.0}, ValueError),
+                                               ("AugMix", {"factor": -0.1}, ValueError),
+                                               ("RandAugment", {"value_range": (0,)}, ValueError),
+                                               ("AugMix", {"interpolation": "foo"}, NotImplementedError)])
+def test_composed_bad_arguments(keras_ref, name, kwargs, error):
+    with pytest.raises(error):
+        getattr(keras_ref.layers, name)(**kwargs)
+    with pytest.raises(error):
+        getattr(layers, name)(**kwargs)

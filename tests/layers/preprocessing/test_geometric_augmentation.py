@@ -137,3 +137,35 @@ def test_pipeline_runs_layers_in_order_and_round_trips():
     assert all(np.allclose(out[i], f64(x)[i] * 0.5) or np.allclose(out[i], f64(x)[i, :, ::-1] * 0.5) for i in range(2))
     again = layers.Pipeline.from_config(pipe.get_config())
     assert [type(layer).__name__ for layer in again.layers] == ["Rescaling", "RandomFlip"]
+
+
+@pytest.mark.parametrize("name", ["RandAugment", "AugMix"])
+def test_composed_layers(name):
+    x = _batch(4, 10, 10, 3)
+    layer = getattr(layers, name)(seed=5)
+    assert_close(layer(x, training=False), x)
+    out = f64(layer(x, training=True))
+    assert out.shape == x.shape
+    assert_close(out, getattr(layers, name)(seed=5)(x, training=True))
+    assert out.min() >= -1e-3 and out.max() <= 255 + 1e-3  # every operation keeps value_range
+    assert tuple(getattr(layers, name)(seed=1)(x[0]).shape) == x.shape[1:]
+
+
+def test_rand_augment_applies_num_ops_chosen_operations(monkeypatch):
+    layer = layers.RandAugment(num_ops=3, seed=0)
+    calls = []
+    for op in layer.augmentations:
+        monkeypatch.setattr(op, "call", lambda inputs, training=True, op=op: calls.append(type(op).__name__) or inputs)
+    x = _batch(2)
+    assert_close(layer(x), x)
+    assert len(calls) == 3
+    assert len(layer.augmentations) == 11
+
+
+def test_aug_mix_is_a_convex_mix_of_chains():
+    # With identity operations every chain returns the image, so any mixing weights return it too.
+    layer = layers.AugMix(seed=0, num_chains=4)
+    layer.augmentations = [layers.Rescaling(1.0)]
+    x = _batch(3)
+    assert_close(layer(x), x, atol=1e-3)
+    assert len(layers.AugMix(all_ops=False).augmentations) == 7
