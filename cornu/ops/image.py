@@ -576,7 +576,7 @@ def homographies(start_points: torch.Tensor, end_points: torch.Tensor) -> torch.
     rows_y = torch.stack([zero, zero, zero, xe, ye, one, -xe * ys, -ye * ys], -1)
     a = torch.cat([rows_x, rows_y], dim=-2)
     b = torch.cat([xs, ys], dim=-1)
-    return torch.linalg.solve(a, b)
+    return torch.linalg.solve_ex(a, b)[0]  # no error check: that would wait for the device
 
 
 def warp_projective(x: torch.Tensor, transforms: torch.Tensor, interpolation: str = "bilinear",

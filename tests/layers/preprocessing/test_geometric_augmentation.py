@@ -1,11 +1,12 @@
 """Geometric and mixing augmentation layers: inference identity, seeding, shapes, statistics, fixed transforms."""
 import numpy as np
 import pytest
+import torch
 
 import cornu
 from cornu import layers
 from cornu.ops import image
-from tests.helpers import assert_close, f64, random_array
+from tests.helpers import assert_close, f64, no_host_sync, random_array
 
 LAYERS = {
     "RandomShear": lambda **kw: layers.RandomShear(0.3, 0.2, **kw),
@@ -169,3 +170,15 @@ def test_aug_mix_is_a_convex_mix_of_chains():
     x = _batch(3)
     assert_close(layer(x), x, atol=1e-3)
     assert len(layers.AugMix(all_ops=False).augmentations) == 7
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("name", sorted(LAYERS) + ["RandAugment", "AugMix"])
+def test_cuda_no_host_sync(name):
+    factory = LAYERS.get(name) or getattr(layers, name)
+    layer = factory(seed=1)
+    x = torch.rand(4, 16, 16, 3, device="cuda") * 255
+    layer(x, training=True)  # warm-up: the generators and kernels
+    with no_host_sync():
+        out = layer(x, training=True)
+    assert out.device.type == "cuda"
