@@ -15,8 +15,7 @@ from typing import Any
 import torch
 
 from cornu import config, symbolic
-from cornu.ops.core import _shape_tuple, _tensor
-from cornu.symbolic import symbolic_op
+from cornu.ops.core import _shape_tuple, _tensor, symbolic_op
 
 _MASK64 = (1 << 64) - 1
 

@@ -7,13 +7,15 @@ share, so each op module stays a flat list of short functions.
 from __future__ import annotations
 
 import builtins
+import functools
 from typing import Any, Callable
 
 import numpy as np
 import torch
 
 from cornu import config, symbolic
-from cornu.symbolic import KerasTensor, symbolic_op
+from cornu.symbolic import KerasTensor
+from cornu.symbolic import symbolic_op as _graph_op
 from cornu.utils import dtype_utils, tree
 from cornu.variables import Variable
 
@@ -21,6 +23,43 @@ _SCALAR_TYPES = (bool, int, float, complex)
 
 
 # ------------------------------------------------------------------ helpers
+# Argument types that can never hide a KerasTensor: calls made only of these skip the structure walk.
+_PLAIN = frozenset({torch.Tensor, torch.nn.Parameter, int, float, bool, str, type(None), torch.dtype})
+
+
+def _plain(values) -> bool:
+    for v in values:
+        t = type(v)
+        if t not in _PLAIN:
+            if t is not list and t is not tuple:
+                return False
+            for item in v:
+                if type(item) not in _PLAIN:
+                    return False
+    return True
+
+
+def symbolic_op(fn: Callable) -> Callable:
+    """``cornu.symbolic.symbolic_op`` with an eager fast path for the ops in ``cornu.ops``.
+
+    A call whose arguments are tensors, numbers, strings or flat lists of them
+    goes straight to ``fn``; anything else (KerasTensors, nested structures,
+    Variables, arrays) takes the general route, which records graph nodes.
+    """
+    graph = _graph_op(fn)
+
+    @functools.wraps(fn)
+    def op(*args, **kwargs):
+        for a in args:
+            if type(a) not in _PLAIN and not _plain((a,)):
+                return graph(*args, **kwargs)
+        if kwargs and not _plain(kwargs.values()):
+            return graph(*args, **kwargs)
+        return fn(*args, **kwargs)
+
+    return op
+
+
 def _floatx() -> torch.dtype:
     return config.torch_dtype(config.floatx())
 
@@ -173,6 +212,11 @@ def _operands(*xs: Any, scalars: bool = True, keras_table: bool = False) -> tupl
 def _binary(fn: Callable, x1: Any, x2: Any, out_dtype: torch.dtype | None = None,
             scalars: bool = True, cast_inputs: bool = False, keras_table: bool = False) -> torch.Tensor:
     """Apply a torch binary op with Keras-style dtype promotion (see ``_weak_result_dtype``)."""
+    if type(x1) is torch.Tensor and type(x2) is torch.Tensor and x1.dtype == x2.dtype:  # the common case
+        dtype = _keras_dtype(x1.dtype, x1.dtype) if keras_table else x1.dtype
+        out = fn(x1, x2)
+        target = out_dtype if out_dtype is not None else dtype
+        return out if out.dtype == target else out.to(target)
     (a, b), dtype = _operands(x1, x2, scalars=scalars, keras_table=keras_table)
     if cast_inputs:
         a = a.to(dtype) if isinstance(a, torch.Tensor) else a

@@ -13,9 +13,8 @@ import torch
 import torch.nn.functional as F
 
 from cornu import symbolic
-from cornu.ops.core import _tensor
+from cornu.ops.core import _tensor, symbolic_op
 from cornu.ops.numpy import _as_float
-from cornu.symbolic import symbolic_op
 
 _NEG_INF = float("-inf")
 

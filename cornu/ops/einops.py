@@ -13,8 +13,7 @@ from typing import Any
 
 import torch
 
-from cornu.ops.core import _tensor
-from cornu.symbolic import symbolic_op
+from cornu.ops.core import _tensor, symbolic_op
 
 _ELLIPSIS = "..."
 _TOKEN = re.compile(r"\.\.\.|\(|\)|[A-Za-z_][A-Za-z0-9_]*|\d+|\S")

@@ -9,9 +9,8 @@ from typing import Any, Callable
 
 import torch
 
-from cornu.ops.core import _floatx, _tensor
+from cornu.ops.core import _floatx, _tensor, symbolic_op
 from cornu.ops.numpy import _as_float
-from cornu.symbolic import symbolic_op
 
 
 def _matrix(x: Any, square: bool = False) -> torch.Tensor:

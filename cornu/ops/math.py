@@ -6,9 +6,8 @@ from typing import Any
 import torch
 
 from cornu import config
-from cornu.ops.core import _tensor
+from cornu.ops.core import _tensor, symbolic_op
 from cornu.ops.numpy import _as_float, _common, _dims
-from cornu.symbolic import symbolic_op
 
 
 @symbolic_op

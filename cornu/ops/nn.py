@@ -14,10 +14,9 @@ import torch
 import torch.nn.functional as F
 
 from cornu import config
-from cornu.ops.core import _canonical_axis, _floatx, _tensor
+from cornu.ops.core import _canonical_axis, _floatx, _tensor, symbolic_op
 from cornu.ops.ctc import ctc_decode, ctc_loss
 from cornu.ops.numpy import _as_float, _common, _dims
-from cornu.symbolic import symbolic_op
 from cornu.utils import conv_utils
 
 

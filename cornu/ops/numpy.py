@@ -26,10 +26,15 @@ from cornu.ops.core import (
     _shape_tuple,
     _tensor,
     get_item,  # noqa: F401  (``keras.ops.numpy.get_item`` exists too)
+    symbolic_op,
 )
-from cornu.symbolic import KerasTensor, symbolic_op
+from cornu.symbolic import KerasTensor
 
+_NUMBERS = (int, float)
 _SMALL_INTS = (torch.bool, torch.int8, torch.int16, torch.uint8)
+# Dtypes Keras's result_type leaves as they are when both operands share them (fast paths may skip it).
+_NARROW_OK = frozenset({torch.float32, torch.float16, torch.bfloat16, torch.int32, torch.int8, torch.int16,
+                        torch.uint8, torch.bool})
 
 
 def _dtype_or(dtype: Any, default: torch.dtype) -> torch.dtype:
@@ -38,6 +43,8 @@ def _dtype_or(dtype: Any, default: torch.dtype) -> torch.dtype:
 
 def _as_float(x: Any) -> torch.Tensor:
     """Tensor of ``x``; integer and bool inputs become ``floatx()``."""
+    if type(x) is torch.Tensor and x.is_floating_point():
+        return x
     t = _tensor(x)
     return t if _is_float(t) else t.to(_floatx())
 
@@ -193,6 +200,8 @@ def copy(x: Any) -> torch.Tensor:
 @symbolic_op
 def add(x1: Any, x2: Any) -> torch.Tensor:
     """Element-wise ``x1 + x2`` with broadcasting."""
+    if type(x1) is torch.Tensor and type(x2) is torch.Tensor and x1.dtype == x2.dtype:
+        return torch.add(x1, x2)
     return _binary(torch.add, x1, x2)
 
 
@@ -208,6 +217,8 @@ def subtract(x1: Any, x2: Any) -> torch.Tensor:
 @symbolic_op
 def multiply(x1: Any, x2: Any) -> torch.Tensor:
     """Element-wise ``x1 * x2``."""
+    if type(x1) is torch.Tensor and type(x2) is torch.Tensor and x1.dtype == x2.dtype:
+        return torch.mul(x1, x2)
     return _binary(torch.mul, x1, x2)
 
 
@@ -262,12 +273,16 @@ def power(x1: Any, x2: Any) -> torch.Tensor:
 @symbolic_op
 def maximum(x1: Any, x2: Any) -> torch.Tensor:
     """Element-wise maximum."""
+    if type(x1) is torch.Tensor and type(x2) is torch.Tensor and x1.dtype == x2.dtype and x1.dtype in _NARROW_OK:
+        return torch.maximum(x1, x2)
     return _binary(torch.maximum, x1, x2, scalars=False, cast_inputs=True, keras_table=True)
 
 
 @symbolic_op
 def minimum(x1: Any, x2: Any) -> torch.Tensor:
     """Element-wise minimum."""
+    if type(x1) is torch.Tensor and type(x2) is torch.Tensor and x1.dtype == x2.dtype and x1.dtype in _NARROW_OK:
+        return torch.minimum(x1, x2)
     return _binary(torch.minimum, x1, x2, scalars=False, cast_inputs=True, keras_table=True)
 
 
@@ -339,6 +354,8 @@ def round(x: Any, decimals: int = 0) -> torch.Tensor:
 @symbolic_op
 def clip(x: Any, x_min: Any, x_max: Any) -> torch.Tensor:
     """Limit values to ``[x_min, x_max]``; the dtype of ``x`` is kept (bool -> int32)."""
+    if type(x) is torch.Tensor and x.is_floating_point() and type(x_min) in _NUMBERS and type(x_max) in _NUMBERS:
+        return torch.clamp(x, x_min, x_max)
     t = _tensor(x)
     if t.dtype == torch.bool:
         t = t.to(torch.int32)
@@ -415,6 +432,12 @@ def _int_safe(fn, *ts: torch.Tensor) -> torch.Tensor:
 @symbolic_op
 def matmul(x1: Any, x2: Any) -> torch.Tensor:
     """Matrix product with NumPy broadcasting of batch axes, in Keras's dtype (int8 @ int8 gives int32)."""
+    if (type(x1) is torch.Tensor and type(x2) is torch.Tensor and x1.dtype == x2.dtype
+            and x1.dtype in (torch.float32, torch.float16, torch.bfloat16) and x1.ndim and x2.ndim):
+        try:
+            return torch.matmul(x1, x2)
+        except RuntimeError:
+            pass  # the checks below name the shapes
     (a, b), dtype = _operands(x1, x2, scalars=False, keras_table=True)
     _check_matmul(a, b)
     if a.dtype == b.dtype == torch.int8:
@@ -483,6 +506,8 @@ def inner(x1: Any, x2: Any) -> torch.Tensor:
 @symbolic_op
 def sum(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
     """Sum over ``axis`` (int, tuple or ``None`` for all); small ints accumulate in int32."""
+    if type(x) is torch.Tensor and type(axis) is int and x.is_floating_point() and -x.ndim <= axis < x.ndim:
+        return torch.sum(x, dim=axis, keepdim=keepdims)
     t = _tensor(x)
     dims = _dims(t, axis)
     dtype = _sum_dtype(t.dtype)
@@ -494,6 +519,8 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
 @symbolic_op
 def mean(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
     """Arithmetic mean over ``axis``; integer input gives ``floatx()``."""
+    if type(x) is torch.Tensor and type(axis) is int and x.is_floating_point() and -x.ndim <= axis < x.ndim:
+        return torch.mean(x, dim=axis, keepdim=keepdims)
     t = _as_float(x)
     dims = _dims(t, axis)
     return torch.mean(t, dim=dims, keepdim=keepdims) if dims else t
@@ -670,6 +697,11 @@ def size(x: Any) -> torch.Tensor:
 @symbolic_op
 def reshape(x: Any, newshape: Any) -> torch.Tensor:
     """Give ``x`` a new shape with the same number of elements (one ``-1`` is inferred)."""
+    if type(x) is torch.Tensor and type(newshape) is tuple:
+        try:
+            return torch.reshape(x, newshape)
+        except (RuntimeError, TypeError):
+            pass  # the checks below explain the failure
     t = _tensor(x)
     shape = _shape_tuple(newshape)
     if builtins.sum(1 for d in shape if d == -1) > 1 or builtins.any(d < -1 for d in shape):
@@ -693,6 +725,8 @@ def reshape(x: Any, newshape: Any) -> torch.Tensor:
 @symbolic_op
 def transpose(x: Any, axes: Sequence[int] | None = None) -> torch.Tensor:
     """Permute axes; ``axes=None`` reverses them."""
+    if type(x) is torch.Tensor and axes is None:
+        return torch.permute(x, tuple(range(x.ndim - 1, -1, -1)))
     t = _tensor(x)
     if axes is None:
         return t.permute(*reversed(range(t.ndim)))
@@ -705,6 +739,8 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> torch.Tensor:
 @symbolic_op
 def expand_dims(x: Any, axis: Any) -> torch.Tensor:
     """Insert size-1 axes at ``axis`` (int or tuple, positions in the result)."""
+    if type(x) is torch.Tensor and type(axis) is int and -x.ndim - 1 <= axis <= x.ndim:
+        return x.unsqueeze(axis)
     t = _tensor(x)
     axes = axis if isinstance(axis, (list, tuple)) else (axis,)
     out_ndim = t.ndim + len(axes)
@@ -716,6 +752,8 @@ def expand_dims(x: Any, axis: Any) -> torch.Tensor:
 @symbolic_op
 def squeeze(x: Any, axis: Any = None) -> torch.Tensor:
     """Remove size-1 axes (all of them for ``None``)."""
+    if type(x) is torch.Tensor and type(axis) is int and -x.ndim <= axis < x.ndim and x.shape[axis] == 1:
+        return x.squeeze(axis)
     t = _tensor(x)
     if axis is None:
         return t.reshape([d for d in t.shape if d != 1])
@@ -737,6 +775,14 @@ def _check_same_rank(ts: list[torch.Tensor], what: str) -> None:
 @symbolic_op
 def concatenate(xs: Sequence[Any], axis: int = 0) -> torch.Tensor:
     """Join tensors along an existing axis."""
+    if type(xs) in (list, tuple) and xs and type(axis) is int:
+        first = xs[0]
+        if type(first) is torch.Tensor and first.ndim and builtins.all(
+                type(t) is torch.Tensor and t.dtype == first.dtype for t in xs):
+            try:
+                return torch.cat(xs, dim=axis)
+            except (RuntimeError, IndexError):
+                pass  # the checks below name the shapes
     ts = _common(*xs)
     _check_same_rank(ts, "concatenate")
     ax = _canonical_axis(axis, ts[0].ndim)
@@ -850,6 +896,9 @@ def take_along_axis(x: Any, indices: Any, axis: int | None = None) -> torch.Tens
 @symbolic_op
 def where(condition: Any, x1: Any = None, x2: Any = None) -> Any:
     """Pick ``x1`` where ``condition`` holds, else ``x2``."""
+    if (type(condition) is torch.Tensor and type(x1) is torch.Tensor and type(x2) is torch.Tensor
+            and condition.dtype == torch.bool and x1.dtype == x2.dtype):
+        return torch.where(condition, x1, x2)
     if x1 is None and x2 is None:
         return nonzero(condition)
     if x1 is None or x2 is None:
