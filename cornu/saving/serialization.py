@@ -295,6 +295,9 @@ def deserialize_keras_object(config: Any, custom_objects: dict | None = None, sa
         return _deserialize_special(class_name, inner, custom_objects, safe)
     module = config.get("module")
     registered_name = config.get("registered_name")
+    for key, value in (("module", module), ("registered_name", registered_name)):
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"`{key}` of {class_name!r} must be a string or None. Received: {key}={value!r:.100}")
     if class_name == "function":
         return resolve_function(inner, registered_name, module, custom_objects, safe, module_objects)
     cls = resolve_class(class_name, registered_name, module, custom_objects, module_objects)
@@ -370,10 +373,14 @@ def _from_config(cls: type, inner: Any, custom_objects: dict, safe: bool) -> Any
     except UnresolvedObjectError:
         raise
     except TypeError as e:
-        raise TypeError(
+        if getattr(e, "_explained", False):
+            raise  # a nested object's failure, already explained: do not wrap it once per nesting level
+        error = TypeError(
             f"{cls.__name__}.from_config() could not rebuild the object from its config: {e}. For a custom "
             f"class, `get_config()` must return every constructor argument, and nested objects (layers, "
-            f"...) must be deserialized in `from_config()`. Config: {inner!r:.300}") from e
+            f"...) must be deserialized in `from_config()`. Config: {inner!r:.300}")
+        error._explained = True
+        raise error from e
 
 
 _LAYER_BASE_ARGS = {"input_shape", "batch_input_shape", "input_dim", "batch_size"}
