@@ -140,15 +140,21 @@ def _channel_axis(x: torch.Tensor, data_format: str) -> int:
     return -1 if data_format == "channels_last" else -3
 
 
+def _check_rgb(x: torch.Tensor, axis: int, expected: str = "expected 3 (RGB)") -> None:
+    if x.shape[axis] != 3:
+        raise ValueError(f"Invalid channel size: {expected}. Received input with shape: "
+                         f"images.shape={tuple(x.shape)}")
+
+
 @symbolic_op
 def rgb_to_grayscale(images: Any, data_format: str | None = None) -> torch.Tensor:
     """ITU-R 601 luma ``0.2989 R + 0.587 G + 0.114 B``, keeping a channel axis of size 1 and the dtype."""
     data_format = conv_utils.normalize_data_format(data_format)
     x = _images(images)
     axis = _channel_axis(x, data_format)
-    if x.shape[axis] != 3:
-        raise ValueError("Invalid channel size: expected 3 (RGB) but got "
-                         f"{x.shape[axis]} channels. Received input with shape: images.shape={tuple(x.shape)}")
+    if x.shape[axis] == 1:
+        return x
+    _check_rgb(x, axis, "expected 3 (RGB) or 1 (Grayscale)")
     work = x if x.dtype.is_floating_point else x.to(torch.float32)
     weights = torch.tensor([0.2989, 0.5870, 0.1140], dtype=work.dtype, device=x.device)
     shape = [1] * x.ndim
@@ -164,6 +170,7 @@ def rgb_to_hsv(images: Any, data_format: str | None = None) -> torch.Tensor:
     x = _images(images)
     _check_float(x)
     axis = _channel_axis(x, data_format)
+    _check_rgb(x, axis)
     r, g, b = x.unbind(axis)
     value = torch.maximum(torch.maximum(r, g), b)
     span = value - torch.minimum(torch.minimum(r, g), b)
@@ -184,6 +191,7 @@ def hsv_to_rgb(images: Any, data_format: str | None = None) -> torch.Tensor:
     x = _images(images)
     _check_float(x)
     axis = _channel_axis(x, data_format)
+    _check_rgb(x, axis)
     hue, saturation, value = x.unbind(axis)
     # Each channel is v - v s clip(min(k, 4 - k), 0, 1) with k = (6 h + n) mod 6, n = 5, 3, 1 for r, g, b.
     offsets = torch.tensor([5.0, 3.0, 1.0], dtype=x.dtype, device=x.device)

@@ -22,6 +22,14 @@ def test_rgb_to_grayscale_weights_both_formats():
     assert_close(out, _channels_first(expected))
 
 
+def test_channel_counts():
+    grey = random_array((2, 4, 5, 1))
+    assert_close(image.rgb_to_grayscale(grey), grey)  # already one channel: unchanged, as Keras
+    for fn in (image.rgb_to_grayscale, image.rgb_to_hsv, image.hsv_to_rgb):
+        with pytest.raises(ValueError, match="channel"):
+            fn(random_array((2, 4, 5, 4)))
+
+
 def test_rgb_to_grayscale_keeps_integer_dtype():
     x = np.full((2, 2, 3), 7, dtype="int32")
     out = image.rgb_to_grayscale(x)

@@ -30,8 +30,13 @@ def test_colour_conversions(keras_ref, name, data_format):
     _pair(keras_ref, name, x[0], data_format=data_format)
 
 
-def test_grayscale_integer_dtype(keras_ref):
+def test_grayscale_integer_dtype_and_one_channel(keras_ref):
     _pair(keras_ref, "rgb_to_grayscale", np.arange(36, dtype="int32").reshape(2, 2, 3, 3))
+    _pair(keras_ref, "rgb_to_grayscale", random_array((2, 3, 4, 1)))
+    with pytest.raises(ValueError):
+        keras_ref.ops.image.rgb_to_grayscale(random_array((2, 3, 4, 4)))
+    with pytest.raises(ValueError):
+        image.rgb_to_grayscale(random_array((2, 3, 4, 4)))
 
 
 @pytest.mark.parametrize("data_format", FORMATS)
