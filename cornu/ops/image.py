@@ -1,10 +1,14 @@
 """``keras.ops.image``: image operations on batched (4-D) or single (3-D) images.
 
-``resize`` follows Keras on its torch backend: torch's half-pixel ``bilinear``/``bicubic``
-kernels and ``nearest-exact`` sampling; ``crop_to_aspect_ratio`` first takes the centred
-window of the target aspect ratio (sizes truncated to integers), ``pad_to_aspect_ratio``
-first pads ``(missing // 2)`` pixels of ``fill_value`` on each side of the short axis.
-Integer images are resized in float32 and rounded back to their dtype.
+Every function works on whole batches with torch kernels (gathers, grouped convolutions,
+contractions), in either data format. ``resize`` follows Keras on its torch backend: torch's
+half-pixel ``bilinear``/``bicubic`` kernels and ``nearest-exact`` sampling;
+``crop_to_aspect_ratio`` first takes the centred window of the target aspect ratio (sizes
+truncated to integers), ``pad_to_aspect_ratio`` first pads ``(missing // 2)`` pixels of
+``fill_value`` on each side of the short axis. The warps (``affine_transform``,
+``perspective_transform``, ``elastic_transform``, ``map_coordinates``) read 1 or 2**rank
+neighbours, each mapped by ``fill_mode`` on its own, as Keras does. Integer images are
+computed in float32 and rounded (half to even) back to their dtype.
 """
 from __future__ import annotations
 
