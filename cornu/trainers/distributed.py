@@ -23,11 +23,26 @@ from cornu.utils import tree
 
 
 def active() -> distribution_lib.Distribution | None:
-    """The global distribution when it spans more than one process, else None."""
+    """The global distribution when it spans more than one process, else None.
+
+    Its mesh must hold one device per process: ``ValueError`` naming both counts otherwise.
+    """
     current = distribution_lib.distribution()
     if current is None or distribution_lib.num_processes() < 2:
         return None
+    size, world = current.device_mesh.devices.size, distribution_lib.num_processes()
+    if size != world:
+        raise ValueError(f"The distribution's device mesh {current.device_mesh.shape} holds {size} devices, but the "
+                         f"job runs {world} processes (one device each). Make the mesh from "
+                         f"keras.distribution.list_devices() after initialize().")
     return current
+
+
+def sync_random_state() -> None:
+    """Give every process rank 0's torch random state (shuffles of loaders and generators then agree)."""
+    state = torch.get_rng_state().to(_comm_device())
+    dist.broadcast(state, src=0)
+    torch.set_rng_state(state.cpu())
 
 
 def shard(adapter: Any, what: str, distribution: distribution_lib.Distribution) -> "ShardedAdapter":

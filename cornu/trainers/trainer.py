@@ -337,6 +337,7 @@ class Trainer:
         class_weights = _class_weight_tensor(class_weight)
         spread = distributed.active()
         if spread is not None:
+            distributed.sync_random_state()
             train = distributed.shard(train, "training", spread)
             val = distributed.shard(val, "validation", spread) if val is not None else None
         self.to(config.device())

@@ -92,3 +92,20 @@ def test_model_parallel_shards_dense_kernels_and_matches_one_process(tmp_path, s
     restored = keras.saving.load_model(tmp_path / "ckpt.keras")
     for w, want in zip(restored.get_weights(), [single_process[f"w{i}"] for i in range(4)]):
         assert_close(w, want, rtol=1e-5, atol=1e-6)
+
+
+def test_shuffling_data_loader_is_split_like_one_process(tmp_path):
+    """A torch DataLoader that shuffles: every rank walks rank 0's order (random state shared at fit start)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        want = workers.train(keras, None, "single", use_loader=True)
+    finally:
+        torch.set_num_threads(threads)
+    run_scenario("data_loader", tmp_path)
+    for r in range(2):
+        got = dict(np.load(tmp_path / f"data_loader-r{r}.npz"))
+        for key in want:
+            assert_close(got[key], want[key], rtol=1e-5, atol=1e-5)

@@ -30,9 +30,15 @@ def make_model(keras):
 TRAINED: list = []
 
 
-def train(keras, out: str | None, tag: str, callbacks: bool = False) -> dict:
+def loader(x, y):
+    """A shuffling torch DataLoader of global batches of 64."""
+    dataset = torch.utils.data.TensorDataset(torch.as_tensor(x), torch.as_tensor(y))
+    return torch.utils.data.DataLoader(dataset, batch_size=64, shuffle=True)
+
+
+def train(keras, out: str | None, tag: str, callbacks: bool = False, seed: int = 0, use_loader: bool = False) -> dict:
     """Fit 2 epochs (global batch 64, shuffled), evaluate, predict; the numbers every scenario compares."""
-    keras.utils.set_random_seed(0)
+    keras.utils.set_random_seed(seed)
     x, y = data()
     model = make_model(keras)
     model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
@@ -41,8 +47,8 @@ def train(keras, out: str | None, tag: str, callbacks: bool = False) -> dict:
         extra = [keras.callbacks.ModelCheckpoint(os.path.join(out, "ckpt.keras")),
                  keras.callbacks.CSVLogger(os.path.join(out, "log.csv"))]
     TRAINED[:] = [model]
-    history = model.fit(x, y, batch_size=64, epochs=2, verbose=0, shuffle=True, validation_data=(x[:96], y[:96]),
-                        callbacks=extra)
+    inputs = dict(x=loader(x, y)) if use_loader else dict(x=x, y=y, batch_size=64, shuffle=True)
+    history = model.fit(**inputs, epochs=2, verbose=0, validation_data=(x[:96], y[:96]), callbacks=extra)
     evaluated = model.evaluate(x, y, batch_size=64, verbose=0)
     predicted = model.predict(x, batch_size=48, verbose=0)
     result = {f"w{i}": w for i, w in enumerate(model.get_weights())}
@@ -64,10 +70,16 @@ def _setup(rank: int, world: int, port: int):
 def data_parallel(rank: int, world: int, port: int, out: str) -> None:
     keras = _setup(rank, world, port)
     keras.distribution.set_distribution(keras.distribution.DataParallel())
-    if rank == 1:
-        torch.manual_seed(123)  # a different stream: DDP must start every replica from rank 0's weights
-    result = train(keras, out, "dp", callbacks=True)
+    # Rank 1 draws other initial weights and shuffles: every replica must start from rank 0's and follow its order.
+    result = train(keras, out, "dp", callbacks=True, seed=0 if rank == 0 else 123)
     np.savez(os.path.join(out, f"data_parallel-r{rank}.npz"), **result)
+
+
+def data_loader(rank: int, world: int, port: int, out: str) -> None:
+    keras = _setup(rank, world, port)
+    keras.distribution.set_distribution(keras.distribution.DataParallel())
+    result = train(keras, out, "loader", seed=0 if rank == 0 else 7, use_loader=True)
+    np.savez(os.path.join(out, f"data_loader-r{rank}.npz"), **result)
 
 
 def model_parallel(rank: int, world: int, port: int, out: str) -> None:
@@ -127,8 +139,8 @@ def dead_rank(rank: int, world: int, port: int, out: str) -> None:
         f.write(f"{time.monotonic() - start:.1f}\n{message}")
 
 
-SCENARIOS = {"data_parallel": data_parallel, "model_parallel": model_parallel, "unsized": unsized,
-             "dead_rank": dead_rank}
+SCENARIOS = {"data_parallel": data_parallel, "data_loader": data_loader, "model_parallel": model_parallel,
+             "unsized": unsized, "dead_rank": dead_rank}
 
 
 def _run(rank: int, name: str, world: int, port: int, out: str) -> None:
