@@ -1,6 +1,6 @@
 """``keras.applications``: ImageNet architectures layer for layer as Keras builds them, with Keras's weights."""
 from cornu.applications import (convnext, densenet, efficientnet, imagenet_utils, mobilenet, mobilenet_v2,
-                                resnet, resnet_v2, vgg16, vgg19)
+                                mobilenet_v3, resnet, resnet_v2, vgg16, vgg19)
 from cornu.applications.convnext import (ConvNeXtBase, ConvNeXtLarge, ConvNeXtSmall, ConvNeXtTiny,
                                           ConvNeXtXLarge)
 from cornu.applications.densenet import DenseNet121, DenseNet169, DenseNet201
@@ -8,6 +8,7 @@ from cornu.applications.efficientnet import (EfficientNetB0, EfficientNetB1, Eff
                                               EfficientNetB4, EfficientNetB5, EfficientNetB6, EfficientNetB7)
 from cornu.applications.mobilenet import MobileNet
 from cornu.applications.mobilenet_v2 import MobileNetV2
+from cornu.applications.mobilenet_v3 import MobileNetV3Large, MobileNetV3Small
 from cornu.applications.resnet import ResNet50, ResNet101, ResNet152
 from cornu.applications.resnet_v2 import ResNet50V2, ResNet101V2, ResNet152V2
 from cornu.applications.vgg16 import VGG16

@@ -12,7 +12,8 @@ from tests.helpers import assert_close, keras_oracle_module, random_array, seede
 keras = keras_oracle_module()
 
 slow = pytest.mark.slow
-AUTO_NAMED = r"^(global_\w+|rescaling|normalization|zero_padding2d|add|layer_normalization|max_pooling2d)(_\d+)?$"
+AUTO_NAMED = (r"^(global_\w+|rescaling|normalization|zero_padding2d|add|layer_normalization|max_pooling2d|re_lu|"
+              r"activation|multiply|dropout|flatten)(_\d+)?$")
 
 # (function name, constructor arguments); the slow ones build big graphs in Keras.
 ARCHITECTURES = [
@@ -48,6 +49,10 @@ ARCHITECTURES = [
     pytest.param("ResNet50V2", dict(input_shape=(32, 32, 3)), id="ResNet50V2"),
     pytest.param("ResNet101V2", dict(include_top=False, input_shape=(32, 32, 3)), id="ResNet101V2", marks=slow),
     pytest.param("ResNet152V2", dict(include_top=False, input_shape=(32, 32, 3)), id="ResNet152V2", marks=slow),
+    pytest.param("MobileNetV3Small", dict(input_shape=(32, 32, 3)), id="MobileNetV3Small"),
+    pytest.param("MobileNetV3Small", dict(input_shape=(32, 32, 3), minimalistic=True, alpha=0.75,
+                                          include_top=False, pooling="avg"), id="MobileNetV3Small-minimalistic"),
+    pytest.param("MobileNetV3Large", dict(input_shape=(32, 32, 3), alpha=1.25), id="MobileNetV3Large", marks=slow),
     # next families here
 ]
 
@@ -122,6 +127,7 @@ WEIGHTED = [
     pytest.param("EfficientNetB0", dict(input_shape=(32, 32, 3), classes=10), id="EfficientNetB0"),
     pytest.param("DenseNet121", dict(input_shape=(32, 32, 3), classes=10), id="DenseNet121"),
     pytest.param("ConvNeXtTiny", dict(input_shape=(32, 32, 3), classes=10), id="ConvNeXtTiny"),
+    pytest.param("MobileNetV3Small", dict(input_shape=(32, 32, 3), classes=10), id="MobileNetV3Small"),
 ]
 
 
@@ -167,7 +173,7 @@ def test_preprocess_input_matches_keras(mode, data_format):
 
 
 PREPROCESSING_MODULES = ["resnet", "vgg16", "vgg19", "mobilenet_v2", "efficientnet", "densenet", "convnext",
-                         "mobilenet", "resnet_v2"]
+                         "mobilenet", "resnet_v2", "mobilenet_v3"]
 
 
 @pytest.mark.parametrize("module", PREPROCESSING_MODULES)
