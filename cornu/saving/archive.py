@@ -11,6 +11,7 @@ import datetime
 import io
 import json
 import os
+import tempfile
 import warnings
 import zipfile
 import zlib
@@ -80,6 +81,30 @@ def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True, 
             zf.writestr(METADATA_NAME, metadata_json)
             zf.writestr(CONFIG_NAME, config_json)
             zf.writestr(WEIGHTS_NAME, buffer.getvalue())
+            _write_assets(model, zf)
+
+
+ASSETS_DIR = "assets"
+
+
+def _assets_prefix(path: str) -> str:
+    return f"{ASSETS_DIR}/{path}/" if path else f"{ASSETS_DIR}/"
+
+
+def _write_assets(model: Any, zf: zipfile.ZipFile) -> None:
+    """Each saveable's ``save_assets(dir)`` files go to ``assets/<its weights path>/`` (Keras's layout)."""
+    def visit(obj: Any, path: str, owner: Any) -> None:
+        hook = weights_h5._custom_hook(obj, "save_assets")
+        if hook is None:
+            return
+        with tempfile.TemporaryDirectory() as tmp:
+            hook(tmp)
+            for root, _, files in os.walk(tmp):
+                for name in sorted(files):
+                    full = os.path.join(root, name)
+                    zf.write(full, _assets_prefix(path) + os.path.relpath(full, tmp).replace(os.sep, "/"))
+
+    weights_h5.walk(model, visit)
 
 
 # ------------------------------------------------------------------- reading
@@ -178,9 +203,34 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict | None = None, 
         model = deserialize_model(config, filepath, custom_objects, safe_mode)
         try:
             _read_weights_member(zf, model, filepath, skip_mismatch=False)
+            _read_assets(zf, model, filepath)
         except _ZIP_ERRORS as e:
             raise _corrupt(filepath, e) from e
     return model
+
+
+def _read_assets(zf: zipfile.ZipFile, model: Any, filepath: str) -> None:
+    """Hand each saveable with ``load_assets`` a temporary folder holding the files directly under
+    ``assets/<its weights path>/`` (member names were checked by ``_check_members``)."""
+    names = [n for n in zf.namelist() if n.startswith(ASSETS_DIR + "/") and not n.endswith("/")]
+    if not names:
+        return
+
+    def visit(obj: Any, path: str, owner: Any) -> None:
+        hook = weights_h5._custom_hook(obj, "load_assets")
+        if hook is None:
+            return
+        prefix = _assets_prefix(path)
+        mine = [n for n in names if n.startswith(prefix) and "/" not in n[len(prefix):]]
+        if not mine:
+            return
+        with tempfile.TemporaryDirectory() as tmp:
+            for name in mine:
+                with open(os.path.join(tmp, name[len(prefix):]), "wb") as f:
+                    f.write(_read_member(zf, name, MAX_JSON_BYTES, filepath))
+            hook(tmp)
+
+    weights_h5.walk(model, visit)
 
 
 def deserialize_model(config: dict, filepath: str, custom_objects: dict | None, safe_mode: bool) -> Any:
