@@ -219,6 +219,9 @@ _STFT_OPTIONS = [
     {"mode": "magnitude", "data_format": "channels_first"},
     {"mode": "stft", "data_format": "channels_first", "expand_dims": True, "padding": "same"},
     {"mode": "log", "window": [0.0, 1.0, 2.0, 3.0, 4.0, 3.0, 2.0, 1.0]},
+    {"mode": "real", "window": "blackman", "periodic": True},
+    {"mode": "magnitude", "window": "bartlett"},
+    {"mode": "imag", "window": "boxcar"},
 ]
 
 
@@ -254,10 +257,11 @@ def test_stft_spectrogram_angle_and_set_weights_match_keras(keras_ref):
 
 
 @pytest.mark.parametrize("kwargs", [{"mode": "x"}, {"scaling": "x"}, {"padding": "x"}, {"frame_step": 0},
-                                    {"fft_length": 4}, {"data_format": "x"}, {"frame_step": -1}])
+                                    {"fft_length": 4}, {"data_format": "x"}, {"frame_step": -1},
+                                    {"window": "nope"}])
 def test_stft_spectrogram_bad_arguments_raise_keras_errors(keras_ref, kwargs):
     with pytest.raises(Exception) as ref:
-        keras_ref.layers.STFTSpectrogram(**kwargs)
+        keras_ref.layers.STFTSpectrogram(**kwargs).build((None, 300, 1))
     with pytest.raises(type(ref.value)):
         STFTSpectrogram(**kwargs)
 

@@ -12,7 +12,24 @@ from cornu.layers.layer import InputSpec, Layer
 from cornu.utils import conv_utils
 
 MODES = ("log", "magnitude", "psd", "real", "imag", "angle", "stft")
-_WINDOWS = {"hann": torch.hann_window, "hamming": torch.hamming_window}
+_WINDOWS = {"hann": torch.hann_window, "hamming": torch.hamming_window, "blackman": torch.blackman_window,
+            "bartlett": torch.bartlett_window}
+
+
+def named_window(name: str, length: int, periodic: bool) -> torch.Tensor:
+    """A window by name (float64): torch's own, ``"boxcar"``, or any name ``scipy.signal.get_window`` knows."""
+    if name in _WINDOWS:
+        return _WINDOWS[name](length, periodic=periodic, dtype=torch.float64)
+    if name == "boxcar":
+        return torch.ones(length, dtype=torch.float64)
+    try:
+        from scipy.signal import get_window
+    except ImportError:
+        get_window = None
+    if get_window is None:
+        raise ValueError(f"Invalid window name {name!r} in parameter window={name!r}: without SciPy, the names "
+                         f"are {sorted(_WINDOWS) + ['boxcar']}.")
+    return torch.as_tensor(get_window(name, length, fftbins=periodic), dtype=torch.float64)
 
 
 def dft_kernels(frame_length: int, fft_length: int, window, periodic: bool, scaling) -> tuple[np.ndarray, np.ndarray]:
@@ -25,7 +42,7 @@ def dft_kernels(frame_length: int, fft_length: int, window, periodic: bool, scal
     if window is None:
         w = torch.ones(frame_length, dtype=torch.float64)
     elif isinstance(window, str):
-        w = _WINDOWS[window](frame_length, periodic=periodic, dtype=torch.float64)
+        w = named_window(window, frame_length, periodic)
     else:
         w = torch.as_tensor(np.asarray(window), dtype=torch.float64)
         if tuple(w.shape) != (frame_length,):
@@ -69,9 +86,8 @@ class STFTSpectrogram(Layer):
                              f"Received scaling={scaling}")
         if padding not in ("valid", "same"):
             raise ValueError(f"Padding is invalid, it should be 'valid', 'same'. Received: padding={padding}")
-        if isinstance(window, str) and window not in _WINDOWS:
-            raise ValueError(f'If a string is passed to `window`, it must be one of "hann", "hamming". '
-                             f"Received: window={window}")
+        if isinstance(window, str):
+            named_window(window, 2, periodic)  # an unknown name fails here, with Keras's error class
         if not isinstance(frame_length, int) or frame_length < 1:
             raise ValueError(f"`frame_length` should be a positive integer. Received: frame_length={frame_length}")
         super().__init__(**kwargs)
