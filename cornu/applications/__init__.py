@@ -1,6 +1,6 @@
 """``keras.applications``: ImageNet architectures layer for layer as Keras builds them, with Keras's weights."""
 from cornu.applications import (convnext, densenet, efficientnet, imagenet_utils, mobilenet, mobilenet_v2,
-                                mobilenet_v3, resnet, resnet_v2, vgg16, vgg19)
+                                mobilenet_v3, resnet, resnet_v2, vgg16, vgg19, xception)
 from cornu.applications.convnext import (ConvNeXtBase, ConvNeXtLarge, ConvNeXtSmall, ConvNeXtTiny,
                                           ConvNeXtXLarge)
 from cornu.applications.densenet import DenseNet121, DenseNet169, DenseNet201
@@ -13,3 +13,4 @@ from cornu.applications.resnet import ResNet50, ResNet101, ResNet152
 from cornu.applications.resnet_v2 import ResNet50V2, ResNet101V2, ResNet152V2
 from cornu.applications.vgg16 import VGG16
 from cornu.applications.vgg19 import VGG19
+from cornu.applications.xception import Xception

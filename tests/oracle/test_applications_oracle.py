@@ -13,7 +13,7 @@ keras = keras_oracle_module()
 
 slow = pytest.mark.slow
 AUTO_NAMED = (r"^(global_\w+|rescaling|normalization|zero_padding2d|add|layer_normalization|max_pooling2d|re_lu|"
-              r"activation|multiply|dropout|flatten)(_\d+)?$")
+              r"activation|multiply|dropout|flatten|conv2d|batch_normalization)(_\d+)?$")
 
 # (function name, constructor arguments); the slow ones build big graphs in Keras.
 ARCHITECTURES = [
@@ -53,6 +53,7 @@ ARCHITECTURES = [
     pytest.param("MobileNetV3Small", dict(input_shape=(32, 32, 3), minimalistic=True, alpha=0.75,
                                           include_top=False, pooling="avg"), id="MobileNetV3Small-minimalistic"),
     pytest.param("MobileNetV3Large", dict(input_shape=(32, 32, 3), alpha=1.25), id="MobileNetV3Large", marks=slow),
+    pytest.param("Xception", dict(input_shape=(71, 71, 3)), id="Xception"),
     # next families here
 ]
 
@@ -82,6 +83,7 @@ def _structure(model) -> list:
 
 def _var_path(w) -> str:
     layer, var = w.path.split("/")[-2:]
+    layer = re.sub(r"_[0-9]+$", "", layer) if re.match(AUTO_NAMED, layer) else layer
     return f"{layer}/{re.sub(r'^variable_[0-9]+$', 'variable', var)}"
 
 
@@ -173,7 +175,7 @@ def test_preprocess_input_matches_keras(mode, data_format):
 
 
 PREPROCESSING_MODULES = ["resnet", "vgg16", "vgg19", "mobilenet_v2", "efficientnet", "densenet", "convnext",
-                         "mobilenet", "resnet_v2", "mobilenet_v3"]
+                         "mobilenet", "resnet_v2", "mobilenet_v3", "xception"]
 
 
 @pytest.mark.parametrize("module", PREPROCESSING_MODULES)
