@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
+import warnings
 from typing import Any, Callable
 
 import torch
@@ -69,7 +70,23 @@ def trace(fn: Callable, signature: list, device: torch.device | None = None,
     with torch.no_grad():
         module(*examples)  # an eager call first: lazily built layers create their weights outside the trace
         program = torch.export.export(module, tuple(examples), **kwargs)
+    _warn_specialized(program, dims)
     return program, names
+
+
+def _warn_specialized(program: torch.export.ExportedProgram, dims: list) -> None:
+    """Warn about each ``None`` dimension the trace fixed to its example size (a Python loop over time steps, a
+    shape-dependent branch): the program then accepts only that size."""
+    from torch.fx.experimental.symbolic_shapes import is_concrete_int
+
+    vals = {n.name: n.meta.get("val") for n in program.graph.nodes if n.op == "placeholder"}
+    for i, (name, wanted) in enumerate(zip(program.graph_signature.user_inputs, dims)):
+        val = vals.get(name)
+        for axis in wanted if val is not None else ():
+            if is_concrete_int(val.shape[axis]):
+                warnings.warn(f"Export: axis {axis} of input {i} was declared dynamic (None) but the traced "
+                              f"computation fixed it to {int(val.shape[axis])}; the exported program accepts only that "
+                              "size. Give `input_signature` that dimension explicitly.", stacklevel=4)
 
 
 def model_fn(model: Any) -> Callable:

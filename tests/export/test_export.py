@@ -259,3 +259,16 @@ def test_onnx_matches_keras_onnx(tmp_path, keras_ref):
     k_out, _ = _onnx_run(tmp_path / "k.onnx", {inputs_name(tmp_path / "k.onnx"): x})
     c_out, _ = _onnx_run(tmp_path / "c.onnx", {inputs_name(tmp_path / "c.onnx"): x})
     assert_close(c_out, k_out, rtol=1e-5)
+
+
+def test_dict_inputs_and_a_fixed_time_axis_warning(tmp_path):
+    a, b = keras.Input((5,), name="a"), keras.Input((3,), name="b")
+    model = keras.Model({"a": a, "b": b}, layers.Dense(2)(layers.Concatenate()([a, b])))
+    model.export(str(tmp_path / "d.pt2"), format="torch", verbose=False)
+    xa, xb = torch.from_numpy(random_array((4, 5), seed=14)), torch.from_numpy(random_array((4, 3), seed=15))
+    with torch.no_grad():
+        assert_close(torch.export.load(str(tmp_path / "d.pt2")).module()(xa, xb),  # flat, in the inputs' order
+                     model({"a": xa, "b": xb}).numpy())
+    rnn = keras.Sequential([keras.Input((None, 3)), layers.SimpleRNN(2)])  # a Python loop over the time steps
+    with pytest.warns(UserWarning, match="axis 1 of input 0"):
+        rnn.export(str(tmp_path / "r.pt2"), format="torch", verbose=False)
