@@ -293,7 +293,14 @@ def functional_from_config(config: dict, custom_objects: dict | None = None, cls
         if isinstance(created[name], InputLayer):
             created_nodes[name] = list(created[name]._inbound_nodes[:1])
         nodes = entry.get("inbound_nodes") or []
+        if not isinstance(nodes, list):
+            raise ValueError(f"The inbound_nodes of layer {name!r} must be a list. Received: {nodes!r:.200}")
         pending[name] = [_legacy_node(n) if isinstance(n, list) else n for n in nodes]
+        for node in pending[name]:
+            if not isinstance(node, dict) or not isinstance(node.get("args", []), list) \
+                    or not isinstance(node.get("kwargs", {}), dict):
+                raise ValueError(f"Malformed inbound node of layer {name!r}: expected {{'args': [...], "
+                                 f"'kwargs': {{...}}}}. Received: {node!r:.200}")
         order.append(name)
 
     def tensor_at(history: Any) -> KerasTensor:

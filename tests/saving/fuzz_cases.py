@@ -36,6 +36,7 @@ class Case:
     suffix: str
     kind: str          # "keras", "h5_model", "weights", "h5_weights"
     data: bytes
+    mutation: str = ""
 
 
 def base_model(keras: Any) -> Any:
@@ -332,7 +333,8 @@ def generate(seeds: dict[str, Case], n: int, seed: int = 0) -> Iterator[Case]:
                 continue  # the mutation does not apply to this file; draw another
         else:
             label, data = _truncate(rng, base.data)
-        yield Case(f"{i:05d}_{base.name}_{label}", base.suffix, base.kind, data)
+        yield Case(f"{i:05d}_{base.name}_{label}", base.suffix, base.kind, data,
+                   f"{base.name}:{label.split(':')[0].split('@')[0]}")
 
 
 # ------------------------------------------------------------------ loading
