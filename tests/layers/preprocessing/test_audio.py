@@ -183,3 +183,32 @@ def test_stft_input_errors():
         STFTSpectrogram(frame_length=8)(np.zeros((2, 40, 1), "int32"))
     with pytest.raises(ValueError):
         STFTSpectrogram(frame_length=8)(np.zeros((2, 40), "float32"))
+
+
+def test_stft_weights_file_round_trip(tmp_path):
+    import cornu
+
+    def build():
+        return cornu.Sequential([cornu.Input((60, 2)), STFTSpectrogram(mode="stft", frame_length=16, frame_step=8)])
+
+    source, target = build(), build()
+    source.layers[0].set_weights([w * 3 + 1 for w in source.layers[0].get_weights()])
+    source.save_weights(tmp_path / "s.weights.h5")
+    target.load_weights(tmp_path / "s.weights.h5")
+    x = random_array((2, 60, 2), seed=6)
+    np.testing.assert_array_equal(target.predict(x, verbose=0), source.predict(x, verbose=0))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_spectrograms_make_no_host_sync_on_cuda():
+    from tests.helpers import no_host_sync
+
+    x = torch.tensor(random_array((2, 4000), seed=7), device="cuda")
+    mel = MelSpectrogram(fft_length=256, sequence_stride=64, num_mel_bins=32)
+    stft = STFTSpectrogram(mode="log", frame_length=128, padding="same")
+    mel(x), stft(x[..., None])
+    with no_host_sync():
+        out_mel, out_stft = mel(x), stft(x[..., None])
+    assert_close(out_mel.cpu(), _mel_reference(x.cpu(), fft=256, stride=64, num_mel=32, rate=16000), rtol=1e-4,
+                 atol=1e-3)
+    assert out_stft.device.type == "cuda"

@@ -3,6 +3,7 @@ import colorsys
 
 import numpy as np
 import pytest
+import torch
 
 from cornu.layers.preprocessing.image.auto_contrast import AutoContrast
 from cornu.layers.preprocessing.image.equalization import Equalization
@@ -14,7 +15,7 @@ from cornu.layers.preprocessing.image.random_invert import RandomInvert
 from cornu.layers.preprocessing.image.random_posterization import RandomPosterization
 from cornu.layers.preprocessing.image.random_sharpness import RandomSharpness
 from cornu.layers.preprocessing.image.solarization import Solarization
-from tests.helpers import assert_close, f64, random_array
+from tests.helpers import assert_close, f64, no_host_sync, random_array
 
 LUMA = np.array([0.2989, 0.587, 0.114])
 
@@ -245,3 +246,20 @@ def test_seeded_layers_repeat_and_draw_per_image(make):
     np.testing.assert_array_equal(first, second)
     assert tuple(make(seed=7)(x[0]).shape) == x[0].shape
     assert len({row.tobytes() for row in first.astype(np.float32)}) > 1
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_color_layers_make_no_host_sync_on_cuda():
+    x = torch.tensor(_image((4, 16, 16, 3)), device="cuda")
+    layers = [RandomInvert(0.5, seed=1), RandomPosterization((2, 6), seed=1), Solarization(0.3, 0.6, seed=1),
+              AutoContrast(), Equalization(), RandomSharpness(0.9, seed=1), RandomColorDegeneration(0.9, seed=1),
+              RandomGrayscale(seed=1), RandomSaturation(0.9, seed=1), RandomHue(0.9, seed=1),
+              RandomColorJitter(brightness_factor=0.3, contrast_factor=0.3, saturation_factor=0.3, hue_factor=0.3,
+                                seed=1)]
+    for layer in layers:
+        layer(x)  # first call: the generator is created and seeded
+        with no_host_sync():
+            out = layer(x)
+        assert out.device.type == "cuda" and out.shape == x.shape
+        if isinstance(layer, (AutoContrast, Equalization)):  # not random: the CPU computes the same numbers
+            assert_close(out.cpu(), layer(x.cpu()), atol=1e-4)

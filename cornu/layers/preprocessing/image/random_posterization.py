@@ -19,21 +19,22 @@ class RandomPosterization(ColorAugmentation):
         self.factor = factor_pair(factor, 1, 8, lambda f: (1, f))
         self.value_range = value_range_pair(value_range)
 
-    def _bits(self, x: torch.Tensor) -> torch.Tensor | int:
+    def _mask(self, x: torch.Tensor) -> torch.Tensor | int:
+        """The per-image bit mask ``(255 << (8 - bits)) & 255``: a Python int when ``bits`` is pinned."""
         low, high = self.factor
         if low == high:
-            return int(low)
+            return (255 << (8 - int(low))) & 255
         if not (isinstance(low, int) and isinstance(high, int)):
             raise TypeError(f"RandomPosterization draws integer bits: `factor` must hold integers to be drawn "
                             f"from. Received: factor={self.factor}")
-        return torch.randint(low, high, (x.shape[0], 1, 1, 1), generator=self._rng(x.device), device=x.device)
+        bits = torch.randint(low, high, (x.shape[0], 1, 1, 1), generator=self._rng(x.device), device=x.device,
+                             dtype=torch.int32)
+        return torch.bitwise_and(torch.bitwise_left_shift(torch.full_like(bits, 255), 8 - bits), 255)
 
     def transform(self, x: torch.Tensor) -> torch.Tensor:
         low, high = self.value_range
-        shift = 8 - torch.as_tensor(self._bits(x), device=x.device)
-        mask = torch.bitwise_and(torch.bitwise_left_shift(torch.full_like(shift, 255), shift), 255)
         levels = ((x - low) / (high - low) * 255).to(torch.int32)
-        kept = torch.bitwise_and(levels, mask.to(torch.int32)).to(x.dtype)
+        kept = torch.bitwise_and(levels, self._mask(x)).to(x.dtype)
         return kept / 255 * (high - low) + low
 
     def get_config(self) -> dict:
