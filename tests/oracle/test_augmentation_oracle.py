@@ -133,3 +133,13 @@ def test_composed_bad_arguments(keras_ref, name, kwargs, error):
         getattr(keras_ref.layers, name)(**kwargs)
     with pytest.raises(error):
         getattr(layers, name)(**kwargs)
+
+
+def test_erasing_statistics_match_keras(keras_ref):
+    x = np.full((200, 40, 40, 1), 50.0, "float32")
+    for scale in [(0.1, 0.1), (0.02, 0.33)]:
+        kwargs = {"factor": (1.0, 1.0), "scale": scale, "fill_value": 100.0, "seed": 1}
+        ours = f64(layers.RandomErasing(**kwargs)(x, training=True)) == 100.0
+        theirs = f64(keras_ref.ops.convert_to_numpy(keras_ref.layers.RandomErasing(**kwargs)(x, training=True))) == 100
+        assert abs(ours.mean() - theirs.mean()) < 0.02  # the same erased area on average
+        assert ours.any(axis=(1, 2, 3)).all() and theirs.any(axis=(1, 2, 3)).all()

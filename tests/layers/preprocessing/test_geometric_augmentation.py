@@ -80,12 +80,17 @@ def test_gaussian_blur_fixed_sigma_matches_op():
 
 def test_erasing_area_and_fill():
     x = _batch(200, 20, 20, 1)
-    out = f64(layers.RandomErasing(factor=(1.0, 1.0), scale=(0.1, 0.3), fill_value=-1.0, value_range=(0, 255),
+    out = f64(layers.RandomErasing(factor=(1.0, 1.0), scale=(0.25, 0.25), fill_value=300.0, value_range=(0, 255),
                                    seed=0)(x))
-    erased = (out == -1.0).mean(axis=(1, 2, 3))
-    assert 0.1 < erased.mean() < 0.3  # the drawn area fraction, shrunk a little at the borders
-    kept = out != -1.0
-    assert_close(out[kept], f64(x)[kept])
+    erased = out == 255.0  # the fill, clipped to value_range
+    assert_close(erased.mean(axis=(1, 2, 3)), np.full(200, 0.25), atol=0.03)  # a 10 x 10 square (rounding)
+    assert (erased.any(axis=2).sum(axis=1) == 10).all()
+    assert_close(out[~erased], f64(x)[~erased])
+    varied = f64(layers.RandomErasing(factor=(1.0, 1.0), scale=(0.04, 0.36), fill_value=300.0, seed=1)(x)) == 255
+    rows, cols = varied.any(axis=2).sum(axis=(1, 2)), varied.any(axis=1).sum(axis=(1, 2))
+    assert rows.min() >= 3 and rows.max() <= 13 and (rows != cols).any()  # sqrt(s) of each side, drawn apart
+    noisy = f64(layers.RandomErasing(factor=(1.0, 1.0), seed=2)(x))
+    assert noisy.min() >= 0 and noisy.max() <= 255
 
 
 def test_elastic_displacement_is_smooth():

@@ -1,13 +1,12 @@
 """``RandomErasing`` (Zhong et al. 2017): a random rectangle of each chosen image replaced, batched by masks.
 
-Each image is erased with a probability drawn from ``factor``; the rectangle covers a fraction of
-the image drawn from ``scale`` with an aspect ratio drawn log-uniformly in [0.3, 1 / 0.3], at a
-uniform position. It is filled with ``fill_value``, or, when that is None, with N(0, 1) noise
-scaled to ``value_range`` (and clipped to it).
+Each image is erased with a probability drawn from ``factor``; as in Keras (measured), the
+rectangle's height and width are ``sqrt(s)`` of the image's, with a separate ``s`` drawn from
+``scale`` for each (a square of area ``s`` when ``scale`` is a single value), at a uniform position.
+It is filled with ``fill_value``, or, when that is None, with per-pixel N(0, 1) noise times the
+width of ``value_range``; the result is clipped to ``value_range``.
 """
 from __future__ import annotations
-
-import math
 
 import torch
 
@@ -15,11 +14,9 @@ from cornu.layers.preprocessing.image.augmentation import ImageAugmentation
 from cornu.layers.preprocessing.image.factor_utils import chosen, unit_range
 
 
-def box_mask(layer, n: int, h: int, w: int, area: torch.Tensor, ratio: torch.Tensor,
+def box_mask(layer, n: int, h: int, w: int, box_h: torch.Tensor, box_w: torch.Tensor,
              device: torch.device) -> torch.Tensor:
-    """``(n, 1, h, w)`` masks of rectangles of ``area`` (fraction) and width/height ``ratio`` at random positions."""
-    box_h = torch.sqrt(area * h * w / ratio).clamp(max=h)
-    box_w = torch.sqrt(area * h * w * ratio).clamp(max=w)
+    """``(n, 1, h, w)`` masks of ``box_h`` by ``box_w`` pixel rectangles at uniform positions inside the image."""
     top = layer.uniform((n,), 0.0, 1.0, device) * (h - box_h)
     left = layer.uniform((n,), 0.0, 1.0, device) * (w - box_w)
     rows = torch.arange(h, device=device, dtype=torch.float32)[None, :, None]
@@ -46,16 +43,16 @@ class RandomErasing(ImageAugmentation):
     def augment(self, x: torch.Tensor) -> torch.Tensor:
         n, c, h, w = x.shape
         device = x.device
-        area = self.uniform((n,), self.scale[0], self.scale[1], device)
-        ratio = torch.exp(self.uniform((n,), math.log(0.3), -math.log(0.3), device))
-        mask = box_mask(self, n, h, w, area, ratio, device) & chosen(self, n, self.factor, device)[:, None, None, None]
+        box_h = torch.sqrt(self.uniform((n,), self.scale[0], self.scale[1], device)) * h
+        box_w = torch.sqrt(self.uniform((n,), self.scale[0], self.scale[1], device)) * w
+        mask = box_mask(self, n, h, w, box_h, box_w, device) & chosen(self, n, self.factor, device)[:, None, None, None]
         low, high = min(self.value_range), max(self.value_range)
         if self.fill_value is None:
             noise = torch.randn((n, c, h, w), generator=self._rng(device), device=device)
-            fill = (noise * (high - low) / 4 + (high + low) / 2).clamp(low, high).to(x.dtype)
+            fill = (noise * (high - low) + low).to(x.dtype)
         else:
             fill = torch.full_like(x, float(self.fill_value))
-        return torch.where(mask, fill, x)
+        return torch.where(mask, fill, x).clamp(low, high)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "factor": self.factor, "scale": self.scale, "fill_value": self.fill_value,
