@@ -11,23 +11,22 @@ from __future__ import annotations
 import torch
 
 from cornu.layers.preprocessing.image.augmentation import ImageAugmentation
+from cornu.layers.preprocessing.image.auto_contrast import AutoContrast
+from cornu.layers.preprocessing.image.equalization import Equalization
 from cornu.layers.preprocessing.image.factor_utils import unit_range
+from cornu.layers.preprocessing.image.random_affine import RandomRotation, RandomTranslation
+from cornu.layers.preprocessing.image.random_color import RandomBrightness, RandomContrast
+from cornu.layers.preprocessing.image.random_grayscale import RandomColorDegeneration
+from cornu.layers.preprocessing.image.random_posterization import RandomPosterization
+from cornu.layers.preprocessing.image.random_sharpness import RandomSharpness
+from cornu.layers.preprocessing.image.random_shear import RandomShear
 from cornu.layers.preprocessing.image.resizing import check_image_rank
+from cornu.layers.preprocessing.image.solarization import Solarization
 
 
 def augmentation_ops(factor: tuple, value_range, interpolation: str, seed, data_format: str,
                      color: bool = True) -> list:
     """Keras's RandAugment / AugMix operations, each of strength ``factor`` (``color``: the four color ones too)."""
-    from cornu.layers.preprocessing.image.auto_contrast import AutoContrast
-    from cornu.layers.preprocessing.image.equalization import Equalization
-    from cornu.layers.preprocessing.image.random_affine import RandomRotation, RandomTranslation
-    from cornu.layers.preprocessing.image.random_color import RandomBrightness, RandomContrast
-    from cornu.layers.preprocessing.image.random_grayscale import RandomColorDegeneration
-    from cornu.layers.preprocessing.image.random_posterization import RandomPosterization
-    from cornu.layers.preprocessing.image.random_sharpness import RandomSharpness
-    from cornu.layers.preprocessing.image.random_shear import RandomShear
-    from cornu.layers.preprocessing.image.solarization import Solarization
-
     common = {"seed": seed, "data_format": data_format}
     strength = (0, factor[1])
     bits = (1, max(1, int(8 * factor[1])))
