@@ -7,17 +7,6 @@ from cornu.layers.preprocessing.image.random_color import ColorAugmentation, fac
 from cornu.ops import image as image_ops
 
 
-def luma(x: torch.Tensor, data_format: str, channel_axis: int) -> torch.Tensor:
-    """The grayscale of an RGB batch (one channel), or a one-channel batch itself; Keras's error otherwise."""
-    channels = x.shape[channel_axis]
-    if channels == 1:
-        return x
-    if channels != 3:
-        raise ValueError("Invalid channel size: expected 3 (RGB) or 1 (Grayscale). "
-                         f"Received input with shape: images.shape={tuple(x.shape)}")
-    return image_ops.rgb_to_grayscale(x, data_format=data_format)
-
-
 class RandomGrayscale(ColorAugmentation):
     """Replaces each image by its luma (in every channel) with probability ``factor``.
 
@@ -33,7 +22,7 @@ class RandomGrayscale(ColorAugmentation):
         self.factor = factor
 
     def transform(self, x: torch.Tensor) -> torch.Tensor:
-        gray = luma(x, self.data_format, self.channel_axis).expand_as(x)
+        gray = image_ops.rgb_to_grayscale(x, data_format=self.data_format).expand_as(x)
         chosen = self.uniform((x.shape[0], 1, 1, 1), 0.0, 1.0, x.device) < self.factor
         return torch.where(chosen, gray, x)
 
@@ -45,6 +34,7 @@ class RandomColorDegeneration(ColorAugmentation):
     """``y = x + f (luma - x)`` with ``f ~ U(factor)`` per image, clipped to ``value_range``.
 
     ``f = 0`` keeps the image, ``1`` gives its grayscale; a number ``f`` draws from ``(-f, f)``.
+    One-channel images are their own luma.
     """
 
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
@@ -53,7 +43,7 @@ class RandomColorDegeneration(ColorAugmentation):
         self.value_range = value_range_pair(value_range)
 
     def transform(self, x: torch.Tensor) -> torch.Tensor:
-        gray = luma(x, self.data_format, self.channel_axis)
+        gray = image_ops.rgb_to_grayscale(x, data_format=self.data_format)
         f = self.per_image(x, self.factor[0], self.factor[1])
         return torch.clamp(x + f * (gray - x), self.value_range[0], self.value_range[1])
 
