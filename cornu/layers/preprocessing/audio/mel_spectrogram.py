@@ -38,7 +38,8 @@ class MelSpectrogram(Layer):
 
     The centred (reflect-padded) STFT with a periodic window gives ``|X| ** mag_exp``, weighted by
     the mel filters; with ``power_to_db`` the result is ``10 log10(max(S, min_power) / ref)``,
-    floored at ``max - top_db`` (the maximum over the whole batch, as Keras takes it).
+    floored at ``max - top_db`` (the maximum over the whole batch, as Keras takes it; ``top_db=None``
+    skips the floor, where Keras fails).
     """
 
     def __init__(self, fft_length=2048, sequence_stride=512, sequence_length=None, window="hann",
