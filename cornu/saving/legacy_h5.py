@@ -148,10 +148,11 @@ def _layers_of(model_or_layers: Any) -> list:
     return list(model_or_layers.layers)
 
 
-def _read_values(group: Any, layer_name: str, limit: int) -> list[np.ndarray]:
+def _datasets(group: Any, layer_name: str) -> list:
+    """The datasets ``weight_names`` lists, checked to be plain numeric datasets stored in the file (not read)."""
     import h5py
 
-    values = []
+    datasets = []
     for name in read_name_list(group, "weight_names"):
         link = group.get(name, getlink=True)
         dataset = group[name] if isinstance(link, h5py.HardLink) else None
@@ -160,9 +161,16 @@ def _read_values(group: Any, layer_name: str, limit: int) -> list[np.ndarray]:
                              "dataset stored in it.")
         if dataset.dtype.kind not in "biuf":
             raise ValueError(f"Weight {name!r} of layer {layer_name!r} has non-numeric dtype {dataset.dtype}.")
+        datasets.append(dataset)
+    return datasets
+
+
+def _read(datasets: list, layer_name: str, limit: int) -> list[np.ndarray]:
+    values = []
+    for dataset in datasets:
         if dataset.size * dataset.dtype.itemsize > limit:
-            raise ValueError(f"Weight {name!r} of layer {layer_name!r} declares {dataset.size} values, more than "
-                             "the model could hold; refusing to read it.")
+            raise ValueError(f"Weight {dataset.name!r} of layer {layer_name!r} declares {dataset.size} values, more "
+                             "than the model could hold; refusing to read it.")
         values.append(np.asarray(dataset[()]))
     return values
 
@@ -191,10 +199,10 @@ def _top_level(model_or_layers: Any, layers: list) -> list:
     return [v for v in _legacy_weights(model_or_layers) if id(v) not in in_layers]
 
 
-def _first_difference(layers: list, f: Any, names: list[str], limit: int) -> str:
+def _first_difference(layers: list, f: Any, names: list[str]) -> str:
     for k, (layer, name) in enumerate(zip(layers, names)):
         variables = _legacy_weights(layer)
-        values = _read_values(f[name], name, limit)
+        values = _datasets(f[name], name)
         if len(variables) != len(values):
             return (f" First difference: layer #{k} (named {layer.name} in the current model, {name} in the save "
                     f"file) expects {len(variables)} weight(s), the file has {len(values)}.")
@@ -217,11 +225,11 @@ def load_weights_from_hdf5_group(f: Any, model_or_layers: Any, skip_mismatch: bo
     limit = _read_limit(layers) + 8 * sum(int(np.prod(v.shape)) for v in _top_level(model_or_layers, layers))
     if len(names) != len(layers):
         raise ValueError(f"Layer count mismatch when loading weights from file. Model expected {len(layers)} "
-                         f"layers, found {len(names)} saved layers.{_first_difference(layers, f, names, limit)}")
+                         f"layers, found {len(names)} saved layers.{_first_difference(layers, f, names)}")
     plan = []
     for k, (layer, name) in enumerate(zip(layers, names)):
         variables = _legacy_weights(layer)
-        values = _read_values(f[name], name, limit)
+        values = _datasets(f[name], name)
         if len(variables) != len(values):
             raise ValueError(f"Weight count mismatch for layer #{k} (named {layer.name} in the current model, {name} "
                              f"in the save file). Layer expects {len(variables)} weight(s). Received {len(values)} "
@@ -233,14 +241,14 @@ def load_weights_from_hdf5_group(f: Any, model_or_layers: Any, skip_mismatch: bo
             warnings.warn(f"Skipping loading weights for layer #{k} (named {layer.name}) due to mismatch in shape "
                           f"{problem}.", stacklevel=2)
             continue
-        plan.append((variables, values))
+        plan.append((variables, _read(values, name, limit)))
     top = _top_level(model_or_layers, layers)
     if "top_level_model_weights" in f and top:
-        values = _read_values(f["top_level_model_weights"], "top_level_model_weights", limit)
+        values = _datasets(f["top_level_model_weights"], "top_level_model_weights")
         if len(values) != len(top) or _shape_problem(model_or_layers, top, values):
             raise ValueError(f"The top-level weights of {model_or_layers.name!r} ({len(top)}) do not match the "
                              f"{len(values)} saved in 'top_level_model_weights'.")
-        plan.append((top, values))
+        plan.append((top, _read(values, "top_level_model_weights", limit)))
     for variables, values in plan:
         _assign(variables, values)
 
@@ -256,7 +264,7 @@ def load_weights_from_hdf5_group_by_name(f: Any, model_or_layers: Any, skip_mism
     for name in read_name_list(f, "layer_names"):
         if name not in f or name not in by_name:
             continue
-        values = _read_values(f[name], name, limit)
+        values = _datasets(f[name], name)
         for k, layer in enumerate(by_name[name]):
             variables = _legacy_weights(layer)
             if len(variables) != len(values):
@@ -266,7 +274,7 @@ def load_weights_from_hdf5_group_by_name(f: Any, model_or_layers: Any, skip_mism
                 problem = _shape_problem(layer, variables, values)
                 message = f"Shape mismatch in layer #{k} (named {layer.name}) {problem}" if problem else None
             if message is None:
-                plan.append((variables, values))
+                plan.append((variables, _read(values, name, limit)))
             elif skip_mismatch:
                 warnings.warn(f"Skipping loading weights: {message}", stacklevel=2)
             else:
@@ -356,9 +364,10 @@ def _load_optimizer_weights(model: Any, h5: Any) -> None:
         if not optimizer.built:
             optimizer.build(model.trainable_weights)
         variables = list(optimizer.variables)
-        values = _read_values(group, "optimizer_weights", _read_limit([model]) * 4)
-        if len(values) != len(variables) or any(tuple(v.shape) != tuple(a.shape) for v, a in zip(variables, values)):
-            raise ValueError(f"the optimizer has {len(variables)} variables, the file {len(values)}")
+        datasets = _datasets(group, "optimizer_weights")
+        if len(datasets) != len(variables) or any(tuple(v.shape) != d.shape for v, d in zip(variables, datasets)):
+            raise ValueError(f"the optimizer has {len(variables)} variables, the file {len(datasets)}")
+        values = _read(datasets, "optimizer_weights", _read_limit([model]) * 4)
     except ValueError as e:
         warnings.warn(f"Error in loading the saved optimizer state ({e}). As a result, your model is starting with a "
                       "freshly initialized optimizer.", stacklevel=3)
