@@ -6,7 +6,7 @@ weights, listed in the ``layer_names`` attribute, whose ``weight_names``
 attribute lists its datasets in the layer's legacy order (trainable weights,
 then non-trainable ones, in Keras layout). ``save_weights("w.h5")`` files of
 Keras 2 hold that weights group at the root. Keras 2 configs are mapped to
-Keras 3 ones (``batch_input_shape``, one-element ``axis`` lists, ``time_major``,
+Keras 3 ones (``batch_input_shape``, ``input_dtype``, one-element ``axis`` lists, ``time_major``,
 Sequential configs as a bare list, lambdas as ``[code, defaults, closure]``);
 lambdas still load only with ``safe_mode=False``.
 """
@@ -101,6 +101,9 @@ def _json_attr(h5: Any, name: str, filepath: str) -> Any:
 def _legacy_layer(config: dict) -> dict:
     """One Keras 2 layer entry (``{"class_name", "config"}`` without ``module``) in Keras 3's form."""
     class_name, inner = config.get("class_name"), dict(config["config"])
+    if "input_dtype" in inner:
+        dtype = inner.pop("input_dtype")
+        inner.setdefault("dtype", dtype)
     batch_input_shape = inner.pop("batch_input_shape", None)
     if batch_input_shape is not None:
         inner["batch_shape" if class_name == "InputLayer" else "batch_input_shape"] = batch_input_shape

@@ -233,6 +233,10 @@ def test_keras3_legacy_config_converted():
                                                           k2.lstm("l", 2)]))
     layers = config["config"]["layers"]
     assert layers[0]["config"]["batch_shape"] == [None, 3, 2] and "batch_input_shape" not in layers[0]["config"]
+    old_input = {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 3], "input_dtype": "int32",
+                                                        "sparse": False, "name": "tokens"}}
+    layer = keras.saving.deserialize_keras_object(legacy_h5.convert_config(old_input))
+    assert layer.batch_shape == (None, 3) and layer.dtype == "int32"
     assert layers[1]["config"]["axis"] == 2
     assert "time_major" not in layers[2]["config"] and "implementation" not in layers[2]["config"]
     bad = k2.lstm("l", 2)
