@@ -623,22 +623,30 @@ def perspective_transform(images: Any, start_points: Any, end_points: Any, inter
     return _restore(y, data_format, single)
 
 
-def elastic_warp(x: torch.Tensor, alpha, sigma: float, generator: torch.Generator | None,
-                 interpolation: str = "bilinear", fill_mode: str = "reflect", fill_value: float = 0.0) -> torch.Tensor:
+def elastic_warp(x: torch.Tensor, alpha, sigma, generator: torch.Generator | None, interpolation: str = "bilinear",
+                 fill_mode: str = "reflect", fill_value: float = 0.0, max_sigma: float | None = None) -> torch.Tensor:
     """Displace every pixel of an NCHW batch by ``alpha * sigma`` times Gaussian-smoothed N(0, 1) noise.
 
     Smoothing white noise with a normalised Gaussian of width ``sigma`` divides its spread by about
     ``2 sqrt(pi) sigma``; the ``sigma`` factor keeps the displacement's spread near ``0.28 alpha``
-    pixels whatever the smoothness, as Keras's does. ``alpha`` may be one value per image, ``(n,)``.
+    pixels whatever the smoothness, as Keras's does. ``alpha`` and ``sigma`` may be one value per
+    image, ``(n,)`` tensors (then ``max_sigma`` bounds ``sigma`` and sets the kernel's length);
+    per-image kernels run as one grouped convolution.
     """
     n, _, h, w = x.shape
     work = x.dtype if x.dtype in (torch.float32, torch.float64) else torch.float32
     noise = torch.randn((n, 2, h, w), generator=generator, device=x.device, dtype=work)
-    size = 2 * math.ceil(3 * float(sigma)) + 1
-    k = _gaussian_kernel(size, float(sigma), work, x.device)
-    field = _depthwise_same(noise, torch.outer(k, k))
-    scale = torch.as_tensor(alpha, dtype=work, device=x.device).reshape(-1, 1, 1, 1) * float(sigma)
-    field = field * scale
+    bound = float(sigma) if max_sigma is None else float(max_sigma)
+    size = 2 * math.ceil(3 * bound) + 1
+    sigmas = torch.as_tensor(sigma, dtype=work, device=x.device).reshape(-1, 1).expand(n, 1).clamp(min=1e-3)
+    t = torch.arange(size, dtype=work, device=x.device) - (size - 1) / 2
+    k = torch.exp(-(t ** 2) / (2 * sigmas ** 2))
+    k = k / k.sum(dim=1, keepdim=True)  # (n, size)
+    weight = (k[:, :, None] * k[:, None, :])[:, None].expand(n, 2, size, size).reshape(2 * n, 1, size, size)
+    pad = (size - 1) // 2
+    field = F.conv2d(F.pad(noise.reshape(1, 2 * n, h, w), (pad, pad, pad, pad)), weight, groups=2 * n)
+    scale = torch.as_tensor(alpha, dtype=work, device=x.device).reshape(-1, 1, 1, 1) * sigmas.reshape(n, 1, 1, 1)
+    field = field.reshape(n, 2, h, w) * scale
     rows = torch.arange(h, device=x.device, dtype=work)[:, None]
     cols = torch.arange(w, device=x.device, dtype=work)
     return sample_nchw(x, cols + field[:, 1], rows + field[:, 0], interpolation, fill_mode, fill_value)

@@ -143,3 +143,14 @@ def test_erasing_statistics_match_keras(keras_ref):
         theirs = f64(keras_ref.ops.convert_to_numpy(keras_ref.layers.RandomErasing(**kwargs)(x, training=True))) == 100
         assert abs(ours.mean() - theirs.mean()) < 0.02  # the same erased area on average
         assert ours.any(axis=(1, 2, 3)).all() and theirs.any(axis=(1, 2, 3)).all()
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.5])
+def test_elastic_displacement_spread_matches_keras(keras_ref, scale):
+    ramp = np.tile(np.arange(64, dtype="float32")[None, None, :, None], (4, 64, 1, 1))
+    kwargs = {"factor": (1.0, 1.0), "scale": (scale, scale), "value_range": (0, 1000), "seed": 1}
+    ours = f64(layers.RandomElasticTransform(**kwargs)(ramp, training=True)) - ramp
+    theirs = f64(keras_ref.ops.convert_to_numpy(keras_ref.layers.RandomElasticTransform(**kwargs)(ramp, training=True)))
+    theirs = theirs - ramp
+    inner = (slice(None), slice(10, -10), slice(10, -10))
+    assert abs(ours[inner].std() / theirs[inner].std() - 1) < 0.25  # the same displacement spread

@@ -2,7 +2,8 @@
 
 Each image is transformed with a probability drawn from ``factor``, with a strength ``s`` drawn
 from ``scale``: Gaussian-smoothed N(0, 1) noise of width ``0.05 s min(h, w)`` pixels, scaled so its
-spread is about ``0.02 s max(h, w)`` pixels (as Keras's, measured) (``ops.image.elastic_warp`` with per-image strength),
+spread is about ``0.02 s max(h, w)`` pixels (as Keras's, measured; ``ops.image.elastic_warp`` with
+per-image width and strength),
 resampled with ``fill_mode``; the result is clipped to ``value_range``.
 """
 from __future__ import annotations
@@ -38,11 +39,12 @@ class RandomElasticTransform(ImageAugmentation):
         if self.scale[1] <= 0:
             return x
         strength = self.uniform((n,), self.scale[0], self.scale[1], x.device)
-        sigma = max(0.05 * self.scale[1] * min(h, w), 0.5)
-        # elastic_warp's field spreads 0.28 alpha pixels; strength s asks for 0.02 s max(h, w).
+        # Keras's field (measured): width 0.05 s min(h, w), spread 0.02 s max(h, w) pixels; elastic_warp's
+        # field spreads 0.28 alpha pixels.
+        sigma = (0.05 * min(h, w)) * strength
         alpha = strength * (0.07 * max(h, w))
         warped = elastic_warp(x, alpha, sigma, self._rng(x.device), self.interpolation, self.fill_mode,
-                              self.fill_value)
+                              self.fill_value, max_sigma=0.05 * min(h, w) * self.scale[1])
         warped = warped.clamp(min(self.value_range), max(self.value_range))
         return where_chosen(chosen(self, n, self.factor, x.device), warped, x)
 
