@@ -1,5 +1,6 @@
 """``keras.utils``: data helpers, seeding, progress bar, dataset download."""
 from cornu.utils.file_utils import get_file
+from cornu.utils import bounding_boxes
 from cornu.utils.audio_dataset_utils import audio_dataset_from_directory
 from cornu.utils.dataset import Dataset
 from cornu.utils.dataset_utils import split_dataset
