@@ -13,7 +13,8 @@ keras = keras_oracle_module()
 
 slow = pytest.mark.slow
 AUTO_NAMED = (r"^(global_\w+|rescaling|normalization|zero_padding2d|add|layer_normalization|max_pooling2d|re_lu|"
-              r"activation|multiply|dropout|flatten|conv2d|batch_normalization|average_pooling2d|concatenate)(_\d+)?$")
+              r"activation|multiply|dropout|flatten|conv2d|batch_normalization|average_pooling2d|concatenate|"
+              r"custom_scale_layer)(_\d+)?$")
 
 # (function name, constructor arguments); the slow ones build big graphs in Keras.
 ARCHITECTURES = [
@@ -55,6 +56,7 @@ ARCHITECTURES = [
     pytest.param("MobileNetV3Large", dict(input_shape=(32, 32, 3), alpha=1.25), id="MobileNetV3Large", marks=slow),
     pytest.param("Xception", dict(input_shape=(71, 71, 3)), id="Xception"),
     pytest.param("InceptionV3", dict(input_shape=(75, 75, 3)), id="InceptionV3", marks=slow),
+    pytest.param("InceptionResNetV2", dict(input_shape=(75, 75, 3)), id="InceptionResNetV2", marks=slow),
     # next families here
 ]
 
@@ -176,7 +178,8 @@ def test_preprocess_input_matches_keras(mode, data_format):
 
 
 PREPROCESSING_MODULES = ["resnet", "vgg16", "vgg19", "mobilenet_v2", "efficientnet", "densenet", "convnext",
-                         "mobilenet", "resnet_v2", "mobilenet_v3", "xception", "inception_v3"]
+                         "mobilenet", "resnet_v2", "mobilenet_v3", "xception", "inception_v3",
+                         "inception_resnet_v2"]
 
 
 @pytest.mark.parametrize("module", PREPROCESSING_MODULES)
