@@ -98,7 +98,7 @@ def test_elastic_displacement_is_smooth():
     out = f64(layers.RandomElasticTransform(factor=(1.0, 1.0), scale=(1.0, 1.0), value_range=(0, 1000),
                                             seed=1)(ramp))
     shift = (out - ramp)[:, 10:-10, 10:-10]
-    assert 0.8 < shift.std() < 1.8  # Keras's spread here: about 1.25 pixels
+    assert 1.4 < shift.std() < 2.4  # Keras's spread here: about 1.9 pixels
     assert np.corrcoef(shift[:, :, :-1].ravel(), shift[:, :, 1:].ravel())[0, 1] > 0.8
 
 

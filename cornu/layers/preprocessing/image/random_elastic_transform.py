@@ -2,7 +2,7 @@
 
 Each image is transformed with a probability drawn from ``factor``, with a strength ``s`` drawn
 from ``scale``: Gaussian-smoothed N(0, 1) noise of width ``0.05 s min(h, w)`` pixels, scaled so its
-spread is about ``0.02 s max(h, w)`` pixels (as Keras's, measured; ``ops.image.elastic_warp`` with
+spread is about ``0.03 s max(h, w)`` pixels (as Keras's, measured; ``ops.image.elastic_warp`` with
 per-image width and strength),
 resampled with ``fill_mode``; the result is clipped to ``value_range``.
 """
@@ -39,10 +39,10 @@ class RandomElasticTransform(ImageAugmentation):
         if self.scale[1] <= 0:
             return x
         strength = self.uniform((n,), self.scale[0], self.scale[1], x.device)
-        # Keras's field (measured): width 0.05 s min(h, w), spread 0.02 s max(h, w) pixels; elastic_warp's
+        # Keras's field (measured): width 0.05 s min(h, w), spread 0.03 s max(h, w) pixels; elastic_warp's
         # field spreads 0.28 alpha pixels.
         sigma = (0.05 * min(h, w)) * strength
-        alpha = strength * (0.07 * max(h, w))
+        alpha = strength * (0.105 * max(h, w))
         warped = elastic_warp(x, alpha, sigma, self._rng(x.device), self.interpolation, self.fill_mode,
                               self.fill_value, max_sigma=0.05 * min(h, w) * self.scale[1])
         warped = warped.clamp(min(self.value_range), max(self.value_range))
