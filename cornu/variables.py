@@ -34,8 +34,11 @@ def _initial_value(initializer: Any, shape: Any, dtype: Any) -> torch.Tensor:
     t = torch.as_tensor(value.detach() if isinstance(value, torch.Tensor) else np.asarray(value))
     if dtype is not None:
         t = t.to(config.torch_dtype(dtype))
-    elif t.is_floating_point():
-        t = t.to(config.torch_dtype(config.floatx()))
+    elif not isinstance(value, (np.ndarray, torch.Tensor)):  # arrays and tensors keep their dtype, as in Keras
+        if t.is_floating_point():
+            t = t.to(config.torch_dtype(config.floatx()))
+        elif t.dtype == torch.int64:
+            t = t.to(torch.int32)
     if shape is not None and tuple(t.shape) != tuple(shape):
         raise ValueError(f"Initial value has shape {tuple(t.shape)}, which does not match the requested "
                          f"shape {tuple(shape)}.")

@@ -20,13 +20,12 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
 
 @symbolic_op
 def top_k(x: Any, k: int, sorted: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
-    """The ``k`` largest entries of the last axis and their indices (int32)."""
+    """The ``k`` largest entries of the last axis and their indices (int64, as Keras on torch returns)."""
     t = _tensor(x)
     if not 0 <= k <= t.shape[-1]:
         raise ValueError(f"`k` must be in [0, {t.shape[-1]}] for last axis size {t.shape[-1]}. "
                          f"Received: k={k}")
-    values, indices = torch.topk(t, k, dim=-1, largest=True, sorted=sorted)
-    return values, indices.to(torch.int32)
+    return torch.topk(t, k, dim=-1, largest=True, sorted=sorted)  # (values, indices), as Keras on torch
 
 
 @symbolic_op

@@ -203,10 +203,10 @@ def multi_hot(inputs: Any, num_classes: int | None = None, axis: int = -1, dtype
         num_classes = kwargs.pop("num_tokens", None)
     if num_classes is None:
         raise ValueError("Argument `num_classes` must be specified.")
-    out = one_hot.__wrapped__(inputs, num_classes, axis=-1, dtype=dtype, sparse=sparse)
-    if out.ndim > 1:
-        out = torch.amax(out, dim=-2)
-    return out if axis == -1 else out.movedim(-1, _canonical_axis(axis, out.ndim))
+    out = one_hot.__wrapped__(inputs, num_classes, axis=axis, dtype=dtype, sparse=sparse)
+    # As Keras: the one-hot axis goes to ``axis``, then the second-to-last axis is reduced (with the
+    # default axis=-1 that is the label axis; other axes reduce whatever lands there).
+    return torch.amax(out, dim=-2) if out.ndim > 1 else out
 
 
 # ------------------------------------------------------------------ losses
@@ -386,7 +386,9 @@ def _transpose_extent(size: int, k_eff: int, stride: int, padding: str,
         length = size * stride
         return length, max((size - 1) * stride + k_eff - length, 0) // 2
     pad = k_eff // 2 if padding == "same" else 0
-    return (size - 1) * stride + k_eff - 2 * pad + output_padding, pad
+    # Keras on torch moves a 'same' window back by half the output padding (rounded up).
+    start = max(pad - (output_padding + 1) // 2, 0) if padding == "same" else pad
+    return (size - 1) * stride + k_eff - 2 * pad + output_padding, start
 
 
 @symbolic_op

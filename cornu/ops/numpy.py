@@ -102,9 +102,9 @@ def empty(shape: Any, dtype: Any = None) -> torch.Tensor:
 
 @symbolic_op
 def full(shape: Any, fill_value: Any, dtype: Any = None) -> torch.Tensor:
-    """A tensor of ``shape`` filled with ``fill_value`` (dtype inferred from it by default)."""
+    """A tensor of ``shape`` filled with ``fill_value``, ``floatx()`` unless ``dtype`` says otherwise (as Keras)."""
     fill = _tensor(fill_value)
-    target = _dtype_or(dtype, fill.dtype)
+    target = config.torch_dtype(dtype)
     return fill.to(device=config.device(), dtype=target).expand(_shape_tuple(shape)).clone()
 
 
@@ -353,13 +353,16 @@ def round(x: Any, decimals: int = 0) -> torch.Tensor:
 
 @symbolic_op
 def clip(x: Any, x_min: Any, x_max: Any) -> torch.Tensor:
-    """Limit values to ``[x_min, x_max]``; the dtype of ``x`` is kept (bool -> int32)."""
+    """Limit values to ``[x_min, x_max]``; the dtype of ``x`` is kept (bool -> int32; ints with float bounds
+    -> floatx)."""
     if type(x) is torch.Tensor and x.is_floating_point() and type(x_min) in _NUMBERS and type(x_max) in _NUMBERS:
         return torch.clamp(x, x_min, x_max)
     t = _tensor(x)
     if t.dtype == torch.bool:
         t = t.to(torch.int32)
     bounds = [x_min, x_max]
+    if not t.is_floating_point() and builtins.any(_is_float_value(b) for b in bounds):
+        t = t.to(_floatx())  # an integer tensor clipped to float bounds is float, as Keras
     if builtins.any(not isinstance(b, (int, float, type(None))) for b in bounds):
         bounds = [None if b is None else _tensor(b, device=t.device).to(t.dtype) for b in bounds]
     return torch.clamp(t, bounds[0], bounds[1]).to(t.dtype)
@@ -398,7 +401,13 @@ arctanh = _float_unary(torch.atanh, "arctanh", "Element-wise inverse hyperbolic 
 reciprocal = _float_unary(torch.reciprocal, "reciprocal", "Element-wise ``1 / x``.")
 floor = _float_unary(torch.floor, "floor", "Element-wise floor (integer input gives floatx).")
 ceil = _float_unary(torch.ceil, "ceil", "Element-wise ceiling (integer input gives floatx).")
-trunc = _float_unary(torch.trunc, "trunc", "Element-wise rounding toward zero.")
+
+
+@symbolic_op
+def trunc(x: Any) -> torch.Tensor:
+    """Element-wise rounding toward zero; integer and bool inputs come back unchanged (dtype kept)."""
+    t = _tensor(x)
+    return torch.trunc(t) if t.is_floating_point() else t
 
 
 @symbolic_op
@@ -689,9 +698,9 @@ def ndim(x: Any) -> int:
 
 @symbolic_op
 def size(x: Any) -> torch.Tensor:
-    """Number of elements, as an int32 tensor."""
+    """Number of elements, as an int64 scalar tensor (what Keras on torch returns)."""
     t = _tensor(x)
-    return torch.tensor(t.numel(), dtype=torch.int32, device=t.device)
+    return torch.tensor(t.numel(), dtype=torch.int64, device=t.device)
 
 
 @symbolic_op
@@ -899,8 +908,8 @@ def where(condition: Any, x1: Any = None, x2: Any = None) -> Any:
     if (type(condition) is torch.Tensor and type(x1) is torch.Tensor and type(x2) is torch.Tensor
             and condition.dtype == torch.bool and x1.dtype == x2.dtype):
         return torch.where(condition, x1, x2)
-    if x1 is None and x2 is None:
-        return nonzero(condition)
+    if x1 is None and x2 is None:  # Keras on torch: the (ndim, count) indices, int64 here
+        return nonzero(condition).to(torch.int64)
     if x1 is None or x2 is None:
         raise ValueError("`x1` and `x2` must either both be given or both be None.")
     (a, b), dtype = _operands(x1, x2, scalars=False)
@@ -908,13 +917,18 @@ def where(condition: Any, x1: Any = None, x2: Any = None) -> Any:
     return torch.where(c, a.to(dtype), b.to(dtype))
 
 
-def nonzero(x: Any) -> tuple[torch.Tensor, ...]:
-    """Indices (int32) of the non-zero entries, one tensor per axis. Eager only."""
-    if isinstance(x, KerasTensor) or symbolic.in_fake_run():
-        raise ValueError("`nonzero` (and one-argument `where`) has a data-dependent output shape "
-                         "and cannot be used on symbolic KerasTensors.")
+def nonzero(x: Any) -> torch.Tensor:
+    """Indices of the non-zero entries as one int32 tensor of shape ``(ndim, count)`` (as Keras on torch).
+
+    Its rows are the per-axis index vectors, so ``x[tuple(nonzero(x))]``
+    picks the entries. On KerasTensors the count is unknown (``None``).
+    """
+    if isinstance(x, KerasTensor):
+        return symbolic.symbolic_call(nonzero, (x,), {}, name="nonzero")
     t = _tensor(x)
-    return tuple(i.to(torch.int32) for i in torch.nonzero(t, as_tuple=True))
+    if symbolic.in_fake_run():
+        return t.new_empty((t.ndim, symbolic.current_sentinel()), dtype=torch.int32)
+    return torch.nonzero(t).T.to(torch.int32)
 
 
 def _pad_widths(pad_width: Any, ndim: int) -> list[tuple[int, int]]:

@@ -32,7 +32,7 @@ def test_shapes_of_common_ops(x):
     assert ops.tile(x, (1, 2, 1)).shape == (None, 6, 4)
     assert [p.shape for p in ops.split(x, 2, axis=-1)] == [(None, 3, 2), (None, 3, 2)]
     values, indices = ops.top_k(x, 2)
-    assert values.shape == (None, 3, 2) and indices.dtype == "int32"
+    assert values.shape == (None, 3, 2) and indices.dtype == "int64"
 
 
 def test_indexing_and_operators(x):
@@ -96,8 +96,7 @@ def test_symbolic_errors(x):
         ops.matmul(x, ops.ones((3, 5)))
     with pytest.raises(TypeError, match="symbolic"):
         ops.convert_to_numpy(x)
-    with pytest.raises(ValueError, match="data-dependent"):
-        ops.where(x > 0)
+    assert ops.where(x > 0).shape == (3, None)  # data-dependent count: unknown
     with pytest.raises(TypeError):
         np.asarray(x)
 
