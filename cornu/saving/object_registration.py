@@ -24,7 +24,8 @@ class CustomObjectScope:
     Several dicts may be given; later ones win. Scopes nest.
     """
 
-    def __init__(self, *objects: dict | None):
+    def __init__(self, custom_objects: dict | None = None, *more: dict | None):
+        objects = (custom_objects, *more)
         for i, mapping in enumerate(objects):
             if mapping is not None and not isinstance(mapping, dict):
                 raise TypeError(f"CustomObjectScope expects dicts of name -> object; argument {i} is "
