@@ -517,6 +517,10 @@ def dot_product_attention(query: Any, key: Any, value: Any, bias: Any = None, ma
         rep = q.shape[1] // k.shape[1]
         k, v = k.repeat_interleave(rep, dim=1), v.repeat_interleave(rep, dim=1)
     scale = 1.0 / _pymath.sqrt(q.shape[-1]) if scale is None else scale
+    if flash_attention is None:  # automatic unless `keras.config.disable_flash_attention()` switched it off
+        flash_attention = config.is_flash_attention_enabled() is not False
+    if flash_attention and attn_logits_soft_cap is None:
+        return _fused_attention(q, k, v, bias, mask, scale, is_causal).transpose(1, 2)
     logits = torch.matmul(q, k.transpose(-1, -2)) * scale
     if bias is not None:
         logits = logits + _tensor(bias, device=q.device).to(q.dtype)
@@ -532,6 +536,21 @@ def dot_product_attention(query: Any, key: Any, value: Any, bias: Any = None, ma
         logits = logits.masked_fill(~allowed, torch.finfo(logits.dtype).min)
     weights = torch.softmax(logits, dim=-1)
     return torch.matmul(weights, v).transpose(1, 2)
+
+
+def _fused_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, bias: Any, mask: Any, scale: float,
+                     is_causal: bool) -> torch.Tensor:
+    """torch's fused scaled-dot-product kernel on ``(batch, heads, seq, dim)``; masks become an additive bias."""
+    attn = None if bias is None else _tensor(bias, device=q.device).to(q.dtype)
+    if mask is not None or (is_causal and attn is not None):
+        allowed = torch.ones((), dtype=torch.bool, device=q.device) if mask is None else \
+            _tensor(mask, device=q.device).to(torch.bool)
+        if is_causal:
+            allowed = allowed & torch.ones((q.shape[-2], k.shape[-2]), dtype=torch.bool, device=q.device).tril()
+        low = torch.zeros(allowed.shape, dtype=q.dtype, device=q.device).masked_fill(~allowed, torch.finfo(q.dtype).min)
+        attn = low if attn is None else attn + low
+        is_causal = False
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=attn, is_causal=is_causal, scale=scale)
 
 
 # ------------------------------------------------------------------ more activations

@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from cornu import config
 from cornu.layers.layer import Layer
 
 
@@ -77,7 +78,8 @@ class Attention(Layer):
         v_mask = as_mask(mask[1], query.device) if mask else None
         allowed = self._allowed(query, value, v_mask, use_causal_mask)
         dropping = bool(training) and self.dropout > 0
-        fused = self._fusable and self.score_mode == "dot" and not return_attention_scores
+        fused = self._fusable and self.score_mode == "dot" and not return_attention_scores and \
+            config.is_flash_attention_enabled() is not False
         if fused and not (dropping and self.seed is not None):
             out = self._fused(query, key, value, allowed, self.dropout if dropping else 0.0)
             weights = None

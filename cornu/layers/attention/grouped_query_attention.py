@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from cornu import constraints, initializers, regularizers, symbolic
+from cornu import config, constraints, initializers, regularizers, symbolic
 from cornu.layers.activations import Softmax
 from cornu.layers.attention.einsum_dense import EinsumDense
 from cornu.layers.attention.multi_head_attention import (ProjectedAttention, _nest_paths, _positive_int, attend,
@@ -58,7 +58,7 @@ class GroupQueryAttention(ProjectedAttention):
         self.use_bias = use_bias
         self.use_gate = use_gate
         self.sliding_window = sliding_window
-        self._flash_attention = flash_attention
+        self._flash_attention = flash_attention if flash_attention is not None else config.is_flash_attention_enabled()
         self._set_projection_arguments(kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
                                        kernel_constraint, bias_constraint)
         self.seed = seed

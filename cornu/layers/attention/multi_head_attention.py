@@ -24,7 +24,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from cornu import constraints, initializers, regularizers, symbolic
+from cornu import config, constraints, initializers, regularizers, symbolic
 from cornu.layers.activations import Softmax
 from cornu.layers.attention.attention import as_mask, causal_mask
 from cornu.layers.attention.einsum_dense import EinsumDense
@@ -101,7 +101,8 @@ def attend(layer: Layer, query: torch.Tensor, key: torch.Tensor, value: torch.Te
     """
     rate = layer.dropout
     dropping = bool(training) and rate > 0
-    if not return_scores and not (dropping and layer.seed is not None):
+    explicit = return_scores or (dropping and layer.seed is not None) or layer._flash_attention is False
+    if not explicit:
         bias = None
         if mask is not None:
             low = -3e4 if query.dtype == torch.float16 else -1e9
@@ -120,7 +121,10 @@ def attend(layer: Layer, query: torch.Tensor, key: torch.Tensor, value: torch.Te
     scores = torch.matmul(query * scale, key.transpose(-1, -2))
     weights = layer._softmax.call(scores, mask=mask)
     dropped = layer._dropout_layer.call(weights, training=True) if dropping else weights
-    return torch.matmul(dropped, value), weights
+    out = torch.matmul(dropped, value)
+    if not return_scores and mask is not None and not keras_fused:  # standing in for the fused path
+        out = out * mask.any(dim=-1, keepdim=True).to(out.dtype)
+    return out, weights
 
 
 class ProjectedAttention(Layer):
@@ -182,7 +186,8 @@ class MultiHeadAttention(ProjectedAttention):
             attention_axes = (attention_axes,)
         self._attention_axes = attention_axes
         self.sliding_window = sliding_window
-        self._flash_attention = flash_attention
+        # As Keras: unset, the layer takes the global switch (`keras.config.disable_flash_attention()`) at creation.
+        self._flash_attention = flash_attention if flash_attention is not None else config.is_flash_attention_enabled()
         self._set_projection_arguments(kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
                                        kernel_constraint, bias_constraint)
         self.seed = seed
