@@ -6,8 +6,9 @@ from cornu import (activations, backend, callbacks, config, constraints, dataset
                    layers, losses, metrics, mixed_precision, models, ops, optimizers, random, regularizers, saving,
                    utils)
 from cornu import applications
-from cornu import preprocessing
+from cornu import wrappers
 from cornu import distribution
+from cornu import preprocessing
 from cornu.layers import Input, InputSpec, Layer
 from cornu.models import Model, Sequential
 from cornu.symbolic import KerasTensor
