@@ -117,7 +117,12 @@ class Variable:
                              f"Received: name={name!r}")
         self.value = value
         self.name = name
-        self.path = path or name
+        if path is None:
+            from cornu.scopes import current_path
+
+            scope = current_path()  # `keras.name_scope`s enclosing the creation prefix the path, as in Keras
+            path = f"{scope}/{name}" if scope else name
+        self.path = path
         self.layout = tuple(layout) if layout is not None else None
         self.memory_format = memory_format
         self.regularizer = regularizer

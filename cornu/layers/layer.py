@@ -332,7 +332,7 @@ class Layer(nn.Module):
             i += 1
         self.register_parameter(attr, param)
         var = Variable(param, trainable=trainable, autocast=autocast, aggregation=aggregation, name=base,
-                       path=f"{self.name}/{base}", layout=layout, memory_format=memory_format,
+                       path=_scoped(f"{self.name}/{base}"), layout=layout, memory_format=memory_format,
                        regularizer=regularizers.get(regularizer), constraint=constraints.get(constraint),
                        overwrite_with_gradient=overwrite_with_gradient)
         self._variables.append(var)
@@ -801,6 +801,14 @@ def _set_mask(outputs: Any, mask: Any) -> None:
         for o, m in zip(outputs, mask if isinstance(mask, (list, tuple)) else [mask] * len(outputs)):
             if isinstance(o, (torch.Tensor, KerasTensor)) and m is not None:
                 o._keras_mask = m
+
+
+def _scoped(path: str) -> str:
+    """``path`` under the enclosing ``keras.name_scope``s (``outer/inner/dense/kernel``), as Keras names variables."""
+    from cornu.scopes import current_path
+
+    prefix = current_path()
+    return f"{prefix}/{path}" if prefix else path
 
 
 def _is_shape(s: Any) -> bool:
