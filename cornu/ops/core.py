@@ -27,15 +27,18 @@ _SCALAR_TYPES = (bool, int, float, complex)
 _PLAIN = frozenset({torch.Tensor, torch.nn.Parameter, int, float, bool, str, type(None), torch.dtype})
 
 
+def _plain_items(items) -> bool:
+    for item in items:
+        if type(item) not in _PLAIN:
+            return False
+    return True
+
+
 def _plain(values) -> bool:
     for v in values:
         t = type(v)
-        if t not in _PLAIN:
-            if t is not list and t is not tuple:
-                return False
-            for item in v:
-                if type(item) not in _PLAIN:
-                    return False
+        if t not in _PLAIN and not ((t is list or t is tuple) and _plain_items(v)):
+            return False
     return True
 
 
@@ -51,7 +54,8 @@ def symbolic_op(fn: Callable) -> Callable:
     @functools.wraps(fn)
     def op(*args, **kwargs):
         for a in args:
-            if type(a) not in _PLAIN and not _plain((a,)):
+            t = type(a)
+            if t not in _PLAIN and not ((t is list or t is tuple) and _plain_items(a)):
                 return graph(*args, **kwargs)
         if kwargs and not _plain(kwargs.values()):
             return graph(*args, **kwargs)

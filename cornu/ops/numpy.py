@@ -781,17 +781,26 @@ def _check_same_rank(ts: list[torch.Tensor], what: str) -> None:
                          f"Received shapes: {[tuple(t.shape) for t in ts]}")
 
 
+def _same_dtype_tensors(xs: Sequence[Any]) -> bool:
+    """Whether ``xs`` are plain tensors of rank >= 1 sharing one dtype (nothing to convert or promote)."""
+    first = xs[0]
+    if type(first) is not torch.Tensor or not first.ndim:
+        return False
+    dtype = first.dtype
+    for t in xs:
+        if type(t) is not torch.Tensor or t.dtype != dtype:
+            return False
+    return True
+
+
 @symbolic_op
 def concatenate(xs: Sequence[Any], axis: int = 0) -> torch.Tensor:
     """Join tensors along an existing axis."""
-    if type(xs) in (list, tuple) and xs and type(axis) is int:
-        first = xs[0]
-        if type(first) is torch.Tensor and first.ndim and builtins.all(
-                type(t) is torch.Tensor and t.dtype == first.dtype for t in xs):
-            try:
-                return torch.cat(xs, dim=axis)
-            except (RuntimeError, IndexError):
-                pass  # the checks below name the shapes
+    if type(xs) in (list, tuple) and xs and type(axis) is int and _same_dtype_tensors(xs):
+        try:
+            return torch.cat(xs, dim=axis)
+        except (RuntimeError, IndexError):
+            pass  # the checks below name the shapes
     ts = _common(*xs)
     _check_same_rank(ts, "concatenate")
     ax = _canonical_axis(axis, ts[0].ndim)
