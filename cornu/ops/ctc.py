@@ -134,6 +134,9 @@ def ctc_decode(inputs: Any, sequence_lengths: Any, strategy: str = "greedy", bea
     ``greedy`` takes the best class per step (score: minus the sum of the
     best logits); ``beam_search`` keeps ``beam_width`` prefixes and returns the
     ``top_paths`` most likely label sequences with their log-probabilities.
+    Known difference: with ``merge_repeated=False`` the beam search keeps
+    repeated labels as separate emissions; Keras on torch returns other (and
+    sometimes duplicate) paths there.
     """
     x = _as_float(inputs)
     if x.ndim != 3:

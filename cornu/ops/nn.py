@@ -618,13 +618,21 @@ def _norm_param(p: Any, t: torch.Tensor, ax: tuple[int, ...]) -> torch.Tensor:
 @symbolic_op
 def layer_normalization(x: Any, gamma: Any = None, beta: Any = None, axis: Any = -1,
                         epsilon: float | None = None, **kwargs: Any) -> torch.Tensor:
-    """``(x - mean) / sqrt(var + epsilon) * gamma + beta``, statistics over ``axis``."""
+    """``(x - mean) / sqrt(var + epsilon) * gamma + beta``, statistics over ``axis``.
+
+    The legacy ``rms_scaling=True`` keyword computes ``x / sqrt(var + epsilon) * gamma``
+    (no centring, no ``beta``), as Keras does.
+    """
+    rms_scaling = bool(kwargs.pop("rms_scaling", False))
     t = _tensor(x)
     work = t if _is_float_dtype(t.dtype) else t.to(_floatx())
     eps = config.epsilon() if epsilon is None else epsilon
     ax = _dims(work, axis)
     compute = work.float() if work.dtype in (torch.float16, torch.bfloat16) else work
     var, mean = torch.var_mean(compute, dim=ax, correction=0, keepdim=True)
+    if rms_scaling:
+        out = (compute * torch.rsqrt(var + eps)).to(work.dtype)
+        return (out if gamma is None else out * _norm_param(gamma, out, ax)).to(t.dtype)
     out = ((compute - mean) * torch.rsqrt(var + eps)).to(work.dtype)
     if gamma is not None:
         out = out * _norm_param(gamma, out, ax)

@@ -57,6 +57,7 @@ CASES = [
     ("layer_normalization", (X, torch.arange(8.0), torch.ones(8)), {"epsilon": 0.1}),
     ("layer_normalization", (I,), {}),
     ("layer_normalization", (X.half(),), {}),
+    ("layer_normalization", (X, torch.arange(8.0), torch.ones(8)), {"rms_scaling": True}),
     ("rms_normalization", (X,), {}),
     ("rms_normalization", (X, torch.arange(8.0)), {"epsilon": 0.5}),
     ("rms_normalization", (I,), {}),
