@@ -367,9 +367,8 @@ def affine_transform(images: Any, transform: Any, interpolation: str = "bilinear
                     data_format, single)
 
 
-def warp_affine(x: torch.Tensor, matrices: torch.Tensor, interpolation: str = "bilinear",
-                fill_mode: str = "constant", fill_value: float = 0.0) -> torch.Tensor:
-    """Resample an NCHW batch: output pixel (col, row) reads input ``matrices[n] @ (col, row, 1)`` ((n|1, 2, 3))."""
+def affine_sources(x: torch.Tensor, matrices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ``(n, h, w)`` input columns and rows that ``warp_affine`` reads for each output pixel of ``x``."""
     n, _, h, w = x.shape
     work = x.dtype if x.dtype in (torch.float32, torch.float64) else torch.float32
     m = matrices.to(device=x.device, dtype=work).expand(n, 2, 3)
@@ -377,7 +376,57 @@ def warp_affine(x: torch.Tensor, matrices: torch.Tensor, interpolation: str = "b
     cols = torch.arange(w, device=x.device, dtype=work)
     src_x = m[:, 0, 0, None, None] * cols + m[:, 0, 1, None, None] * rows + m[:, 0, 2, None, None]
     src_y = m[:, 1, 0, None, None] * cols + m[:, 1, 1, None, None] * rows + m[:, 1, 2, None, None]
-    return sample_nchw(x, src_x, src_y, interpolation, fill_mode, fill_value)
+    return src_x, src_y
+
+
+def warp_affine(x: torch.Tensor, matrices: torch.Tensor, interpolation: str = "bilinear",
+                fill_mode: str = "constant", fill_value: float = 0.0) -> torch.Tensor:
+    """Resample an NCHW batch: output pixel (col, row) reads input ``matrices[n] @ (col, row, 1)`` ((n|1, 2, 3))."""
+    if _grid_samples(x, interpolation, fill_mode):
+        n, _, h, w = x.shape
+        work = x.dtype if x.dtype in (torch.float32, torch.float64) else torch.float32
+        m = matrices.to(device=x.device, dtype=torch.float64).expand(n, 2, 3)
+        # theta = (normalise input) . m . (unnormalise output): grid_sample's [-1, 1] coordinates, half-pixel edges.
+        to_norm = torch.tensor([[2.0 / w, 0.0, 1.0 / w - 1.0], [0.0, 2.0 / h, 1.0 / h - 1.0]], dtype=torch.float64,
+                               device=x.device)
+        from_norm = torch.tensor([[w / 2.0, 0.0, (w - 1) / 2.0], [0.0, h / 2.0, (h - 1) / 2.0], [0.0, 0.0, 1.0]],
+                                 dtype=torch.float64, device=x.device)
+        m3 = torch.cat([m, from_norm[2:].expand(n, 1, 3)], dim=1)
+        t = (to_norm @ m3 @ from_norm).to(work)
+        cols = (torch.arange(w, device=x.device, dtype=work) * 2 + 1) / w - 1
+        rows = ((torch.arange(h, device=x.device, dtype=work) * 2 + 1) / h - 1)[:, None]
+        grid = torch.stack([t[:, 0, 0, None, None] * cols + t[:, 0, 1, None, None] * rows + t[:, 0, 2, None, None],
+                            t[:, 1, 0, None, None] * cols + t[:, 1, 1, None, None] * rows + t[:, 1, 2, None, None]],
+                           dim=-1)  # broadcast sums: F.affine_grid's (h w, 3) @ (3, 2) batched matmul is slower on CPU
+        return _grid_sample(x, grid, fill_mode, fill_value)
+    return sample_nchw(x, *affine_sources(x, matrices), interpolation, fill_mode, fill_value)
+
+
+_GRID_PADDING = {"constant": "zeros", "reflect": "reflection", "nearest": "border"}
+
+
+def _grid_samples(x: torch.Tensor, interpolation: str, fill_mode: str) -> bool:
+    """Whether one ``grid_sample`` computes Keras's numbers: bilinear reads with ``fill_mode`` applied per neighbour.
+
+    Per-neighbour ``reflect`` (half-sample symmetric) equals reflecting the coordinate about the
+    outer pixel edges, ``nearest`` equals clamping it, and ``constant`` equals zero padding of
+    ``x - fill_value``. ``wrap``, ``mirror``, ``nearest`` interpolation and integer images (whose results
+    are rounded, so a last-bit difference can move a tie) keep the gathers.
+    """
+    return interpolation == "bilinear" and fill_mode in _GRID_PADDING and x.dtype.is_floating_point
+
+
+def _grid_sample(x: torch.Tensor, grid: torch.Tensor, fill_mode: str, fill_value: float) -> torch.Tensor:
+    """Bilinear ``grid_sample`` of an NCHW batch (half-pixel normalised ``grid``) with Keras's ``fill_mode``."""
+    work = grid.dtype
+    xw = x if x.dtype == work else x.to(work)
+    shift = fill_mode == "constant" and fill_value != 0
+    if shift:
+        xw = xw - fill_value
+    y = F.grid_sample(xw, grid, mode="bilinear", padding_mode=_GRID_PADDING[fill_mode], align_corners=False)
+    if shift:
+        y = y + fill_value
+    return _cast_back(y, x.dtype)
 
 
 @symbolic_op
@@ -607,6 +656,9 @@ def warp_projective(x: torch.Tensor, transforms: torch.Tensor, interpolation: st
     k = plane(t[:, 6], t[:, 7], None)
     src_x = plane(t[:, 0], t[:, 1], t[:, 2]) / k
     src_y = plane(t[:, 3], t[:, 4], t[:, 5]) / k
+    if _grid_samples(x, interpolation, fill_mode):
+        grid = torch.stack([(2 * src_x + 1) / w - 1, (2 * src_y + 1) / h - 1], dim=-1)
+        return _grid_sample(x, grid, fill_mode, fill_value)
     return sample_nchw(x, src_x, src_y, interpolation, fill_mode, fill_value)
 
 
