@@ -46,23 +46,23 @@ def main() -> None:
     code_runs = 0
     start = time.perf_counter()
     files = 0
-    for case in fuzz_cases.generate(seeds, args.files, args.seed):
-        files += 1
-        mutation = case.mutation
-        for outcome in fuzz_cases.run_case(cornu, case, work, args.time_limit):
-            name = type(outcome.error).__name__ if outcome.error else "loaded"
-            outcomes[name] += 1
-            by_mutation[mutation][name] += 1
-            message = f"{outcome.error!s:.160}"
-            if outcome.error is not None and len(examples[name]) < 4 and message not in examples[name]:
-                examples[name].append(message)
-            if not fuzz_cases.is_clean(outcome.error):
-                unclean.append(f"{outcome.case} [{outcome.loader}]: {name}: {outcome.error!s:.200}")
-            slowest = max(slowest, (outcome.seconds, f"{outcome.case} [{outcome.loader}]"))
-        for place in (os.path.join(seeds_dir, fuzz_cases.SENTINEL), os.path.join(work, fuzz_cases.SENTINEL)):
-            if os.path.exists(place):
-                code_runs += 1
-                os.remove(place)
+    with fuzz_cases.Runner(work, args.time_limit) as runner:
+        for case in fuzz_cases.generate(seeds, args.files, args.seed):
+            files += 1
+            for outcome in runner.run(case):
+                name = outcome.error or "loaded"
+                outcomes[name] += 1
+                by_mutation[case.mutation][name] += 1
+                message = f"{outcome.message:.160}"
+                if outcome.error and len(examples[name]) < 4 and message not in examples[name]:
+                    examples[name].append(message)
+                if not outcome.clean:
+                    unclean.append(f"{outcome.case} [{outcome.loader}]: {name}: {outcome.message[-600:]}")
+                slowest = max(slowest, (outcome.seconds, f"{outcome.case} [{outcome.loader}]"))
+            for place in (os.path.join(seeds_dir, fuzz_cases.SENTINEL), os.path.join(work, fuzz_cases.SENTINEL)):
+                if os.path.exists(place):
+                    code_runs += 1
+                    os.remove(place)
     leftovers = sorted(set(os.listdir(root)) - {"seeds", "work"}) + os.listdir(work)
     print(json.dumps({
         "files": files, "loads": sum(outcomes.values()), "seconds": round(time.perf_counter() - start, 1),

@@ -11,12 +11,14 @@ wrong shape or dtype, missing or extra entries, huge declared shapes, links, cor
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import io
 import json
 import os
 import random
 import signal
 import struct
+import tempfile
 import time
 import warnings
 import zipfile
@@ -51,6 +53,10 @@ def _lambda_model(keras: Any, sentinel: str) -> Any:
                              keras.layers.Dense(2, name="out")], name="lam_net")
 
 
+def _fixed_weights(model: Any) -> None:
+    model.set_weights([np.linspace(-1, 1, w.size, dtype="float32").reshape(w.shape) for w in model.get_weights()])
+
+
 def make_seeds(keras: Any, workdir: str) -> dict[str, Case]:
     """The unmutated files, written by cornu into ``workdir``; the sentinel left by building the Lambda model
     is removed again."""
@@ -58,9 +64,11 @@ def make_seeds(keras: Any, workdir: str) -> dict[str, Case]:
 
     sentinel = os.path.join(workdir, SENTINEL)
     model = base_model(keras)
+    _fixed_weights(model)
     model.compile("adam", "mse")
     model.fit(np.ones((4, 4), "float32"), np.ones((4, 3), "float32"), verbose=0)
     lam = _lambda_model(keras, sentinel)
+    _fixed_weights(lam)
     seeds = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -385,8 +393,17 @@ def loaders(keras: Any, kind: str) -> list[tuple[str, Callable[[str], Any]]]:
 class Outcome:
     case: str
     loader: str
-    error: BaseException | None
+    error: str | None      # the exception's class name; "Hang" when the load never returned
+    message: str
+    clean: bool
     seconds: float
+
+
+def is_clean(error: BaseException | None) -> bool:
+    """A clean failure: ValueError / OSError / TypeError (cornu's error classes derive from them) with a message."""
+    if error is None:
+        return True
+    return isinstance(error, CLEAN) and not isinstance(error, LoadTimeout) and bool(str(error).strip())
 
 
 def run_case(keras: Any, case: Case, directory: str, time_limit: float = 10.0) -> list[Outcome]:
@@ -404,13 +421,77 @@ def run_case(keras: Any, case: Case, directory: str, time_limit: float = 10.0) -
                 load(path)
         except Exception as e:  # noqa: BLE001 - the fuzz test classifies every exception
             error = e
-        outcomes.append(Outcome(case.name, name, error, time.perf_counter() - start))
+        outcomes.append(Outcome(case.name, name, type(error).__name__ if error is not None else None,
+                                str(error) if error is not None else "", is_clean(error),
+                                time.perf_counter() - start))
     os.remove(path)
     return outcomes
 
 
-def is_clean(error: BaseException | None) -> bool:
-    """A clean failure: ValueError / OSError / TypeError (cornu's error classes derive from them) with a message."""
-    if error is None:
-        return True
-    return isinstance(error, CLEAN) and not isinstance(error, LoadTimeout) and bool(str(error).strip())
+def _worker(conn: Any, directory: str, time_limit: float, dump_path: str) -> None:
+    import cornu
+
+    loaders(cornu, "weights")  # build the shared target model before any watchdog runs
+    with open(dump_path, "w") as dump:
+        while True:
+            case = conn.recv()
+            if case is None:
+                return
+            # A hang inside C code (libhdf5) never returns to Python, so SIGALRM cannot stop it: the watchdog
+            # thread writes the Python stack and ends the process.
+            faulthandler.dump_traceback_later(4 * time_limit, exit=True, file=dump)
+            outcomes = run_case(cornu, case, directory, time_limit)
+            faulthandler.cancel_dump_traceback_later()
+            conn.send(outcomes)
+
+
+class Runner:
+    """Runs cases in a forked worker process, so that a load stuck in C code is reported as a ``"Hang"`` outcome
+    (with the stack it hung in) instead of stopping the run."""
+
+    def __init__(self, directory: str, time_limit: float = 10.0):
+        self.directory, self.time_limit = directory, time_limit
+        fd, self.dump_path = tempfile.mkstemp(prefix="cornu_fuzz_watchdog_", suffix=".txt")
+        os.close(fd)
+        self._process: Any = None
+
+    def _start(self) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=_worker, args=(child, self.directory, self.time_limit,
+                                                              self.dump_path), daemon=True)
+        self._process.start()
+
+    def run(self, case: Case) -> list[Outcome]:
+        if self._process is None or not self._process.is_alive():
+            self._start()
+        self._conn.send(case)
+        try:
+            if self._conn.poll(8 * self.time_limit + 60):
+                return self._conn.recv()
+        except EOFError:
+            pass
+        self._process.kill()
+        self._process.join()
+        self._process = None
+        with open(self.dump_path) as f:
+            stack = f.read()
+        path = os.path.join(self.directory, "case" + case.suffix)
+        if os.path.exists(path):
+            os.remove(path)
+        return [Outcome(case.name, "?", "Hang", stack[:2000], False, 4 * self.time_limit)]
+
+    def close(self) -> None:
+        if self._process is not None and self._process.is_alive():
+            self._conn.send(None)
+            self._process.join(30)
+        if os.path.exists(self.dump_path):
+            os.remove(self.dump_path)
+
+    def __enter__(self) -> "Runner":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
