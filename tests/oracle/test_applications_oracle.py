@@ -57,6 +57,11 @@ ARCHITECTURES = [
     pytest.param("Xception", dict(input_shape=(71, 71, 3)), id="Xception"),
     pytest.param("InceptionV3", dict(input_shape=(75, 75, 3)), id="InceptionV3", marks=slow),
     pytest.param("InceptionResNetV2", dict(input_shape=(75, 75, 3)), id="InceptionResNetV2", marks=slow),
+    pytest.param("EfficientNetV2B0", dict(input_shape=(32, 32, 3)), id="EfficientNetV2B0", marks=slow),
+] + [
+    pytest.param(f"EfficientNetV2{v}", dict(include_top=False, input_shape=(32, 32, 3)), id=f"EfficientNetV2{v}",
+                 marks=slow) for v in ("B1", "B2", "B3", "S", "M", "L")
+] + [
     # next families here
 ]
 
@@ -179,7 +184,7 @@ def test_preprocess_input_matches_keras(mode, data_format):
 
 PREPROCESSING_MODULES = ["resnet", "vgg16", "vgg19", "mobilenet_v2", "efficientnet", "densenet", "convnext",
                          "mobilenet", "resnet_v2", "mobilenet_v3", "xception", "inception_v3",
-                         "inception_resnet_v2"]
+                         "inception_resnet_v2", "efficientnet_v2"]
 
 
 @pytest.mark.parametrize("module", PREPROCESSING_MODULES)
