@@ -7,6 +7,7 @@ from cornu import (activations, backend, callbacks, config, constraints, dataset
                    utils)
 from cornu import applications
 from cornu import wrappers
+from cornu import visualization
 from cornu import distribution
 from cornu import preprocessing
 from cornu.layers import Input, InputSpec, Layer
