@@ -152,6 +152,8 @@ def standardize_dtype(dtype) -> str:
         return floatx()
     if isinstance(dtype, str) and dtype in _TORCH_DTYPES:
         return dtype
+    if (isinstance(dtype, str) and dtype == "string") or dtype is str:
+        return "string"  # text (NumPy string arrays at run time): no torch dtype, Keras's name
     if isinstance(dtype, torch.dtype):
         return str(dtype).removeprefix("torch.")
     if dtype is int or dtype is float or dtype is bool:  # Python types, as Keras reads them
@@ -161,6 +163,8 @@ def standardize_dtype(dtype) -> str:
 
         dtype = np.dtype(dtype)
     if hasattr(dtype, "name") and not isinstance(dtype, str):
+        if getattr(dtype, "kind", None) in ("U", "S", "O", "V", "M", "m"):  # text, object, records, dates
+            raise ValueError(f"Invalid dtype: {dtype.name}")
         return str(dtype.name)
     name = str(dtype)
     aliases = {"float": "float32", "int": "int32", "double": "float64", "half": "float16", "bool_": "bool"}

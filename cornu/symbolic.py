@@ -172,6 +172,9 @@ def shape_from_fake(shape) -> tuple:
 
 def _materialize(kt: KerasTensor, sentinel: int, origins: dict[int, KerasTensor]) -> torch.Tensor:
     """A fake tensor standing in for ``kt`` (and one for its mask); ``origins`` maps each back to its KerasTensor."""
+    if kt.dtype == "string":
+        raise TypeError(f"A string KerasTensor {kt!r} has no torch stand-in: a layer that takes text must infer its "
+                        "output by `compute_output_spec` or `compute_output_shape` (as TextVectorization does).")
     shape = [sentinel if d is None else d for d in kt.shape]
     t = torch.empty(shape, dtype=config.torch_dtype(kt.dtype), device=config.device())
     origins[id(t)] = kt

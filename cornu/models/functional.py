@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
-
 
 from cornu.layers.input_layer import InputLayer
 from cornu.layers.layer import Layer
@@ -68,12 +68,12 @@ def topological_nodes(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> 
 def adjust_input_rank(spec: tuple, x: Any) -> Any:
     """Keras's leniency: an input one trailing size-1 axis short of (or beyond) its ``Input`` is fitted to it."""
     shape = getattr(x, "shape", None)
-    if shape is None or not isinstance(x, torch.Tensor):
+    if shape is None or not isinstance(x, (torch.Tensor, np.ndarray)):  # NumPy: string inputs
         return x
     if len(shape) == len(spec) - 1 and spec[-1] == 1:
-        return x.unsqueeze(-1)
+        return x[..., None]
     if len(shape) == len(spec) + 1 and shape[-1] == 1:
-        return x.squeeze(-1)
+        return x[..., 0]
     return x
 
 

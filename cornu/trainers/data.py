@@ -49,6 +49,21 @@ def _is_array(x: Any) -> bool:
         hasattr(x, "__array__") and not isinstance(x, (str, bytes, dict, list, tuple)))
 
 
+def is_text(arr: Any) -> bool:
+    """A NumPy array of strings (``str``/``bytes``, or ``object`` holding them)."""
+    if not isinstance(arr, np.ndarray):
+        return False
+    kind = arr.dtype.kind
+    return kind in "US" or (kind == "O" and arr.size > 0 and isinstance(arr.flat[0], (str, bytes)))
+
+
+def _take(t: Any, idx: torch.Tensor, idx_np: np.ndarray | None) -> Any:
+    """Rows ``idx`` of one leaf: device tensors by ``index_select``, string arrays by NumPy indexing."""
+    if isinstance(t, torch.Tensor):
+        return t.index_select(0, idx)
+    return t[idx_np] if isinstance(t, np.ndarray) else t
+
+
 def to_tensor(x: Any, device: torch.device | None = None, name: str = "x") -> Any:
     """Convert one array leaf to a torch tensor (floats to floatx) on ``device``."""
     if x is None:
@@ -57,6 +72,8 @@ def to_tensor(x: Any, device: torch.device | None = None, name: str = "x") -> An
         t = x
     else:
         arr = np.asarray(x)
+        if is_text(arr):
+            return arr  # strings stay NumPy: text layers (TextVectorization, StringLookup) take them as they are
         if arr.dtype.kind not in "biuf":
             raise ValueError(
                 f"Failed to convert `{name}` to a tensor: expected numeric data, got an array of dtype "
@@ -133,6 +150,7 @@ class ArrayDataAdapter:
         move = (lambda t: t.to(target, non_blocking=True) if isinstance(t, torch.Tensor) else t) \
             if target is not None else (lambda t: t)
         self.data = tree.map_structure(move, (x, y, sample_weight))
+        self._has_text = any(isinstance(t, np.ndarray) for t in tree.flatten(self.data))
         self.shuffle = shuffle
         self.steps = steps
         # ``(n, device) -> permutation``; distributed fits use rank 0's permutation on every rank.
@@ -146,20 +164,22 @@ class ArrayDataAdapter:
     def __iter__(self) -> Iterator[tuple]:
         n, bs = self.num_samples, self.batch_size
         index_device = self.device if self.on_device else torch.device("cpu")
-        perm = None
+        perm = perm_np = None
         if self.shuffle is True:
             perm = self.shuffle_source(n, index_device)
+            if self._has_text:  # string arrays index on the host: the permutation comes over once per epoch
+                perm_np = perm.cpu().numpy()
         order = range(self.num_batches)
         if self.shuffle == "batch":
             order = torch.randperm(math.ceil(n / bs)).tolist()[: self.num_batches]
         for b in order:
             start, stop = b * bs, min((b + 1) * bs, n)
             if perm is not None:
-                idx = perm[start:stop]
-                batch = tree.map_structure(lambda t: t.index_select(0, idx) if isinstance(t, torch.Tensor) else t,
-                                           self.data)
+                idx, idx_np = perm[start:stop], None if perm_np is None else perm_np[start:stop]
+                batch = tree.map_structure(lambda t: _take(t, idx, idx_np), self.data)
             else:
-                batch = tree.map_structure(lambda t: t[start:stop] if isinstance(t, torch.Tensor) else t, self.data)
+                batch = tree.map_structure(
+                    lambda t: t[start:stop] if isinstance(t, (torch.Tensor, np.ndarray)) else t, self.data)
             if not self.on_device:
                 batch = tree.map_structure(
                     lambda t: t.to(self.device, non_blocking=True) if isinstance(t, torch.Tensor) else t, batch)
