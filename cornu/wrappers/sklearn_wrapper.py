@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin
 from sklearn.preprocessing import OneHotEncoder
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
 
 try:  # scikit-learn >= 1.6
@@ -79,7 +80,10 @@ class SKLBase(BaseEstimator):
         return self._reverse_process_target(self._predict_raw(X))
 
     def _process_target(self, y: np.ndarray, reset: bool = False) -> np.ndarray:
-        return np.asarray(y).reshape(-1, 1)
+        y = np.asarray(y)
+        if y.dtype == object:  # numbers held as Python objects: the network needs a numeric array
+            y = y.astype("float64")
+        return y.reshape(-1, 1)
 
     def _reverse_process_target(self, y: np.ndarray) -> np.ndarray:
         return y.ravel() if y.ndim == 2 and y.shape[1] == 1 else y
@@ -95,6 +99,8 @@ class SKLearnClassifier(ClassifierMixin, SKLBase):
         return tags
 
     def _process_target(self, y: np.ndarray, reset: bool = False) -> np.ndarray:
+        if reset:
+            type_of_target(y, input_name="y", raise_unknown=True)
         y = np.asarray(y).reshape(-1, 1)
         if reset:
             self._target_encoder = OneHotEncoder(sparse_output=False).fit(y)
@@ -120,6 +126,11 @@ class SKLearnRegressor(RegressorMixin, SKLBase):
 
 class SKLearnTransformer(TransformerMixin, SKLBase):
     """A scikit-learn transformer whose ``transform`` is the fitted model's output (an embedding, say)."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = []  # outputs are the model's floatx, whatever came in
+        return tags
 
     def transform(self, X: Any) -> np.ndarray:
         """The fitted model's outputs for ``X``, as a 2-D array."""
