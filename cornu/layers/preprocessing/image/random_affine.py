@@ -55,13 +55,48 @@ class _RandomAffine(ImageAugmentation):
         """``(n, 2, 3)`` output-to-input coordinate maps, one random draw per image."""
         raise NotImplementedError
 
-    def augment(self, x: torch.Tensor) -> torch.Tensor:
+    def draw(self, x: torch.Tensor) -> torch.Tensor:
         n, _, h, w = x.shape
-        return warp_affine(x, self.matrices(n, h, w, x.device), self.interpolation, self.fill_mode, self.fill_value)
+        return self.matrices(n, h, w, x.device)
+
+    def apply(self, x: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
+        return warp_affine(x, params, self.interpolation, self.fill_mode, self.fill_value)
+
+    def transform_segmentation_masks(self, masks: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
+        """The images' warp with nearest interpolation, so masks keep their class values."""
+        return warp_affine(masks, params, "nearest", self.fill_mode, self.fill_value)
+
+    def transform_bounding_boxes(self, boxes, labels, params, height, width):
+        """Corners mapped forward (the inverse of the output-to-input ``params``), enclosed, clipped to the image.
+
+        Boxes left with no area get the label -1, as in Keras.
+        """
+        m = params.to(torch.float64)
+        inverse = torch.linalg.inv(torch.cat([m, m.new_tensor([0.0, 0.0, 1.0]).expand(m.shape[0], 1, 3)], 1))
+        x1, y1, x2, y2 = boxes.to(torch.float64).unbind(-1)
+        xs = torch.stack([x1, x2, x1, x2], -1)
+        ys = torch.stack([y1, y1, y2, y2], -1)
+        a = inverse[:, None, None]
+        new_x = a[..., 0, 0] * xs + a[..., 0, 1] * ys + a[..., 0, 2]
+        new_y = a[..., 1, 0] * xs + a[..., 1, 1] * ys + a[..., 1, 2]
+        out = torch.stack([new_x.amin(-1).clamp(0, width), new_y.amin(-1).clamp(0, height),
+                           new_x.amax(-1).clamp(0, width), new_y.amax(-1).clamp(0, height)], -1)
+        if labels is not None:
+            empty = (out[..., 2] <= out[..., 0]) | (out[..., 3] <= out[..., 1])
+            labels = torch.where(empty, torch.full_like(labels, -1), labels)
+        return out.to(boxes.dtype), labels, (height, width)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "fill_mode": self.fill_mode, "interpolation": self.interpolation,
                 "seed": self.seed, "fill_value": self.fill_value}
+
+
+def _ordered(config: dict, *keys: str) -> dict:
+    """``config`` with ``keys`` in that order, plus ``bounding_box_format`` when it is set."""
+    out = {k: config[k] for k in keys}
+    if "bounding_box_format" in config:
+        out["bounding_box_format"] = config["bounding_box_format"]
+    return out
 
 
 def _about_centre(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor, d: torch.Tensor, h: int, w: int,
@@ -90,7 +125,7 @@ class RandomRotation(_RandomAffine):
 
     def get_config(self) -> dict:
         config = super().get_config()
-        return {**{k: config[k] for k in ("name", "trainable", "dtype", "data_format")}, "factor": self.factor,
+        return {**_ordered(config, "name", "trainable", "dtype", "data_format"), "factor": self.factor,
                 **{k: config[k] for k in ("fill_mode", "fill_value", "interpolation", "seed")}}
 
 
@@ -120,7 +155,7 @@ class RandomZoom(_RandomAffine):
 
     def get_config(self) -> dict:
         config = super().get_config()
-        return {**{k: config[k] for k in ("name", "trainable", "dtype", "data_format")},
+        return {**_ordered(config, "name", "trainable", "dtype", "data_format"),
                 "height_factor": self.height_factor, "width_factor": self.width_factor,
                 **{k: config[k] for k in ("fill_mode", "interpolation", "seed", "fill_value")}}
 
@@ -149,6 +184,6 @@ class RandomTranslation(_RandomAffine):
 
     def get_config(self) -> dict:
         config = super().get_config()
-        return {**{k: config[k] for k in ("name", "trainable", "dtype", "data_format")},
+        return {**_ordered(config, "name", "trainable", "dtype", "data_format"),
                 "height_factor": self.height_factor, "width_factor": self.width_factor,
                 **{k: config[k] for k in ("fill_mode", "interpolation", "seed", "fill_value")}}
