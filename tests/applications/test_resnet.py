@@ -30,7 +30,6 @@ def test_feature_map_shapes_and_pooling():
     x = random_array((2, 64, 64, 3), low=0.0, high=255.0)
     features = resnet.ResNet50(weights=None, include_top=False, input_shape=(64, 64, 3))
     assert features.output_shape == (None, 2, 2, 2048)
-    assert features.predict(x, verbose=0).shape == (2, 2, 2, 2048)
     pooled = resnet.ResNet50(weights=None, include_top=False, pooling="avg", input_shape=(64, 64, 3))
     assert pooled.output_shape == (None, 2048)
     top = resnet.ResNet50(weights=None, input_shape=(64, 64, 3), classes=7)
