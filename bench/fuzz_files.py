@@ -3,8 +3,10 @@
 The cases come from ``tests/saving/fuzz_cases.py`` (the CI test runs a 150-file subset of the same
 generator). Each file is loaded by every loader of its kind (``load_model``, ``load_weights``,
 ``load_weights(by_name=True)``, ``KerasFileEditor``) in an empty working directory, with a time limit per
-load. Reported as one JSON object: files tried, loads, outcomes by exception class, unclean failures (any
-exception other than ValueError / OSError / TypeError, or one without a message), the slowest load, whether
+load; a load that never returns (stuck in C code) is ended by a watchdog and reported with its stack. Reported as
+one JSON object: files tried, loads, outcomes by exception class, unclean failures (any exception other than
+ValueError / OSError / TypeError / NotImplementedError, or one without a message), hangs inside libhdf5 (a corrupt
+file can make libhdf5 itself loop; nothing in-process can stop it), the slowest load, whether
 the sentinel Lambda ever ran, any file left outside the working directory, and a few messages per exception
 class.
 
@@ -41,7 +43,7 @@ def main() -> None:
     os.chdir(work)
     outcomes: collections.Counter = collections.Counter()
     by_mutation: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
-    unclean, slowest = [], (0.0, "")
+    unclean, libhdf5_hangs, slowest = [], [], (0.0, "")
     examples: dict[str, list[str]] = collections.defaultdict(list)
     code_runs = 0
     start = time.perf_counter()
@@ -56,8 +58,10 @@ def main() -> None:
                 message = f"{outcome.message:.160}"
                 if outcome.error and len(examples[name]) < 4 and message not in examples[name]:
                     examples[name].append(message)
-                if not outcome.clean:
-                    unclean.append(f"{outcome.case} [{outcome.loader}]: {name}: {outcome.message[-600:]}")
+                if fuzz_cases.hang_in_libhdf5(outcome):
+                    libhdf5_hangs.append(f"{outcome.case}: {outcome.message[:700]}")
+                elif not outcome.clean:
+                    unclean.append(f"{outcome.case} [{outcome.loader}]: {name}: {outcome.message[:600]}")
                 slowest = max(slowest, (outcome.seconds, f"{outcome.case} [{outcome.loader}]"))
             for place in (os.path.join(seeds_dir, fuzz_cases.SENTINEL), os.path.join(work, fuzz_cases.SENTINEL)):
                 if os.path.exists(place):
@@ -66,7 +70,8 @@ def main() -> None:
     leftovers = sorted(set(os.listdir(root)) - {"seeds", "work"}) + os.listdir(work)
     print(json.dumps({
         "files": files, "loads": sum(outcomes.values()), "seconds": round(time.perf_counter() - start, 1),
-        "outcomes": dict(outcomes.most_common()), "unclean": unclean, "code_executions": code_runs,
+        "outcomes": dict(outcomes.most_common()), "unclean": unclean,
+        "hangs_in_libhdf5": libhdf5_hangs, "code_executions": code_runs,
         "slowest_load": {"seconds": round(slowest[0], 3), "case": slowest[1]}, "files_left_behind": leftovers,
         "outcomes_by_mutation": {k: dict(v) for k, v in sorted(by_mutation.items())},
         "example_messages": examples,

@@ -342,7 +342,14 @@ def functional_from_config(config: dict, custom_objects: dict | None = None, cls
                     kwargs = restore(node_data.get("kwargs", {}))
                 except _NotReady:
                     break
-                outputs = created[name](*args, **kwargs)
+                if not any(isinstance(t, KerasTensor) for t in tree.flatten((args, kwargs))):
+                    raise ValueError(f"A call of layer {name!r} in the functional config has no tensor inputs "
+                                     f"(malformed inbound node): {node_data!r:.200}")
+                try:
+                    outputs = created[name](*args, **kwargs)
+                except (AttributeError, KeyError, IndexError) as e:
+                    raise ValueError(f"Re-calling layer {name!r} on the inputs its config describes failed "
+                                     f"(malformed inbound node {node_data!r:.200}): {type(e).__name__}: {e}") from e
                 first = next((t for t in tree.flatten(outputs) if isinstance(t, KerasTensor)), None)
                 if first is None or first._node is None:
                     raise ValueError(f"Re-calling {name!r} while rebuilding the functional model produced no "
