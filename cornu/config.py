@@ -179,13 +179,21 @@ def torch_dtype(dtype) -> torch.dtype:
     if isinstance(dtype, torch.dtype):
         return dtype
     found = _TORCH_DTYPES.get(dtype) if isinstance(dtype, str) else None
-    return found if found is not None else getattr(torch, standardize_dtype(dtype))
+    if found is not None:
+        return found
+    name = standardize_dtype(dtype)
+    if name in _WIDENED_UNSIGNED:  # as Keras's torch backend: torch lacks arithmetic on these
+        return _WIDENED_UNSIGNED[name]
+    if name == "uint64":
+        raise ValueError(f"Unsupported dtype for PyTorch: {name}")
+    return getattr(torch, name)
 
 
 # The common names, looked up on every layer call and loss: a dict is cheaper than getattr chains.
 _TORCH_DTYPES = {name: getattr(torch, name) for name in (
     "float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool",
     "complex64", "complex128")}
+_WIDENED_UNSIGNED = {"uint16": torch.int32, "uint32": torch.int64}
 
 
 def enable_unsafe_deserialization() -> None:

@@ -13,11 +13,7 @@ import cornu  # noqa: E402
 NAMESPACES = ["ops", "ops.numpy", "ops.nn", "ops.linalg", "ops.image", "random"]
 
 # Names Keras 3.15.1 has and cornu does not yet, per namespace; remove a name when it lands.
-KNOWN_MISSING = {
-    # Temporary: keras.ops.image is being completed by the image-preprocessing work (cornu/ops/image.py),
-    # so these are not required to be missing still (see test_known_missing_names_are_really_missing).
-    "ops.image": {"elastic_transform", "perspective_transform", "scale_and_translate"},
-}
+KNOWN_MISSING: dict[str, set] = {}
 
 
 def _resolve(root, dotted: str):

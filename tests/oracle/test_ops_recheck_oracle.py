@@ -100,3 +100,15 @@ def test_variable_without_a_name(value):
     assert ours.name.startswith("variable") and ref.name.startswith("variable")
     assert ours.path == ours.name and ref.path == ref.name
     assert ours.trainable == ref.trainable
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "uint16", "uint32", "uint64"])
+def test_unsigned_creation_dtypes_as_keras(dtype, keras_ref):
+    """Keras's torch backend widens uint16/uint32 (torch has no arithmetic on them) and refuses uint64."""
+    try:
+        want = keras_ref.ops.zeros((2,), dtype=dtype).dtype
+    except ValueError:
+        with pytest.raises(ValueError, match=dtype):
+            cornu.ops.zeros((2,), dtype=dtype)
+        return
+    assert cornu.ops.zeros((2,), dtype=dtype).dtype == want
