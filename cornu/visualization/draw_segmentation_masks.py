@@ -18,9 +18,9 @@ def draw_segmentation_masks(images: Any, segmentation_masks: Any, num_classes: i
                             ignore_index: int = -1, data_format: str | None = None) -> np.ndarray:
     """``images`` (``(batch, h, w, c)``) with each class of ``segmentation_masks`` (``(batch, h, w[, 1])``) painted.
 
-    Every class ``0 .. num_classes - 1`` except ``ignore_index`` gets its color (``color_mapping`` or the default
-    palette). With ``blend``, the result is ``(1 - alpha) * image + alpha * colors`` cast to ``uint8``; without,
-    it is the painted color layer alone, as Keras returns it.
+    Every class ``0 .. num_classes - 1`` gets its color (``color_mapping`` or the default palette). With ``blend``,
+    the result is ``(1 - alpha) * image + alpha * colors`` cast to ``uint8``, with ``ignore_index`` pixels left as
+    the image; without, it is the painted color layer alone, as Keras returns it.
     """
     images = channels_last_batch(images, data_format, "draw_segmentation_masks")
     masks = to_numpy(segmentation_masks)
@@ -37,8 +37,9 @@ def draw_segmentation_masks(images: Any, segmentation_masks: Any, num_classes: i
         colors = np.array([color_mapping[i] for i in range(num_classes)])
     drawn = np.zeros(images.shape[:3] + (3,), dtype="float32")
     for index in range(num_classes):
-        if index != ignore_index:
-            drawn[masks == index] = colors[index]
+        drawn[masks == index] = colors[index]
     if not blend:
         return drawn
-    return (images.astype("float32") * (1 - alpha) + drawn * alpha).astype("uint8")
+    blended = images.astype("float32") * (1 - alpha) + drawn * alpha
+    keep = (masks == ignore_index)[..., None]
+    return np.where(keep, images, blended).astype("uint8")

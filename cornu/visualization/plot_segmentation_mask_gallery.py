@@ -19,7 +19,7 @@ def plot_segmentation_mask_gallery(images: Any, num_classes: int, value_range: t
     ``kwargs`` go to ``plot_image_gallery`` (``path``, ``show``, ``scale`` ...).
     """
     images = channels_last_batch(images, data_format, "plot_segmentation_mask_gallery")
-    images = scale_to_uint8_range(images, value_range).astype("uint8")
+    images = scale_to_uint8_range(images, value_range).astype("float32")
     columns = [images if images.shape[-1] == 3 else np.repeat(images[..., :1], 3, axis=-1)]
     for masks in (y_true, y_pred):
         if masks is not None:

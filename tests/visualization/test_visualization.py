@@ -78,8 +78,12 @@ def test_draw_segmentation_masks_formula():
     palette = (np.arange(4)[:, None] * np.array([2 ** 25 - 1, 2 ** 15 - 1, 2 ** 21 - 1])) % 255
     out = vis.draw_segmentation_masks(x, m, num_classes=4, alpha=0.25)
     np.testing.assert_array_equal(out, (x * 0.75 + palette[m].astype("float32") * 0.25).astype("uint8"))
+    # ignore_index keeps the image's own pixels when blending; the unblended layer paints every class (as Keras)
+    kept = vis.draw_segmentation_masks(x, m[..., None], num_classes=4, alpha=0.25, ignore_index=2)
+    np.testing.assert_array_equal(kept, np.where((m == 2)[..., None], x, x * 0.75 + palette[m] * 0.25)
+                                  .astype("uint8"))
     flat = vis.draw_segmentation_masks(x, m[..., None], num_classes=4, blend=False, ignore_index=2)
-    np.testing.assert_array_equal(flat, np.where((m == 2)[..., None], 0, palette[m]))
+    np.testing.assert_array_equal(flat, palette[m])
     mapped = vis.draw_segmentation_masks(x, m, color_mapping={i: (i, 2 * i, 3 * i) for i in range(4)}, blend=False)
     np.testing.assert_array_equal(mapped, np.stack([m, 2 * m, 3 * m], -1))
     with pytest.raises(TypeError):
