@@ -53,6 +53,12 @@ def symbolic_op(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def op(*args, **kwargs):
+        if not kwargs:  # the commonest calls: one or two plain tensors
+            n = len(args)
+            if n == 1 and type(args[0]) is torch.Tensor:
+                return fn(args[0])
+            if n == 2 and type(args[0]) is torch.Tensor and type(args[1]) is torch.Tensor:
+                return fn(args[0], args[1])
         for a in args:
             t = type(a)
             if t not in _PLAIN and not ((t is list or t is tuple) and _plain_items(a)):
