@@ -9,7 +9,8 @@ Inputs may also be Keras's dicts: ``{"images", "labels", "segmentation_masks", "
 {"boxes", "labels"}}`` (any subset with ``"images"``), returned with the same keys. Images take the
 tensor path; labels pass through; masks and boxes go through ``transform_segmentation_masks`` and
 ``transform_bounding_boxes`` with the parameters drawn for the images (``draw`` then ``apply``),
-which pass them through unchanged unless a (geometric) subclass overrides them. Boxes are in
+which pass them through unchanged unless a (geometric) subclass overrides them; a layer that only
+implements ``augment`` refuses masks and boxes rather than leave them misaligned. Boxes are in
 ``bounding_box_format`` (required when boxes are given) and handled here as absolute ``xyxy``.
 """
 from __future__ import annotations
@@ -74,6 +75,9 @@ class ImageAugmentation(SeededLayer):
         if self._draws_parameters():
             params = self.draw(nchw)
             y = self.apply(nchw, params)
+        elif "segmentation_masks" in inputs or "bounding_boxes" in inputs:
+            raise NotImplementedError(f"{type(self).__name__} does not transform segmentation masks or bounding "
+                                      "boxes yet (it has no `draw`/`apply`); pass only images and labels.")
         else:
             params, y = None, self.augment(nchw)
         y = conv_utils.to_channels_last(y, self.data_format)
