@@ -11,9 +11,10 @@ contenders are:
 
 torchvision does not install against the pinned CPU torch here, hence the hand-written references.
 Rounds are interleaved (one pass over the images per contender per round); round 0 is the warm-up;
-``images_per_s`` is from the median of the later rounds. One JSON line per contender and model, then
-the ratio cornu/torch of the median times (``value``; above 1 means cornu is slower) and the median
-of the per-round ratios.
+``images_per_s`` is from the median wall time of the later rounds (``median_cpu_s``: the process's CPU
+time, the steadier figure on a shared machine). One JSON line per contender and model, then the ratio
+cornu/torch of the median wall times (``value``; above 1 means cornu is slower), the median of the
+per-round ratios and the ratio of the CPU medians (``cpu_value``).
 
     python bench/applications.py [--models ResNet50 MobileNetV2 EfficientNetB0] [--size 224] [--batch-size 32]
                                  [--images 64] [--rounds 3] [--threads 1] [--device cuda]
@@ -209,24 +210,30 @@ def bench_model(name: str, args, device: torch.device) -> None:
         if diff > 1e-3:
             raise RuntimeError(f"{name}: the torch reference differs from cornu by {diff}")
     times: dict[str, list[float]] = {c: [] for c in contenders}
+    cpu_times: dict[str, list[float]] = {c: [] for c in contenders}
     for _ in range(args.rounds + 1):
         for c, fn in contenders.items():
             sync(device)
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             fn()
             sync(device)
             times[c].append(time.perf_counter() - start)
+            cpu_times[c].append(time.process_time() - start_cpu)
     common = {"model": name, "device": str(device), "size": args.size, "batch_size": args.batch_size,
               "images": args.images}
     median = {c: statistics.median(t[1:]) for c, t in times.items()}
+    median_cpu = {c: statistics.median(t[1:]) for c, t in cpu_times.items()}
     for c, t in times.items():
         print(json.dumps({"name": c, **common, "images_per_s": round(args.images / median[c], 2),
-                          "median_s": round(median[c], 4), "rounds_s": [round(v, 4) for v in t]}), flush=True)
+                          "median_s": round(median[c], 4), "median_cpu_s": round(median_cpu[c], 4),
+                          "rounds_s": [round(v, 4) for v in t]}), flush=True)
     if "torch_eager" in times:
         per_round = statistics.median(a / b for a, b in zip(times["cornu_predict"][1:], times["torch_eager"][1:]))
         print(json.dumps({"ratio": "cornu_predict/torch_eager", **common,
                           "value": round(median["cornu_predict"] / median["torch_eager"], 3),
-                          "median_of_round_ratios": round(per_round, 3)}), flush=True)
+                          "median_of_round_ratios": round(per_round, 3),
+                          "cpu_value": round(median_cpu["cornu_predict"] / median_cpu["torch_eager"], 3)}),
+              flush=True)
 
 
 def main() -> None:
