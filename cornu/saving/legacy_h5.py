@@ -302,6 +302,8 @@ def _guarded(filepath: str, fn: Any, *args: Any) -> Any:
     """Run ``fn``; HDF5 read failures of a corrupt file become a ``ValueError`` naming the file."""
     try:
         return fn(*args)
+    except (NotImplementedError, RecursionError):
+        raise
     except (KeyError, RuntimeError) as e:
         raise ValueError(f"Could not read {filepath!r}: the HDF5 file is corrupt or truncated: {e}") from e
     except OSError as e:
