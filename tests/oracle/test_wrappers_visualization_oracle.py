@@ -315,3 +315,19 @@ def test_draw_bounding_boxes_keras_needs_opencv(keras_ref):
         ours = inspect.signature(getattr(cornu.visualization, name)).parameters
         theirs = inspect.signature(getattr(keras_ref.visualization, name)).parameters
         assert [(p.name, p.default) for p in ours.values()] == [(p.name, p.default) for p in theirs.values()]
+
+
+@pytest.mark.parametrize("kwargs", [dict(legend=True, value_range=(0, 1)), dict(rows=1, value_range=(0, 1))])
+def test_plot_bounding_box_gallery_without_boxes_matches_keras(keras_ref, agg, kwargs):
+    """With no boxes to draw Keras needs no OpenCV: the gallery, its pixels and its legend must match."""
+    x = seeded(22).uniform(0, 1, (3, 5, 7, 3)).astype("float32")
+    ours = _gallery(agg, cornu.visualization.plot_bounding_box_gallery, x, "xyxy", **kwargs)
+    theirs = _gallery(agg, keras_ref.visualization.plot_bounding_box_gallery, x, "xyxy", **kwargs)
+    _same_gallery(ours, theirs)
+    if kwargs.get("legend"):
+        colors = []
+        for lib in (cornu, keras_ref):
+            lib.visualization.plot_bounding_box_gallery(x, "xyxy", show=False, **kwargs)
+            colors.append([p.get_facecolor() for p in agg.gcf().legends[0].get_patches()])
+            agg.close("all")
+        assert colors[0] == colors[1]
