@@ -20,3 +20,5 @@ from cornu.applications.resnet_v2 import ResNet50V2, ResNet101V2, ResNet152V2
 from cornu.applications.vgg16 import VGG16
 from cornu.applications.vgg19 import VGG19
 from cornu.applications.xception import Xception
+
+resnet50 = resnet  # Keras's keras.applications.resnet50: ResNet50 and the resnet preprocessing

@@ -85,3 +85,18 @@ def test_resnet_v2_preactivation_layout():
     assert model.output_shape == (None, 2, 2, 2048)
     x = random_array((1, 4, 4, 3), low=0.0, high=255.0)
     assert_close(resnet_v2.preprocess_input(x.copy()), x.astype("float64") / 127.5 - 1.0)
+
+
+def test_legacy_h5_of_another_architecture_names_the_first_differing_layer(tmp_path):
+    import h5py
+
+    from cornu.saving import legacy_h5
+
+    path = str(tmp_path / "r50.h5")
+    with h5py.File(path, "w") as f:
+        legacy_h5.save_weights_to_hdf5_group(f, resnet.ResNet50(weights=None, include_top=False,
+                                                                 input_shape=(32, 32, 3)))
+    with pytest.raises(ValueError, match="conv4_block7_1_conv"):
+        resnet.ResNet101(weights=path, include_top=False, input_shape=(32, 32, 3))
+    loaded = resnet.ResNet50(weights=path, include_top=False, input_shape=(32, 32, 3))
+    assert loaded.get_layer("conv1_conv").kernel.shape == (7, 7, 3, 64)
