@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from cornu import config, dtype_policies, symbolic
+from cornu import config, dtype_policies, remat, symbolic
 from cornu.symbolic import KerasTensor, Node
 from cornu.utils import naming, tree
 from cornu.variables import Variable
@@ -102,6 +102,8 @@ def _to_tensor(x: Any, dtype: torch.dtype | None) -> Any:
 class Layer(nn.Module):
     """Base class of all layers (and of ``Model``)."""
 
+    _remat_mode: remat.RematScope | None = None
+
     def __init__(self, *, activity_regularizer=None, trainable: bool = True, dtype=None,
                  autocast: bool = True, name: str | None = None, **kwargs):
         super().__init__()
@@ -141,6 +143,8 @@ class Layer(nn.Module):
         self._call_params = [n for n, p in sig.items() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD,
                                                                       p.KEYWORD_ONLY)]
         self._mask_params = any(n == "mask" or n.endswith("_mask") for n in self._call_params)
+        # The `keras.RematScope` active at creation (as in Keras): it decides whether calls are checkpointed.
+        self._remat_mode = remat.get_current_remat_mode()
 
     # ------------------------------------------------------------------ dtype
     def _set_dtype_policy(self, policy: dtype_policies.DTypePolicy) -> None:
@@ -195,7 +199,8 @@ class Layer(nn.Module):
     # -------------------------------------------------------------- tracking
     # Internal attributes that are never tracked (hot-path state, bookkeeping).
     _UNTRACKED = frozenset({"_losses", "_inbound_nodes", "_variables", "_build_shapes", "_input_shape_arg",
-                            "_weights_cache", "_layers_cache", "input_spec", "_outputs", "_tracked_metrics"})
+                            "_weights_cache", "_layers_cache", "input_spec", "_outputs", "_tracked_metrics",
+                            "_remat_mode"})
 
     def __setattr__(self, name: str, value: Any) -> None:
         if "_modules" not in self.__dict__ or name in Layer._UNTRACKED:
@@ -567,7 +572,9 @@ class Layer(nn.Module):
             if not self._call_takes_mask:
                 kwargs.pop("mask", None)
             region = ctx.autocast
-            if region is None and not self._mixed:
+            if self._remat_mode is not None and torch.is_grad_enabled() and not symbolic.in_fake_run():
+                outputs = self._remat_call(ctx, region, args, kwargs)
+            elif region is None and not self._mixed:
                 outputs = super().__call__(*args, **kwargs)
             else:
                 outputs = self._call_in_region(ctx, region, args, kwargs)
@@ -582,6 +589,93 @@ class Layer(nn.Module):
                 _CALL_STACK.pop()
             elif training is not None:
                 ctx.training = prev_training
+
+    def _remat_call(self, ctx: _CallContext, region: torch.dtype | None, args: tuple, kwargs: dict) -> Any:
+        """``call`` under the layer's ``RematScope``: checkpointed (recomputed in the backward pass) when its
+        mode applies -- ``"full"``, ``"list_of_layers"`` naming this layer, ``"larger_than"`` an output of more
+        elements than the threshold -- or, for ``"activations"``, with just ``self.activation`` checkpointed."""
+        scope = self._remat_mode
+        training = ctx.training
+
+        def run(*a, **k):
+            replay = not _CALL_STACK  # the recomputation, in the backward pass: the call's context comes back
+            context = ctx
+            if replay:
+                context = _CallContext(training)
+                context.autocast = region
+                _CALL_STACK.append(context)
+            try:
+                if region is None and not self._mixed:
+                    return nn.Module.__call__(self, *a, **k)
+                return self._call_in_region(context, region, a, k)
+            finally:
+                if replay:
+                    _CALL_STACK.pop()
+
+        if scope.mode == "activations":
+            activation = self.__dict__.get("activation")
+            if not callable(activation) or isinstance(activation, nn.Module):
+                return run(*args, **kwargs)
+            self.__dict__["activation"] = remat.remat(activation)
+            try:
+                return run(*args, **kwargs)
+            finally:
+                self.__dict__["activation"] = activation
+        applies = scope.mode == "full" or (scope.mode == "list_of_layers" and self.name in scope.layer_names) or (
+            scope.mode == "larger_than" and self._output_size(args, kwargs) > scope.output_size_threshold)
+        return remat.remat(self._replaying_generators(run))(*args, **kwargs) if applies else run(*args, **kwargs)
+
+    def _replaying_generators(self, run):
+        """``run`` whose recomputation (in the backward pass) draws what the forward drew from the layers' own
+        generators (seeded Dropout and noise layers), as checkpointing already does for torch's global one, and
+        leaves non-trainable variables as the forward left them. A generator the forward created lazily is
+        dropped for the recomputation, which re-creates it from its seed."""
+        before: list = []
+
+        def generators() -> list:
+            layers, found = [self], []
+            while layers:
+                layer = layers.pop()
+                layers.extend(layer._flat_layers())
+                found.extend((layer, k, g) for k, g in layer.__dict__.items() if isinstance(g, torch.Generator))
+            return found
+
+        def replaying(*a, **k):
+            if not before:
+                before.append({(id(layer), key): g.get_state() for layer, key, g in generators()})
+                return run(*a, **k)
+            now = [(layer, key, g, g.get_state()) for layer, key, g in generators()]
+            for layer, key, g, _ in now:
+                state = before[0].get((id(layer), key))
+                if state is None:
+                    layer.__dict__[key] = None
+                else:
+                    g.set_state(state)
+            # State the forward already updated (BatchNormalization's moving statistics) is not updated twice.
+            kept = [(v.value, v.value.detach().clone()) for v in self.weights if not v.value.requires_grad]
+            try:
+                return run(*a, **k)
+            finally:
+                for layer, key, g, state in now:
+                    layer.__dict__[key] = g
+                    g.set_state(state)
+                with torch.no_grad():
+                    for value, saved in kept:
+                        value.copy_(saved)
+
+        return replaying
+
+    def _output_size(self, args: tuple, kwargs: dict) -> int:
+        """Elements in the outputs of a call on these arguments (shape inference, cached per input shapes)."""
+        key = tuple(tuple(t.shape) for t in tree.flatten((args, kwargs)) if isinstance(t, torch.Tensor))
+        sizes = self.__dict__.setdefault("_remat_sizes", {})
+        if key not in sizes:
+            specs = tree.map_structure(
+                lambda t: KerasTensor(t.shape, dtype=t.dtype) if isinstance(t, torch.Tensor) else t, (args, kwargs))
+            with torch.no_grad():  # nothing saved for backward: a checkpoint around this call counts saved tensors
+                out = self.compute_output_spec(*specs[0], **specs[1])
+            sizes[key] = sum(int(np.prod(o.shape)) for o in tree.flatten(out) if isinstance(o, KerasTensor))
+        return sizes[key]
 
     def _region_dtype(self, region: torch.dtype | None) -> torch.dtype | None:
         """The mixed-precision region this layer's call runs in, given the one in progress (Keras's rules).
