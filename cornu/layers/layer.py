@@ -15,7 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from cornu import config, dtype_policies, remat, symbolic
+from cornu import config, dtype_policies, symbolic
+from cornu.remat import RematScope, get_current_remat_mode, remat
 from cornu.symbolic import KerasTensor, Node
 from cornu.utils import naming, tree
 from cornu.variables import Variable
@@ -102,7 +103,7 @@ def _to_tensor(x: Any, dtype: torch.dtype | None) -> Any:
 class Layer(nn.Module):
     """Base class of all layers (and of ``Model``)."""
 
-    _remat_mode: remat.RematScope | None = None
+    _remat_mode: RematScope | None = None
 
     def __init__(self, *, activity_regularizer=None, trainable: bool = True, dtype=None,
                  autocast: bool = True, name: str | None = None, **kwargs):
@@ -144,7 +145,7 @@ class Layer(nn.Module):
                                                                       p.KEYWORD_ONLY)]
         self._mask_params = any(n == "mask" or n.endswith("_mask") for n in self._call_params)
         # The `keras.RematScope` active at creation (as in Keras): it decides whether calls are checkpointed.
-        self._remat_mode = remat.get_current_remat_mode()
+        self._remat_mode = get_current_remat_mode()
 
     # ------------------------------------------------------------------ dtype
     def _set_dtype_policy(self, policy: dtype_policies.DTypePolicy) -> None:
@@ -616,14 +617,14 @@ class Layer(nn.Module):
             activation = self.__dict__.get("activation")
             if not callable(activation) or isinstance(activation, nn.Module):
                 return run(*args, **kwargs)
-            self.__dict__["activation"] = remat.remat(activation)
+            self.__dict__["activation"] = remat(activation)
             try:
                 return run(*args, **kwargs)
             finally:
                 self.__dict__["activation"] = activation
         applies = scope.mode == "full" or (scope.mode == "list_of_layers" and self.name in scope.layer_names) or (
             scope.mode == "larger_than" and self._output_size(args, kwargs) > scope.output_size_threshold)
-        return remat.remat(self._replaying_generators(run))(*args, **kwargs) if applies else run(*args, **kwargs)
+        return remat(self._replaying_generators(run))(*args, **kwargs) if applies else run(*args, **kwargs)
 
     def _replaying_generators(self, run):
         """``run`` whose recomputation (in the backward pass) draws what the forward drew from the layers' own
