@@ -394,11 +394,15 @@ def warp_affine(x: torch.Tensor, matrices: torch.Tensor, interpolation: str = "b
         m3 = torch.cat([m, from_norm[2:].expand(n, 1, 3)], dim=1)
         t = (to_norm @ m3 @ from_norm).to(work)
         cols = (torch.arange(w, device=x.device, dtype=work) * 2 + 1) / w - 1
-        rows = ((torch.arange(h, device=x.device, dtype=work) * 2 + 1) / h - 1)[:, None]
-        grid = torch.stack([t[:, 0, 0, None, None] * cols + t[:, 0, 1, None, None] * rows + t[:, 0, 2, None, None],
-                            t[:, 1, 0, None, None] * cols + t[:, 1, 1, None, None] * rows + t[:, 1, 2, None, None]],
-                           dim=-1)  # broadcast sums: F.affine_grid's (h w, 3) @ (3, 2) batched matmul is slower on CPU
-        return _grid_sample(x, grid, fill_mode, fill_value)
+        rows = (torch.arange(h, device=x.device, dtype=work) * 2 + 1) / h - 1
+        # Each coordinate plane is one broadcast add of a row term and a column term, written into a
+        # (n, 2, h, w) buffer and viewed as grid_sample's (n, h, w, 2): on CPU this is several times
+        # faster than F.affine_grid's batched (h w, 3) @ (3, 2) matmul or an interleaving stack.
+        planes = torch.empty((n, 2, h, w), device=x.device, dtype=work)
+        for k in range(2):
+            row_term = t[:, k, 1, None] * rows + t[:, k, 2, None]
+            torch.add(row_term[:, :, None], t[:, k, 0, None, None] * cols, out=planes[:, k])
+        return _grid_sample(x, planes.permute(0, 2, 3, 1), fill_mode, fill_value)
     return sample_nchw(x, *affine_sources(x, matrices), interpolation, fill_mode, fill_value)
 
 
