@@ -100,7 +100,10 @@ class SKLearnClassifier(ClassifierMixin, SKLBase):
 
     def _process_target(self, y: np.ndarray, reset: bool = False) -> np.ndarray:
         if reset:
-            type_of_target(y, input_name="y", raise_unknown=True)
+            target_type = type_of_target(y, input_name="y", raise_unknown=True)
+            if target_type not in ("binary", "multiclass"):
+                raise ValueError("Only binary and multiclass target types are supported. Target type: "
+                                 f"{target_type}")
         y = np.asarray(y).reshape(-1, 1)
         if reset:
             self._target_encoder = OneHotEncoder(sparse_output=False).fit(y)

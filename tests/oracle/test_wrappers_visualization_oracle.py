@@ -207,6 +207,8 @@ def test_wrapper_errors_match_keras(keras_ref, quiet):
             wr.SKLearnClassifier(_fixed_model(lib, [])).predict(X)
         with pytest.raises(ValueError):
             wr.SKLearnClassifier(_fixed_model(lib, [])).fit(X, np.eye(3)[y])
+        with pytest.raises(ValueError, match="continuous"):
+            wr.SKLearnClassifier(_fixed_model(lib, [])).fit(X, X[:, 0])
         fitted = wr.SKLearnRegressor(_fixed_model(lib, []), fit_kwargs={"epochs": 1, "verbose": 0}).fit(X, y)
         with pytest.raises(ValueError):
             fitted.predict(X[:, :2])

@@ -38,7 +38,7 @@ def _quiet_predict():
     keras.utils.enable_interactive_logging()
 
 
-@pytest.mark.parametrize("labels", [np.array([0, 1, 2]), np.array(["cat", "dog", "emu"]), np.array([-1.5, 0.0, 2.5])])
+@pytest.mark.parametrize("labels", [np.array([0, 1, 2]), np.array(["cat", "dog", "emu"]), np.array([-1.0, 0.0, 2.0])])
 def test_classifier_one_hot_targets_and_decoded_predictions(labels):
     X, yi = data()
     y = labels[yi]
@@ -54,6 +54,12 @@ def test_classifier_one_hot_targets_and_decoded_predictions(labels):
     if y.dtype.kind != "f":  # scikit-learn's accuracy refuses float labels
         assert clf.score(X, y) == pytest.approx(accuracy_score(y, pred))
     assert clf.n_features_in_ == 3 and hasattr(clf, "history_")
+
+
+def test_classifier_rejects_continuous_targets():
+    X, _ = data()
+    with pytest.raises(ValueError, match="continuous"):
+        SKLearnClassifier(dense_model, fit_kwargs=QUIET).fit(X, X[:, 0])
 
 
 def test_classifier_binary_has_two_columns_and_rejects_2d_targets():
