@@ -89,7 +89,7 @@ def _to_tensor(x: Any, dtype: torch.dtype | None) -> Any:
         return x.keras_value
     if isinstance(x, (np.ndarray, np.generic, float, int, list)) and not isinstance(x, bool):
         arr = np.asarray(x)
-        if arr.dtype.kind in "USO" and arr.size and isinstance(arr.flat[0], (str, bytes)):
+        if arr.dtype.kind in "US" or (arr.dtype.kind == "O" and arr.size and isinstance(arr.flat[0], (str, bytes))):
             return x  # text passes through to `call` unconverted (string inputs of TextVectorization, StringLookup)
         if arr.dtype.kind not in "biuf":
             raise TypeError(f"Cannot convert input of dtype {arr.dtype} to a tensor: expected numbers.")

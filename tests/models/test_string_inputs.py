@@ -120,6 +120,10 @@ def test_adapter_batches_strings_with_their_labels():
     unshuffled = [bx[:, 0].tolist() for bx, _, _ in ArrayDataAdapter(x, y, batch_size=4)]
     assert unshuffled == [["row 0", "row 1", "row 2", "row 3"], ["row 4", "row 5", "row 6", "row 7"],
                           ["row 8", "row 9"]]
+    for bx, by, _ in ArrayDataAdapter(x, y, batch_size=4, shuffle="batch"):
+        assert [int(s.split()[1]) for s in bx[:, 0]] == by.tolist()
+    empty = np.zeros((0, 1), dtype="U1")
+    assert keras.layers.Identity(name="same")(empty) is empty  # empty text still passes unconverted
 
 
 def test_string_input_matches_keras(keras_ref):
