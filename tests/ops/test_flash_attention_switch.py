@@ -87,3 +87,22 @@ def test_attention_layer_reads_the_switch(fused_calls):
     expected = (w / w.sum(-1, keepdims=True)) @ v
     assert_close(auto, expected, rtol=1e-5, atol=1e-6)
     assert_close(off, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_switch_values_and_layer_outputs_match_keras(keras_ref):
+    try:
+        for ns in (keras, keras_ref):
+            ns.config.disable_flash_attention()
+        assert keras.config.is_flash_attention_enabled() == keras_ref.config.is_flash_attention_enabled() is False
+        x = random_array((2, 4, 8), seed=5)
+        ours = keras.layers.MultiHeadAttention(num_heads=2, key_dim=4, name="mha_k")
+        theirs = keras_ref.layers.MultiHeadAttention(num_heads=2, key_dim=4, name="mha_k")
+        ours(x, x)
+        theirs(x, x)
+        theirs.set_weights(ours.get_weights())
+        expected = theirs(x, x, use_causal_mask=True).detach().cpu().numpy()
+        assert_close(ours(x, x, use_causal_mask=True), expected, rtol=1e-5, atol=1e-6)
+    finally:
+        for ns in (keras, keras_ref):
+            ns.config.enable_flash_attention()
+    assert keras.config.is_flash_attention_enabled() == keras_ref.config.is_flash_attention_enabled() is None
