@@ -551,7 +551,10 @@ class Layer(nn.Module):
                     if dtype is not None and first.dtype != dtype and first.is_floating_point():
                         args = (first.to(dtype),) + args[1:]
                 else:
-                    args = (tree.map_structure(lambda a: _to_tensor(a, dtype), first),) + args[1:]
+                    first = tree.map_structure(lambda a: _to_tensor(a, dtype), first)
+                    if _is_model(type(self)):
+                        _check_text_inputs(self, first)
+                    args = (first,) + args[1:]
             inputs = self._first_arg(args, kwargs)
             if not self.built:
                 self._maybe_build(tree.map_structure(_shape_of, inputs))
@@ -834,6 +837,16 @@ def _is_model(cls: type) -> bool:
 
         found = _MODEL_CLASSES[cls] = issubclass(cls, Model)
     return found
+
+
+def _check_text_inputs(model: "Layer", inputs: Any) -> None:
+    """Text (left as NumPy by ``_to_tensor``) fed to a model none of whose inputs is ``Input(dtype="string")``:
+    Keras's ``ValueError`` naming the dtype."""
+    texts = [a for a in tree.flatten(inputs) if isinstance(a, np.ndarray)]
+    specs = getattr(model, "inputs", None) if texts else None
+    if specs and not any(getattr(t, "dtype", None) == "string" for t in specs):
+        raise ValueError(f"Invalid dtype: {texts[0].dtype.name}. Model {model.name!r} expects numeric inputs "
+                         f"(dtypes {[t.dtype for t in specs]}); only a `keras.Input(dtype='string')` takes text.")
 
 
 def _region_output(output: Any, compute: torch.dtype | None) -> Any:

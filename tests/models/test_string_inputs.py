@@ -139,3 +139,15 @@ def test_string_input_matches_keras(keras_ref):
             keras_ref.backend.standardize_dtype(bad)
         with pytest.raises(ValueError):
             standardize_dtype(bad)
+
+
+def test_text_into_a_numeric_model_is_keras_value_error(keras_ref):
+    text = np.array([["a"] * 4] * 3)
+    for ns in (keras, keras_ref):
+        numeric = ns.Sequential([ns.Input((4,)), ns.layers.Dense(2, name="d")])
+        with pytest.raises(ValueError, match="Invalid dtype: str32"):
+            numeric.predict(text, verbose=0)
+    inputs = keras.Input((4,), name="nums")
+    functional = keras.Model(inputs, layers.Dense(2, name="d2")(inputs))
+    with pytest.raises(ValueError, match="numeric"):
+        functional(text)
