@@ -100,6 +100,8 @@ class Dense(Layer):
         return kernel
 
     def call(self, inputs):
+        if not inputs.is_floating_point():  # integer inputs compute in float, as Keras's matmul promotes them
+            inputs = inputs.to(self.kernel.value.dtype)
         y = F.linear(inputs, self.kernel.value, self.bias.value if self.bias is not None else None)
         if self.lora_enabled:
             scale = self.lora_alpha / self.lora_rank
