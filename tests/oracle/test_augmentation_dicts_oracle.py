@@ -91,3 +91,28 @@ def test_labels_pass_through_random_draws(keras_ref):
     ours = layers.RandomRotation(0.2, seed=1)(copy.deepcopy(data), training=True)
     assert sorted(ours) == sorted(theirs) and tuple(ours["images"].shape) == tuple(theirs["images"].shape)
     assert_close(ours["labels"], f64(keras_ref.ops.convert_to_numpy(theirs["labels"])), rtol=0, atol=0)
+
+
+FLIP_HAS_DRAW = "draw" in vars(layers.RandomFlip)
+
+
+@pytest.mark.skipif(not FLIP_HAS_DRAW, reason="RandomFlip does not split its transform into draw/apply yet")
+@pytest.mark.parametrize("mode", ["horizontal", "vertical", "horizontal_and_vertical"])
+@pytest.mark.parametrize("fmt", ["xyxy", "rel_xywh"])
+def test_flip_boxes_and_masks_for_the_same_flip(keras_ref, mode, fmt):
+    """One image: for each Keras seed, a cornu seed drawing the same flip, then boxes and masks must agree."""
+    corners = np.random.default_rng(2).uniform(-2, 5, (1, 4, 2)).astype("float32")
+    boxes = np.concatenate([corners, corners + np.array([2.5, 0.8], "float32")], -1)  # some cross the edges
+    rel = keras_ref.ops.convert_to_numpy(keras_ref.utils.bounding_boxes.convert_format(boxes, "xyxy", fmt, height=6,
+                                                                                       width=8))
+    data = {"images": random_array((1, 6, 8, 3)), "segmentation_masks": MASKS[:1].copy(),
+            "bounding_boxes": {"boxes": rel, "labels": np.ones((1, 4), "float32")}}
+    for seed in range(4):
+        theirs = keras_ref.layers.RandomFlip(mode, seed=seed, bounding_box_format=fmt)(copy.deepcopy(data),
+                                                                                      training=True)
+        target = keras_ref.ops.convert_to_numpy(theirs["images"])
+        for our_seed in range(64):
+            ours = layers.RandomFlip(mode, seed=our_seed, bounding_box_format=fmt)(copy.deepcopy(data), training=True)
+            if np.array_equal(f64(ours["images"]), f64(target)):
+                break
+        _compare(ours, theirs, keras_ref, ["images", "segmentation_masks"])

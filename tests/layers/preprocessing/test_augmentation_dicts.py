@@ -153,11 +153,11 @@ def test_bad_dicts():
 
 def test_layers_without_draw_take_images_and_labels_only():
     data = _data(with_boxes=False)
-    out = layers.RandomFlip("horizontal", seed=1)({"images": data["images"], "labels": data["labels"]}, training=True)
-    assert_close(out["images"], layers.RandomFlip("horizontal", seed=1)(data["images"], training=True), rtol=0, atol=0)
+    out = layers.RandomPerspective(seed=1)({"images": data["images"], "labels": data["labels"]}, training=True)
+    assert_close(out["images"], layers.RandomPerspective(seed=1)(data["images"], training=True), rtol=0, atol=0)
     assert_close(out["labels"], data["labels"], rtol=0, atol=0)
-    with pytest.raises(NotImplementedError, match="RandomFlip"):
-        layers.RandomFlip("horizontal", seed=1)(data, training=True)
+    with pytest.raises(NotImplementedError, match="RandomPerspective"):
+        layers.RandomPerspective(seed=1)(data, training=True)
 
 
 def test_bounding_box_format_in_config():
@@ -166,3 +166,22 @@ def test_bounding_box_format_in_config():
     assert config["bounding_box_format"] == "center_xywh"
     assert layers.RandomRotation.from_config(config).get_config() == config
     assert "bounding_box_format" not in layers.RandomRotation(0.2).get_config()
+
+
+@pytest.mark.skipif("draw" not in vars(layers.RandomFlip), reason="RandomFlip has no draw/apply yet")
+def test_flip_mirrors_masks_and_boxes_with_the_images():
+    images = random_array((8, 6, 8, 3))
+    data = {"images": images, "segmentation_masks": _masks((8, 6, 8, 1)),
+            "bounding_boxes": {"boxes": np.repeat(BOXES[:1], 8, 0), "labels": np.repeat(BOX_LABELS[:1], 8, 0)}}
+    out = layers.RandomFlip("horizontal_and_vertical", seed=4, bounding_box_format="xyxy")(data, training=True)
+    for i in range(8):
+        got = f64(out["images"][i])
+        h = np.allclose(got, images[i, :, ::-1]) or np.allclose(got, images[i, ::-1, ::-1])
+        v = np.allclose(got, images[i, ::-1]) or np.allclose(got, images[i, ::-1, ::-1])
+        mask = data["segmentation_masks"][i]
+        mask = mask[:, ::-1] if h else mask
+        assert_close(out["segmentation_masks"][i], mask[::-1] if v else mask, rtol=0, atol=0)
+        b = BOXES[0].astype(np.float64)
+        b = np.stack([8 - b[:, 2], b[:, 1], 8 - b[:, 0], b[:, 3]], -1) if h else b
+        b = np.stack([b[:, 0], 6 - b[:, 3], b[:, 2], 6 - b[:, 1]], -1) if v else b
+        assert_close(out["bounding_boxes"]["boxes"][i], b)
