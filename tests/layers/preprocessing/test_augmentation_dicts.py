@@ -142,6 +142,8 @@ def test_inference_passes_everything_through():
     assert_close(out["segmentation_masks"], data["segmentation_masks"], rtol=0, atol=0)
     assert_close(out["bounding_boxes"]["boxes"], BOXES, rtol=0, atol=0)
     assert out["images"].dtype == torch.float32
+    assert isinstance(out["segmentation_masks"], torch.Tensor) and isinstance(out["labels"], torch.Tensor)
+    assert all(isinstance(v, torch.Tensor) for v in out["bounding_boxes"].values())
 
 
 def test_bad_dicts():

@@ -62,8 +62,8 @@ class ImageAugmentation(SeededLayer):
         if "bounding_boxes" in inputs and self.bounding_box_format is None:
             raise ValueError("You passed an input with a 'bounding_boxes' key, but you didn't specify a bounding "
                              f"box format. Pass `bounding_box_format` to the layer {self.name}.")
-        data = dict(inputs)
         images = _tensor(inputs["images"])
+        data = {key: (value if key == "images" else _tensors(value, images.device)) for key, value in inputs.items()}
         check_image_rank(images)
         dtype = self._compute_torch_dtype or torch.float32
         x = images if images.dtype == dtype else images.to(dtype)
@@ -83,12 +83,12 @@ class ImageAugmentation(SeededLayer):
         y = conv_utils.to_channels_last(y, self.data_format)
         data["images"] = y[0] if single else y
         if "segmentation_masks" in inputs:
-            masks = _tensor(inputs["segmentation_masks"], images.device)
+            masks = data["segmentation_masks"]
             m = conv_utils.to_channels_first(masks.unsqueeze(0) if single else masks, self.data_format)
             m = conv_utils.to_channels_last(self.transform_segmentation_masks(m, params), self.data_format)
             data["segmentation_masks"] = m[0] if single else m
         if "bounding_boxes" in inputs:
-            data["bounding_boxes"] = self._boxes(inputs["bounding_boxes"], params, nchw.shape, single, images.device)
+            data["bounding_boxes"] = self._boxes(data["bounding_boxes"], params, nchw.shape, single, images.device)
         return data
 
     def _boxes(self, boxes: dict, params, shape: torch.Size, single: bool, device: torch.device) -> dict:
@@ -144,6 +144,13 @@ class ImageAugmentation(SeededLayer):
         if self.bounding_box_format is not None:
             config["bounding_box_format"] = self.bounding_box_format
         return config
+
+
+def _tensors(value, device: torch.device):
+    """Every array of a (possibly nested) dict input as a tensor on ``device``, as Keras returns them."""
+    if isinstance(value, dict):
+        return {key: _tensors(v, device) for key, v in value.items()}
+    return _tensor(value, device) if isinstance(value, torch.Tensor) or hasattr(value, "__array__") else value
 
 
 def _tensor(value, device: torch.device | None = None) -> torch.Tensor:
