@@ -661,8 +661,10 @@ def warp_projective(x: torch.Tensor, transforms: torch.Tensor, interpolation: st
     src_x = plane(t[:, 0], t[:, 1], t[:, 2]) / k
     src_y = plane(t[:, 3], t[:, 4], t[:, 5]) / k
     if _grid_samples(x, interpolation, fill_mode):
-        grid = torch.stack([(2 * src_x + 1) / w - 1, (2 * src_y + 1) / h - 1], dim=-1)
-        return _grid_sample(x, grid, fill_mode, fill_value)
+        planes = torch.empty((n, 2, h, w), device=x.device, dtype=work)  # viewed as the (n, h, w, 2) grid
+        torch.add(src_x * (2.0 / w), 1.0 / w - 1.0, out=planes[:, 0])
+        torch.add(src_y * (2.0 / h), 1.0 / h - 1.0, out=planes[:, 1])
+        return _grid_sample(x, planes.permute(0, 2, 3, 1), fill_mode, fill_value)
     return sample_nchw(x, src_x, src_y, interpolation, fill_mode, fill_value)
 
 
