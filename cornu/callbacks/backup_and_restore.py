@@ -16,6 +16,7 @@ import os
 
 import numpy as np
 
+from cornu.saving import weights_h5
 from cornu import config
 from cornu.callbacks.callback import Callback
 from cornu.utils import rng_utils
@@ -51,7 +52,12 @@ class BackupAndRestore(Callback):
 
     # ------------------------------------------------------------------ hooks
     def on_train_begin(self, logs: dict | None = None) -> None:
-        self._remove_stale_temporaries()
+        from cornu.trainers import distributed
+
+        if distributed.active() is not None:
+            distributed.barrier()  # across processes: read only once rank 0 has finished writing the backup
+        if weights_h5.writes_files():
+            self._remove_stale_temporaries()
         self.model._track_epoch_rng = True
         self._batches_seen = 0
         self._started = False
@@ -110,7 +116,6 @@ class BackupAndRestore(Callback):
     def _save(self, epoch: int, step: int) -> None:
         import h5py
 
-        from cornu.saving import weights_h5
         from cornu.saving.weights_h5 import atomic_write, write_weights
 
         os.makedirs(self.backup_dir, exist_ok=True)

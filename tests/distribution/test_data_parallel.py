@@ -109,3 +109,22 @@ def test_shuffling_data_loader_is_split_like_one_process(tmp_path):
         got = dict(np.load(tmp_path / f"data_loader-r{r}.npz"))
         for key in want:
             assert_close(got[key], want[key], rtol=1e-5, atol=1e-5)
+
+
+def test_backup_and_restore_resumes_every_rank(tmp_path):
+    """Rank 0 writes the backup; after the interruption every rank resumes from it, as one process does."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        want = workers.interrupted_then_resumed(keras, str(tmp_path / "single_backup"))
+    finally:
+        torch.set_num_threads(threads)
+    assert want["epochs"].tolist() == [2]
+    run_scenario("backup_restore", tmp_path)
+    for r in range(2):
+        got = dict(np.load(tmp_path / f"backup_restore-r{r}.npz"))
+        assert got["epochs"].tolist() == [2]
+        for key in want:
+            assert_close(got[key], want[key], rtol=1e-5, atol=1e-5)

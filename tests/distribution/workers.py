@@ -139,8 +139,42 @@ def dead_rank(rank: int, world: int, port: int, out: str) -> None:
         f.write(f"{time.monotonic() - start:.1f}\n{message}")
 
 
-SCENARIOS = {"data_parallel": data_parallel, "data_loader": data_loader, "model_parallel": model_parallel,
-             "unsized": unsized, "dead_rank": dead_rank}
+class _Interrupt(Exception):
+    pass
+
+
+def interrupted_then_resumed(keras, backup_dir: str) -> dict:
+    """Fit 3 epochs with BackupAndRestore, killed at the start of epoch 2, then fit again: it resumes there."""
+    keras.utils.set_random_seed(0)
+    x, y = data()
+    model = make_model(keras)
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+
+    class Kill(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 2:
+                raise _Interrupt()
+
+    backup = keras.callbacks.BackupAndRestore(backup_dir)
+    try:
+        model.fit(x, y, batch_size=64, epochs=3, verbose=0, callbacks=[backup, Kill()])
+    except _Interrupt:
+        pass
+    history = model.fit(x, y, batch_size=64, epochs=3, verbose=0, callbacks=[backup])
+    result = {f"w{i}": w for i, w in enumerate(model.get_weights())}
+    result.update(epochs=np.array(history.epoch), loss=np.array(history.history["loss"]))
+    return result
+
+
+def backup_restore(rank: int, world: int, port: int, out: str) -> None:
+    keras = _setup(rank, world, port)
+    keras.distribution.set_distribution(keras.distribution.DataParallel())
+    result = interrupted_then_resumed(keras, os.path.join(out, "backup"))
+    np.savez(os.path.join(out, f"backup_restore-r{rank}.npz"), **result)
+
+
+SCENARIOS = {"backup_restore": backup_restore, "data_parallel": data_parallel, "data_loader": data_loader,
+             "model_parallel": model_parallel, "unsized": unsized, "dead_rank": dead_rank}
 
 
 def _run(rank: int, name: str, world: int, port: int, out: str) -> None:
