@@ -126,7 +126,8 @@ class name_scope:  # noqa: N801 - Keras's public name
     def __enter__(self) -> "name_scope":
         stack = _stack("name")
         parent = stack[-1] if stack else None
-        if self.deduplicate and parent is not None and parent.name == self.name:
+        if self.deduplicate and parent is not None and self.caller is not None and parent.caller is self.caller \
+                and parent.name == self.name:
             return self
         stack.append(self)
         self._pushed = True

@@ -35,3 +35,15 @@ def test_paths_follow_the_scopes():
 
 def test_paths_equal_keras(keras_ref):
     assert _paths(keras) == _paths(keras_ref)
+
+
+def test_nested_scopes_of_one_name_stack_as_keras(keras_ref):
+    """Keras merges a scope into a same-named parent only for the same caller: two plain scopes stack."""
+    import cornu
+
+    paths = []
+    for k in (keras_ref, cornu):
+        with k.name_scope("outer"):
+            with k.name_scope("outer"):
+                paths.append(k.Variable(1.0, name="d").path)
+    assert paths[0] == paths[1] == "outer/outer/d"

@@ -235,6 +235,8 @@ def get_data_adapter(x: Any, y: Any = None, sample_weight: Any = None, batch_siz
     """Pick the adapter for ``x``."""
     if x is None:
         raise ValueError("Expected `x` to be provided, got None.")
+    if isinstance(x, list) and x and all(isinstance(v, (str, bytes)) for v in x):
+        x = np.asarray(x)  # a list of texts is one string array, as Keras reads it
     leaves = tree.flatten(x)
     if all(_is_array(leaf) or isinstance(leaf, (int, float)) for leaf in leaves) or (
             isinstance(x, (list, tuple)) and all(isinstance(v, (int, float, list)) for v in x)):

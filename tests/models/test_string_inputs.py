@@ -151,3 +151,12 @@ def test_text_into_a_numeric_model_is_keras_value_error(keras_ref):
     functional = keras.Model(inputs, layers.Dense(2, name="d2")(inputs))
     with pytest.raises(ValueError, match="numeric"):
         functional(text)
+
+
+def test_predict_takes_a_plain_list_of_texts():
+    import cornu as keras
+
+    lookup = keras.layers.StringLookup(vocabulary=["a", "b"])
+    inputs = keras.Input(shape=(), dtype="string")
+    model = keras.Model(inputs, lookup(inputs))
+    assert model.predict(["a", "b", "zz"], verbose=0).tolist() == [1, 2, 0]
