@@ -385,23 +385,20 @@ def warp_affine(x: torch.Tensor, matrices: torch.Tensor, interpolation: str = "b
     if _grid_samples(x, interpolation, fill_mode):
         n, _, h, w = x.shape
         work = x.dtype if x.dtype in (torch.float32, torch.float64) else torch.float32
+        # grid_sample reads input pixel p at (2 p + 1) / size - 1: each matrix row scaled by 2 / size and
+        # shifted (in float64, then cast), applied to pixel coordinates. Each coordinate plane is one
+        # broadcast add of a row term and a column term, written into a (n, 2, h, w) buffer viewed as
+        # grid_sample's (n, h, w, 2): on CPU several times faster than F.affine_grid's batched
+        # (h w, 3) @ (3, 2) matmul or an interleaving stack.
         m = matrices.to(device=x.device, dtype=torch.float64).expand(n, 2, 3)
-        # theta = (normalise input) . m . (unnormalise output): grid_sample's [-1, 1] coordinates, half-pixel edges.
-        to_norm = torch.tensor([[2.0 / w, 0.0, 1.0 / w - 1.0], [0.0, 2.0 / h, 1.0 / h - 1.0]], dtype=torch.float64,
-                               device=x.device)
-        from_norm = torch.tensor([[w / 2.0, 0.0, (w - 1) / 2.0], [0.0, h / 2.0, (h - 1) / 2.0], [0.0, 0.0, 1.0]],
-                                 dtype=torch.float64, device=x.device)
-        m3 = torch.cat([m, from_norm[2:].expand(n, 1, 3)], dim=1)
-        t = (to_norm @ m3 @ from_norm).to(work)
-        cols = (torch.arange(w, device=x.device, dtype=work) * 2 + 1) / w - 1
-        rows = (torch.arange(h, device=x.device, dtype=work) * 2 + 1) / h - 1
-        # Each coordinate plane is one broadcast add of a row term and a column term, written into a
-        # (n, 2, h, w) buffer and viewed as grid_sample's (n, h, w, 2): on CPU this is several times
-        # faster than F.affine_grid's batched (h w, 3) @ (3, 2) matmul or an interleaving stack.
+        cols = torch.arange(w, device=x.device, dtype=work)
+        rows = torch.arange(h, device=x.device, dtype=work)
         planes = torch.empty((n, 2, h, w), device=x.device, dtype=work)
-        for k in range(2):
-            row_term = t[:, k, 1, None] * rows + t[:, k, 2, None]
-            torch.add(row_term[:, :, None], t[:, k, 0, None, None] * cols, out=planes[:, k])
+        for k, size in enumerate((w, h)):
+            t = (m[:, k] * (2.0 / size)).to(work)
+            shift = (m[:, k, 2] * (2.0 / size) + (1.0 / size - 1.0)).to(work)
+            row_term = t[:, 1, None] * rows + shift[:, None]
+            torch.add(row_term[:, :, None], t[:, 0, None, None] * cols, out=planes[:, k])
         return _grid_sample(x, planes.permute(0, 2, 3, 1), fill_mode, fill_value)
     return sample_nchw(x, *affine_sources(x, matrices), interpolation, fill_mode, fill_value)
 
