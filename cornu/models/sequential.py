@@ -17,6 +17,7 @@ class Sequential(Model):
         self._stack: list[Layer] = []
         self._input_layer: InputLayer | None = None
         self._outputs: list[KerasTensor] = []
+        self._build_input_shape: tuple | None = None
         for layer in layers or []:
             self.add(layer)
 
@@ -76,6 +77,7 @@ class Sequential(Model):
             if input_shape is None:
                 raise ValueError("You must provide an `input_shape` argument to build the Sequential model.")
             self._input_layer = InputLayer(batch_shape=(None,) + tuple(input_shape)[1:])
+            self._build_input_shape = tuple(input_shape)
         if len(self._outputs) != len(self._stack) + 1:
             outs = [self._input_layer.output_tensor]
             for layer in self._stack:
@@ -141,19 +143,29 @@ class Sequential(Model):
         return [self._stack[len(self._stack) - 1].name] if len(self._stack) else ["output"]
 
     def get_config(self) -> dict:
+        """Keras's Sequential config: name, trainable, dtype policy, layers, and the shape given to ``build``."""
+        from cornu import dtype_policies
         from cornu.saving.serialization import serialize_keras_object
 
         layers = []
         if self._input_layer is not None:
             layers.append(serialize_keras_object(self._input_layer))
         layers += [serialize_keras_object(l) for l in self._stack]
-        return {"name": self.name, "trainable": self.trainable, "layers": layers}
+        config = {"name": self.name, "trainable": self.trainable, "dtype": dtype_policies.serialize(self.dtype_policy),
+                  "layers": layers}
+        if self.built and self._input_layer is not None:
+            config["build_input_shape"] = self._build_input_shape or tuple(self._input_layer.batch_shape)
+        return config
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Sequential":
         from cornu.saving.serialization import deserialize_keras_object
 
-        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        kwargs = {"dtype": config["dtype"]} if config.get("dtype") is not None else {}
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True), **kwargs)
         for layer_cfg in config["layers"]:
             model.add(deserialize_keras_object(layer_cfg, custom_objects=custom_objects))
+        shape = config.get("build_input_shape")
+        if shape is not None and not model.built:
+            model.build(tuple(shape))
         return model

@@ -140,6 +140,49 @@ def _op_entry(op: Any, name: str, calls: list) -> tuple[dict, list]:
             "registered_name": class_name}, [(args, kwargs)]
 
 
+# Keras records a layer call's resolved ``training`` (when not None) and, for a call with a ``mask`` argument and
+# one tensor argument, the input's mask. Where a cornu built-in's ``call`` signature differs from its Keras
+# counterpart's, these tables give Keras's: the ``training`` default, and whether ``call`` takes ``mask``.
+_KERAS_TRAINING_DEFAULT = {name: False for name in (
+    "AlphaDropout", "Dropout", "GaussianDropout", "GaussianNoise", "SpatialDropout1D", "SpatialDropout2D",
+    "SpatialDropout3D")}
+_KERAS_TRAINING_DEFAULT.update({"CenterCrop": True, "Resizing": True})
+_KERAS_TAKES_MASK = {name: False for name in (
+    "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
+    "GlobalMaxPooling3D")}
+_KERAS_TAKES_MASK["Lambda"] = True
+_UNSET = object()
+
+
+def _recorded_kwargs(layer: Any, args: list, kwargs: dict) -> dict:
+    """``kwargs`` of a layer call plus the ``training`` and ``mask`` values Keras records for it."""
+    import inspect
+
+    from cornu.symbolic import KerasTensor
+
+    builtin = type(layer).__module__.startswith("cornu.")
+    name = type(layer).__name__
+    try:
+        params = inspect.signature(layer.call).parameters
+    except (TypeError, ValueError):
+        return kwargs
+    out = dict(kwargs)
+    training = _KERAS_TRAINING_DEFAULT.get(name, _UNSET) if builtin else _UNSET
+    if training is _UNSET and "training" in params:
+        training = params["training"].default
+        training = None if training is inspect.Parameter.empty else training
+    if "training" not in out and training is not _UNSET and training is not None:
+        out["training"] = training
+    takes_mask = _KERAS_TAKES_MASK.get(name, "mask" in params) if builtin else "mask" in params
+    tensor_args = [a for a in list(args) + list(kwargs.values())
+                   if tree.flatten(a) and all(isinstance(t, KerasTensor) for t in tree.flatten(a))]
+    if takes_mask and "mask" not in out and len(tensor_args) == 1:
+        masks = tree.map_structure(lambda t: getattr(t, "_keras_mask", None), tensor_args[0])
+        if all(m is None for m in tree.flatten(masks)):
+            out["mask"] = masks
+    return out
+
+
 def _check_inputs(model: Any) -> None:
     from cornu.layers.input_layer import InputLayer
 
@@ -196,6 +239,7 @@ def functional_config(model: Any) -> dict:
         calls = [(list(n.call_args), dict(n.call_kwargs)) for n in own_nodes(op) if n.input_tensors]
         if isinstance(op, Layer):
             entry = serialize_keras_object(op)
+            calls = [(args, _recorded_kwargs(op, args, kwargs)) for args, kwargs in calls]
         else:
             entry, calls = _op_entry(op, names[id(op)], calls)
         entry["name"] = names[id(op)]
@@ -204,7 +248,7 @@ def functional_config(model: Any) -> dict:
 
     def structure(struct: Any) -> Any:
         if isinstance(struct, KerasTensor):
-            return [history(struct)]
+            return history(struct)  # Keras writes a single input/output unwrapped
         if isinstance(struct, dict):
             return {k: history(v) for k, v in struct.items()}
         return [history(t) for t in struct]

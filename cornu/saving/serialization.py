@@ -30,6 +30,14 @@ _CLASS_ORDER = ("layers", "models", "losses", "metrics", "optimizers", "schedule
                 "regularizers", "constraints", "dtype_policies")
 _FUNCTION_ORDER = ("activations", "losses", "metrics", "ops")
 _NOT_FUNCTIONS = {"get", "serialize", "deserialize"}
+# Keras layers built in their constructor (stateless): Keras writes no ``build_config`` for them.
+_BUILT_AT_INIT = frozenset((
+    "Activation", "ActivityRegularization", "AlphaDropout", "AveragePooling1D", "AveragePooling2D",
+    "AveragePooling3D", "Dropout", "ELU", "GaussianDropout", "GaussianNoise", "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
+    "GlobalMaxPooling3D", "Identity", "InputLayer", "LeakyReLU", "Masking", "MaxPooling1D", "MaxPooling2D",
+    "MaxPooling3D", "ReLU", "Reshape", "Softmax", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+    "UnitNormalization"))
 
 
 class UnresolvedObjectError(TypeError):
@@ -226,7 +234,7 @@ def serialize_keras_object(obj: Any) -> Any:
     config = {"module": module, "class_name": class_name, "config": serialize_keras_object(inner),
               "registered_name": registered}
     build_config = obj.get_build_config() if callable(getattr(obj, "get_build_config", None)) else None
-    if build_config is not None:
+    if build_config is not None and not (public is not None and class_name in _BUILT_AT_INIT):
         config["build_config"] = serialize_keras_object(build_config)
     compile_config = get_compile_config(obj)
     if compile_config is not None:

@@ -28,7 +28,7 @@ def test_config_layout_follows_keras(vectors):
     config = json.loads(json.dumps(functional_config(model)))
     assert set(config) == {"name", "trainable", "layers", "input_layers", "output_layers"}
     assert config["input_layers"] == [["a", 0, 0], ["b", 0, 0]]
-    assert config["output_layers"] == [["head", 0, 0]]
+    assert config["output_layers"] == ["head", 0, 0]  # a single output tensor is written unwrapped, as Keras does
     shared = next(entry for entry in config["layers"] if entry["name"] == "shared")
     assert {"module", "class_name", "config", "registered_name", "name", "inbound_nodes"} <= set(shared)
     histories = [node["args"][0]["config"]["keras_history"] for node in shared["inbound_nodes"]]
@@ -72,7 +72,7 @@ def test_dict_and_single_structures_are_kept(vectors):
     for key in expected:
         np.testing.assert_array_equal(got[key], expected[key])
     single = keras.Model(a, keras.layers.Dense(2, name="only")(a))
-    assert functional_config(single)["input_layers"] == [["a", 0, 0]]
+    assert functional_config(single)["input_layers"] == ["a", 0, 0]  # unwrapped, as Keras writes it
 
 
 def test_nested_model_roundtrip(vectors):
