@@ -1,11 +1,14 @@
 """``RandomRotation``, ``RandomZoom``, ``RandomTranslation``: random affine warps, one batched resample per call.
 
 Each call draws one parameter per image and builds a batch of 2x3 matrices taking output
-pixel coordinates (pixel centres at integers) to input coordinates; one gather then samples
-the whole batch (``ops.image.warp_affine``). As in Keras, each of the (1 or 4) neighbouring
-pixels read is mapped by ``fill_mode`` on its own: ``reflect`` (d c b a | a b c d | d c b a),
-``wrap``, ``nearest`` (edge), or ``constant`` (``fill_value``). ``nearest`` interpolation rounds
-half to even. Subclasses give ``matrices``; ``RandomShear`` reuses the class.
+pixel coordinates (pixel centres at integers) to input coordinates; one resample then warps
+the whole batch (``ops.image.warp_affine``: a single ``grid_sample`` for bilinear float images
+with ``reflect``/``nearest``/``constant`` fill, gathers otherwise). In Keras's dict inputs the same
+matrices warp the segmentation masks (nearest interpolation) and move the boxes' corners.
+As in Keras, each of the (1 or 4) neighbouring pixels read is mapped by ``fill_mode`` on its
+own: ``reflect`` (d c b a | a b c d | d c b a), ``wrap``, ``nearest`` (edge), or ``constant``
+(``fill_value``). ``nearest`` interpolation rounds half to even. Subclasses give ``matrices``;
+``RandomShear`` reuses the class.
 """
 from __future__ import annotations
 
