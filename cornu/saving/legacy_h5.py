@@ -213,6 +213,13 @@ def _first_difference(layers: list, f: Any, names: list[str]) -> str:
         if problem:
             return f" First difference: layer #{k} (named {layer.name} in the current model, {name} in the save " \
                    f"file), {problem}."
+    k = min(len(layers), len(names))
+    if k < len(names):
+        return (f" First difference: layer #{k}, {names[k]!r} in the save file (with weights), is not in the current "
+                "model (was the file saved with a different `include_top`?).")
+    if k < len(layers):
+        return (f" First difference: layer #{k}, {layers[k].name!r} in the current model (with weights), is not in "
+                "the save file (was the file saved with a different `include_top`?).")
     return ""
 
 
