@@ -40,6 +40,14 @@ _BUILT_AT_INIT = frozenset((
     "UnitNormalization"))
 
 
+# Layers of ``keras.applications`` models that Keras saves under ``keras.src.applications.<module>``: the cornu
+# module that defines each (looked up in this fixed table only, never imported from a config's name).
+_APPLICATION_LAYERS = {
+    "convnext": ("LayerScale", "StochasticDepth"),
+    "inception_resnet_v2": ("CustomScaleLayer",),
+}
+
+
 class UnresolvedObjectError(TypeError):
     """A config names a class or function that cornu cannot (or may not) locate."""
 
@@ -123,6 +131,12 @@ def _tables() -> _Tables:
             if name == obj.__name__:
                 t.public_class.setdefault(obj, (public_module, name))
     t.public_class[models.Functional] = ("keras.src.models.functional", "Functional")
+    for module_name, class_names in _APPLICATION_LAYERS.items():
+        module = importlib.import_module(f"cornu.applications.{module_name}")
+        table = t.classes.setdefault(f"applications.{module_name}", {})
+        for class_name in class_names:
+            table[class_name] = getattr(module, class_name)
+            t.public_class[table[class_name]] = (f"keras.src.applications.{module_name}", class_name)
     t.public_class[dtype_policies.DTypePolicyMap] = ("keras.dtype_policies", "DTypePolicyMap")
 
     function_specs = (
@@ -161,6 +175,8 @@ def _category(module: str | None) -> str | None:
         return "schedules"
     if rest[0] in ("models", "engine"):
         return "models"
+    if rest[0] == "applications":
+        return f"applications.{rest[1]}" if len(rest) == 2 and rest[1] in _APPLICATION_LAYERS else "any"
     if rest[0] in _CLASS_ORDER or rest[0] in _FUNCTION_ORDER:
         return rest[0]
     return "any"
@@ -228,7 +244,8 @@ def serialize_keras_object(obj: Any) -> Any:
     public = _tables().public_class.get(cls)
     if public is not None:
         module, class_name = public
-        registered = "Functional" if class_name == "Functional" else None
+        registered = class_name if class_name == "Functional" or module.startswith("keras.src.applications.") \
+            else None
     else:
         module, class_name, registered = cls.__module__, cls.__name__, get_registered_name(cls)
     config = {"module": module, "class_name": class_name, "config": serialize_keras_object(inner),
