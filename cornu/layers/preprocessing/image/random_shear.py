@@ -47,4 +47,5 @@ class RandomShear(_RandomAffine):
         config = super().get_config()
         return {**{k: config[k] for k in ("name", "trainable", "dtype", "data_format")},
                 "x_factor": self.x_factor, "y_factor": self.y_factor,
-                **{k: config[k] for k in ("fill_mode", "interpolation", "seed", "fill_value")}}
+                **{k: config[k] for k in ("fill_mode", "interpolation", "seed", "fill_value")},
+                **({"bounding_box_format": config["bounding_box_format"]} if "bounding_box_format" in config else {})}
