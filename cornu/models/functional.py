@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from cornu.layers.input_layer import InputLayer
+from cornu.layers import layer as layer_module
 from cornu.layers.layer import Layer
 from cornu.models.model import Model
 from cornu.symbolic import KerasTensor, Node
@@ -217,10 +218,13 @@ class Functional(Model):
             if m is not None:
                 masks[id(kt)] = m
         lookup = lambda a: values[id(a)] if isinstance(a, KerasTensor) else a
+        outer_training = layer_module._CALL_STACK[-1].training if layer_module._CALL_STACK else None
         for node in self._nodes:
             args = tree.map_structure(lookup, node.call_args)
             kwargs = tree.map_structure(lookup, node.call_kwargs)
             op = node.operation
+            if outer_training is not None and "training" in kwargs:
+                kwargs["training"] = outer_training  # a mode the caller gave wins over one the graph recorded
             if _prepare_masks(node.input_tensors, values, masks) and isinstance(op, Layer) and op._call_takes_mask \
                     and "mask" not in kwargs and len(op._tensor_arguments(args, kwargs)) < 2:
                 first = op._first_arg(node.call_args, node.call_kwargs)
