@@ -11,7 +11,7 @@ def _model(k):
     return k.Model(inputs, k.layers.Dropout(0.9, seed=1)(inputs, training=True))
 
 
-def test_recorded_training_holds_unless_the_caller_says(keras_ref=None):
+def test_recorded_training_holds_unless_the_caller_says():
     x = np.ones((2, 64), "float32")
     model = _model(cornu)
     assert (np.asarray(model(x)) == 0).mean() > 0.5  # no mode given: the graph's training=True
