@@ -7,6 +7,7 @@ KerasTensors records a functional-graph node instead of computing.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 from typing import Any
@@ -339,10 +340,13 @@ class Layer(nn.Module):
             attr = f"{base}_{i}"
             i += 1
         self.register_parameter(attr, param)
+        with self._name_scope():
+            path = _scoped(base)
         var = Variable(param, trainable=trainable, autocast=autocast, aggregation=aggregation, name=base,
-                       path=_scoped(f"{self.name}/{base}"), layout=layout, memory_format=memory_format,
+                       path=path, layout=layout, memory_format=memory_format,
                        regularizer=regularizers.get(regularizer), constraint=constraints.get(constraint),
                        overwrite_with_gradient=overwrite_with_gradient)
+        var._created_path = path
         self._variables.append(var)
         tracking.bump()
         return var
@@ -475,10 +479,20 @@ class Layer(nn.Module):
     def _maybe_build(self, shapes: Any) -> None:
         if self.built:
             return
-        with symbolic.real_mode():
+        with symbolic.real_mode(), self._name_scope():
             self.build(shapes)
+        _keep_creation_paths(self)
         self._build_shapes = shapes
         self.built = True
+
+    def _name_scope(self) -> Any:
+        """``name_scope(self.name)`` for this layer's build and first call, as Keras: weights created meanwhile
+        (its own and its sub-layers') get paths under it (``model/dense/kernel``). Re-entry adds nothing."""
+        from cornu.scopes import name_scope
+
+        if "/" in self.name:
+            return contextlib.nullcontext()
+        return name_scope(self.name, caller=self)
 
     def build_from_config(self, config: dict) -> None:
         shape = config.get("input_shape")
@@ -522,6 +536,14 @@ class Layer(nn.Module):
     def __call__(self, *args, **kwargs):
         if not args and not kwargs:
             raise TypeError(f"Layer {self.name!r} was called without inputs.")
+        if not self.built and not self.__dict__.get("_first_call_scoped"):
+            # The first call (build, and sub-layers built lazily in `call`) runs under the layer's name scope.
+            self.__dict__["_first_call_scoped"] = True
+            try:
+                with self._name_scope():
+                    return Layer.__call__(self, *args, **kwargs)
+            finally:
+                del self.__dict__["_first_call_scoped"]
         if args and isinstance(args[0], torch.Tensor):
             # The training hot path: one real tensor in; a shallow look at the rest suffices.
             if any(isinstance(v, KerasTensor) for v in args[1:]) or any(
@@ -881,7 +903,9 @@ def _recording_build(build):
 
     @functools.wraps(build)
     def wrapper(self, *args, **kwargs):
-        build(self, *args, **kwargs)
+        with self._name_scope():
+            build(self, *args, **kwargs)
+        _keep_creation_paths(self)
         self.built = True
         if self._build_shapes is None:
             shape = args[0] if args else kwargs.get("input_shape")
@@ -911,6 +935,16 @@ def _set_mask(outputs: Any, mask: Any) -> None:
         for o, m in zip(outputs, mask if isinstance(mask, (list, tuple)) else [mask] * len(outputs)):
             if isinstance(o, (torch.Tensor, KerasTensor)) and m is not None:
                 o._keras_mask = m
+
+
+def _keep_creation_paths(layer: Layer) -> None:
+    """Give ``layer``'s weights back the paths they were created with: in Keras a weight's path is fixed at its
+    creation (its enclosing name scopes); older per-layer code that prefixes sub-layer paths after a build
+    (``nest_paths``) would otherwise nest them twice (``lstm/model/lstm/lstm_cell/kernel``)."""
+    for v in layer.weights:
+        created = getattr(v, "_created_path", None)
+        if created is not None and v.path != created:
+            v.path = created
 
 
 def _scoped(path: str) -> str:

@@ -48,7 +48,8 @@ class Sequential(Model):
         self._stack.append(layer)
         if self._outputs:
             try:
-                self._outputs.append(layer(self._outputs[-1]))
+                with self._name_scope():  # Keras builds the stack under the model's name: `top/dense/kernel`
+                    self._outputs.append(layer(self._outputs[-1]))
             except Exception:
                 del self._stack[len(self._stack) - 1]
                 raise
