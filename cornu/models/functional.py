@@ -66,6 +66,49 @@ def topological_nodes(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> 
     return order
 
 
+def keras_layer_order(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> list[Layer]:
+    """The graph's layers in Keras's order (``model.layers``, and so ``weights`` and legacy ``.h5`` positions).
+
+    Deepest first -- a layer's depth is the longest chain of nodes from it to an output, raised to the depth of
+    its other nodes when shared -- and, at equal depth, in the order a depth-first walk from the outputs first
+    reaches them (each node's inputs in call order, stopping at the model's inputs).
+    """
+    input_ids = {id(t) for t in inputs}
+    first_seen: dict[int, int] = {}
+    ops: dict[int, Any] = {}
+    finished: set[int] = set()
+    post_order: list[tuple[Node, bool]] = []  # (node, expanded): each node after everything it reads
+    stack: list[tuple[bool, Any]] = [(False, t) for t in reversed(outputs)]
+    while stack:
+        done, item = stack.pop()
+        if done:
+            if id(item) not in finished:
+                finished.add(id(item))
+                post_order.append((item, True))
+            continue
+        node = item._node
+        if node is None or id(node) in finished:
+            continue
+        first_seen.setdefault(id(node.operation), len(first_seen))
+        ops[id(node.operation)] = node.operation
+        if id(item) in input_ids or not node.input_tensors:
+            finished.add(id(node))
+            post_order.append((node, False))
+            continue
+        stack.append((True, node))
+        stack.extend((False, t) for t in reversed(node.input_tensors))
+    node_depth: dict[int, int] = {}
+    op_depth: dict[int, int] = {}
+    for node, expanded in reversed(post_order):
+        depth = max(node_depth.get(id(node), 0), op_depth.get(id(node.operation), 0))
+        node_depth[id(node)] = op_depth[id(node.operation)] = depth
+        for t in node.input_tensors if expanded else ():
+            if t._node is not None:
+                node_depth[id(t._node)] = max(node_depth.get(id(t._node), 0), depth + 1)
+    ranked = sorted(op_depth, key=lambda k: (-op_depth[k], first_seen[k]))
+    return [ops[k] for k in ranked if isinstance(ops[k], Layer)]
+
+
 def adjust_input_rank(spec: tuple, x: Any) -> Any:
     """Keras's leniency: an input one trailing size-1 axis short of (or beyond) its ``Input`` is fitted to it."""
     shape = getattr(x, "shape", None)
@@ -140,15 +183,7 @@ class Functional(Model):
         if len({id(t) for t in self.inputs}) != len(self.inputs):
             raise ValueError("The same input tensor is passed more than once in `inputs`.")
         self._nodes = topological_nodes(self.inputs, self.outputs)
-        layers: list[Layer] = []
-        for t in self.inputs:
-            layer = t._node.operation if t._node is not None else None
-            if isinstance(layer, Layer) and all(layer is not l for l in layers):
-                layers.append(layer)
-        for node in self._nodes:
-            op = node.operation
-            if isinstance(op, Layer) and all(op is not l for l in layers):
-                layers.append(op)
+        layers = keras_layer_order(self.inputs, self.outputs)
         names = [l.name for l in layers]
         dup = next((n for n in names if names.count(n) > 1), None)
         if dup is not None:
