@@ -247,59 +247,10 @@ def load_weights(model: Any, weights: Any, file_name: str | None, origin: str | 
 
 
 def build_model(inputs: Any, outputs: Any, name: str) -> Any:
-    """The functional model, its layers listed in Keras's order (which legacy ``.h5`` weights follow)."""
+    """The functional model (its layers in Keras's order, which legacy ``.h5`` weights follow)."""
     from cornu.models import Functional
 
-    model = Functional(inputs, outputs, name=name)
-    model._graph_layers = keras_layer_order(model)
-    return model
-
-
-def keras_layer_order(model: Any) -> list:
-    """``model``'s layers in Keras's order: deepest first (longest path to an output), ties by first visit.
-
-    Depth counts nodes from the outputs; a first visit is a depth-first walk from the outputs taking
-    each node's inputs in call order. Keras lists functional layers (and so weights) this way.
-    """
-    visit_index: dict[int, int] = {}
-    order: list = []  # nodes, each after all its consumers (reverse topological)
-    finished: set[int] = set()
-
-    def visit(node) -> None:
-        stack = [(node, False)]
-        while stack:
-            n, done = stack.pop()
-            if done:
-                if id(n) not in finished:
-                    finished.add(id(n))
-                    order.append(n)
-                continue
-            if id(n) in finished:
-                continue
-            visit_index.setdefault(id(n.operation), len(visit_index))
-            stack.append((n, True))
-            for t in reversed(n.input_tensors):
-                if t._node is not None and id(t._node) not in finished:
-                    stack.append((t._node, False))
-
-    for t in model.outputs:
-        visit(t._node)
-    order.reverse()
-    node_depth: dict[int, int] = {}
-    op_depth: dict[int, int] = {}
-    ops: dict[int, Any] = {}
-    for n in order:
-        depth = max(node_depth.get(id(n), 0), op_depth.get(id(n.operation), 0))
-        node_depth[id(n)] = depth
-        op_depth[id(n.operation)] = depth
-        ops[id(n.operation)] = n.operation
-        for t in n.input_tensors:
-            if t._node is not None:
-                node_depth[id(t._node)] = max(node_depth.get(id(t._node), 0), depth + 1)
-    from cornu.layers import Layer
-
-    ranked = sorted(ops, key=lambda k: (-op_depth[k], visit_index[k]))
-    return [ops[k] for k in ranked if isinstance(ops[k], Layer)]
+    return Functional(inputs, outputs, name=name)
 
 
 def correct_pad(inputs: Any, kernel_size: int | tuple) -> tuple:
