@@ -147,8 +147,12 @@ def test_name_scope_symbolic_scope_and_device():
     with keras.name_scope("outer"):
         with keras.name_scope("inner") as scope:
             assert current_path() == "outer/inner" and scope.name == "inner"
-        with keras.name_scope("outer"):  # deduplicated
-            assert current_path() == "outer"
+        with keras.name_scope("outer"):  # merged with its parent only for the same caller (as Keras)
+            assert current_path() == "outer/outer"
+        layer = object()
+        with keras.name_scope("inner", caller=layer):
+            with keras.name_scope("inner", caller=layer):
+                assert current_path() == "outer/inner"
     assert current_path() == ""
     with pytest.raises(ValueError):
         keras.name_scope("a/b")

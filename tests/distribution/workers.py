@@ -86,16 +86,16 @@ def model_parallel(rank: int, world: int, port: int, out: str) -> None:
     keras = _setup(rank, world, port)
     mesh = keras.distribution.DeviceMesh((1, world), ["batch", "model"])
     layout_map = keras.distribution.LayoutMap(mesh)
-    layout_map["dense_a/kernel"] = (None, "model")
-    layout_map["dense_a/bias"] = ("model",)
-    layout_map["dense_b/kernel"] = ("model", None)
+    layout_map[".*dense_a/kernel"] = (None, "model")  # paths are "mlp/dense_a/kernel", as in Keras
+    layout_map[".*dense_a/bias"] = ("model",)
+    layout_map[".*dense_b/kernel"] = ("model", None)
     keras.distribution.set_distribution(keras.distribution.ModelParallel(layout_map=layout_map))
     result = train(keras, out, "mp", callbacks=True)
     np.savez(os.path.join(out, f"model_parallel-r{rank}.npz"), **result)
     shard_shapes = {}
     for layer in TRAINED[0].layers:
         for v in layer.weights:
-            shard_shapes[v.path] = tuple(v.value.to_local().shape)
+            shard_shapes[f"{layer.name}/{v.name}"] = tuple(v.value.to_local().shape)
     with open(os.path.join(out, f"shards-r{rank}.txt"), "w") as f:
         f.write(repr(sorted(shard_shapes.items())))
 
