@@ -36,7 +36,7 @@ def _lstm():
 def _multi_input():
     a = keras.Input((5,), name="a")
     b = keras.Input((3,), name="b")
-    h = layers.Concatenate()([layers.Dense(6, activation="tanh")(a), b])
+    h = layers.Concatenate()([layers.Dense(6, activation="tanh", name="hidden")(a), b])
     return keras.Model([a, b], layers.Dense(4)(h))
 
 
@@ -161,7 +161,7 @@ def test_export_archive_endpoints_and_collections(tmp_path, capsys):
     archive.track(model)
     sig = [[keras.InputSpec(shape=(None, 5), dtype="float32"), keras.InputSpec(shape=(None, 3), dtype="float32")]]
     archive.add_endpoint("serve", lambda xs: model(xs, training=False), input_signature=sig)
-    archive.add_endpoint("hidden", lambda xs: model.layers[2](xs[0]), input_signature=sig)
+    archive.add_endpoint("hidden", lambda xs: model.get_layer("hidden")(xs[0]), input_signature=sig)
     archive.add_variable_collection("my_weights", model.weights)
     xa, xb = torch.from_numpy(random_array((4, 5), seed=8)), torch.from_numpy(random_array((4, 3), seed=9))
     assert_close(archive.serve([xa, xb]), _predict(model, xa, xb))  # endpoints are callable before writing
@@ -172,7 +172,7 @@ def test_export_archive_endpoints_and_collections(tmp_path, capsys):
         served = torch.export.load(str(tmp_path / "art" / "serve.pt2")).module()(xa, xb)  # flat inputs
         hidden = torch.export.load(str(tmp_path / "art" / "hidden.pt2")).module()(xa, xb)
     assert_close(served, _predict(model, xa, xb))
-    kernel, bias = model.layers[2].get_weights()
+    kernel, bias = model.get_layer("hidden").get_weights()
     assert_close(hidden, np.tanh(xa.numpy().astype("float64") @ kernel + bias))
     saved = torch.load(str(tmp_path / "art" / "variable_collections.pt"))
     assert list(saved) == ["my_weights"]
