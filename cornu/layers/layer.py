@@ -346,7 +346,6 @@ class Layer(nn.Module):
                        path=path, layout=layout, memory_format=memory_format,
                        regularizer=regularizers.get(regularizer), constraint=constraints.get(constraint),
                        overwrite_with_gradient=overwrite_with_gradient)
-        var._created_path = path
         self._variables.append(var)
         tracking.bump()
         return var
@@ -481,7 +480,6 @@ class Layer(nn.Module):
             return
         with symbolic.real_mode(), self._name_scope():
             self.build(shapes)
-        _keep_creation_paths(self)
         self._build_shapes = shapes
         self.built = True
 
@@ -905,7 +903,6 @@ def _recording_build(build):
     def wrapper(self, *args, **kwargs):
         with self._name_scope():
             build(self, *args, **kwargs)
-        _keep_creation_paths(self)
         self.built = True
         if self._build_shapes is None:
             shape = args[0] if args else kwargs.get("input_shape")
@@ -935,16 +932,6 @@ def _set_mask(outputs: Any, mask: Any) -> None:
         for o, m in zip(outputs, mask if isinstance(mask, (list, tuple)) else [mask] * len(outputs)):
             if isinstance(o, (torch.Tensor, KerasTensor)) and m is not None:
                 o._keras_mask = m
-
-
-def _keep_creation_paths(layer: Layer) -> None:
-    """Give ``layer``'s weights back the paths they were created with: in Keras a weight's path is fixed at its
-    creation (its enclosing name scopes); older per-layer code that prefixes sub-layer paths after a build
-    (``nest_paths``) would otherwise nest them twice (``lstm/model/lstm/lstm_cell/kernel``)."""
-    for v in layer.weights:
-        created = getattr(v, "_created_path", None)
-        if created is not None and v.path != created:
-            v.path = created
 
 
 def _scoped(path: str) -> str:

@@ -125,6 +125,8 @@ def test_layer_and_weight_order_equal_keras(keras_ref, graph):
 
 def test_inception_v3_order_equals_keras(keras_ref):
     kwargs = dict(weights=None, input_shape=(75, 75, 3), include_top=False)
+    keras.backend.clear_session()  # InceptionV3's layers take auto-generated names: start both counters at zero
+    keras_ref.backend.clear_session()
     ours = keras.applications.InceptionV3(**kwargs)
     theirs = keras_ref.applications.InceptionV3(**kwargs)
     assert [l.name for l in ours.layers] == [l.name for l in theirs.layers]

@@ -15,7 +15,7 @@ import torch
 from cornu import config, constraints, initializers, regularizers, symbolic
 from cornu.layers.activations import Softmax
 from cornu.layers.attention.einsum_dense import EinsumDense
-from cornu.layers.attention.multi_head_attention import (ProjectedAttention, _nest_paths, _positive_int, attend,
+from cornu.layers.attention.multi_head_attention import (ProjectedAttention, _positive_int, attend,
                                                          check_flash, check_sliding_window, combined_mask)
 from cornu.layers.core import _ser
 from cornu.layers.layer import Layer, _mask_of, _to_tensor
@@ -94,7 +94,6 @@ class GroupQueryAttention(ProjectedAttention):
         self._value_dense = self._dense("bkm,mvh->bkvh", (None, heads_kv, dim), "vh", "value", value_shape)
         self._output_dense = self._dense("bquh,uhm->bqm", (None, self.feature_dim), "m", "attention_output",
                                          query_shape[:-1] + (heads_q, dim))
-        _nest_paths(self)
         self._build_shapes = {"query_shape": query_shape, "value_shape": value_shape,
                               **({"key_shape": key_shape} if key_shape is not value_shape else {})}
         self.built = True

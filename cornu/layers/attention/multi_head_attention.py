@@ -248,7 +248,6 @@ class MultiHeadAttention(ProjectedAttention):
                                         bias_axes=bias_axes if self.use_bias else None, name="attention_output",
                                         **self._sublayer_kwargs())
         self.output_dense.build(query_shape[:-1] + (self.num_heads, self.value_dim))
-        _nest_paths(self)
         self._build_shapes = {"query_shape": query_shape, "value_shape": value_shape,
                               **({"key_shape": key_shape} if key_shape is not value_shape else {})}
         self.built = True
@@ -339,11 +338,3 @@ def _build_from_call(layer: Layer, args: tuple, kwargs: dict) -> None:
     shapes = {name: _shape_of(given.get(name)) for name in names}
     with symbolic.real_mode():
         layer.build(shapes["query"], shapes["value"], shapes["key"])
-
-
-def _nest_paths(layer: Layer) -> None:
-    """Sub-layer weights show the parent in their path (``multi_head_attention/query/kernel``), as in Keras."""
-    for sub in layer._flat_layers():
-        for v in sub.weights:
-            if not v.path.startswith(f"{layer.name}/"):
-                v.path = f"{layer.name}/{v.path}"

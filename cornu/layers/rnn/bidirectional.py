@@ -8,7 +8,7 @@ import torch
 from cornu.layers.layer import Layer
 from cornu.layers.rnn.fused import FusedRNN, fused_bidirectional
 from cornu.layers.rnn.rnn import RNN
-from cornu.layers.rnn.utils import as_state_tensor, flatten_states, nest_paths, output_specs, pack_states
+from cornu.layers.rnn.utils import as_state_tensor, flatten_states, output_specs, pack_states
 
 _MERGE_MODES = ("sum", "mul", "ave", "concat", None)
 
@@ -76,7 +76,6 @@ class Bidirectional(Layer):
     def build(self, sequences_shape, initial_state_shape=None) -> None:
         for sub in (self.forward_layer, self.backward_layer):
             sub._maybe_build(tuple(sequences_shape))
-            nest_paths(self.name, sub)
         self.built = True
         if self._initial_weights is not None:
             self.set_weights(self._initial_weights)

@@ -19,7 +19,7 @@ import torch
 
 from cornu import symbolic
 from cornu.layers.layer import InputSpec, Layer
-from cornu.layers.rnn.utils import (as_mask, as_state_tensor, flatten_states, nest_paths, normalize_state_size,
+from cornu.layers.rnn.utils import (as_mask, as_state_tensor, flatten_states, normalize_state_size,
                                     output_specs, pack_states, zeros_state)
 from cornu.variables import Variable
 
@@ -84,7 +84,6 @@ class RNN(Layer):
         step_shape = (sequences_shape[0],) + tuple(sequences_shape[2:])
         if isinstance(self.cell, Layer):
             self.cell._maybe_build(step_shape)
-            nest_paths(self.name, self.cell)
         if self.stateful:
             self._create_state_variables(sequences_shape[0])
         self.built = True

@@ -4,7 +4,7 @@ from __future__ import annotations
 import inspect
 
 from cornu.layers.layer import Layer
-from cornu.layers.rnn.utils import flatten_states, nest_paths, normalize_state_size, zeros_state
+from cornu.layers.rnn.utils import flatten_states, normalize_state_size, zeros_state
 
 
 class StackedRNNCells(Layer):
@@ -46,7 +46,6 @@ class StackedRNNCells(Layer):
         for cell in self.cells:
             if isinstance(cell, Layer):
                 cell._maybe_build(shape)
-                nest_paths(self.name, cell)
             size = getattr(cell, "output_size", None)
             if size is None:
                 size = normalize_state_size(cell.state_size)[0]

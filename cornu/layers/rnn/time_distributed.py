@@ -6,7 +6,6 @@ import inspect
 import torch
 
 from cornu.layers.layer import Layer
-from cornu.layers.rnn.utils import nest_paths
 
 
 class TimeDistributed(Layer):
@@ -33,7 +32,6 @@ class TimeDistributed(Layer):
 
     def build(self, input_shape) -> None:
         self.layer._maybe_build(self._child_input_shape(tuple(input_shape)))
-        nest_paths(self.name, self.layer)
         self.built = True
 
     def compute_output_shape(self, input_shape):

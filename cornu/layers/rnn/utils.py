@@ -77,14 +77,6 @@ def as_state_tensor(value: Any, like: torch.Tensor) -> torch.Tensor:
     return value.to(device=like.device, dtype=like.dtype if value.is_floating_point() else None)
 
 
-def nest_paths(owner_name: str, child: Any) -> None:
-    """Prefix the paths of ``child``'s weights with ``owner_name/`` (Keras paths: ``lstm/lstm_cell/kernel``)."""
-    prefix = f"{owner_name}/"
-    for v in getattr(child, "weights", ()):
-        if not v.path.startswith(prefix):
-            v.path = prefix + v.path
-
-
 def zeros_state(batch_size: int, size: int, dtype: Any) -> torch.Tensor:
     return torch.zeros((batch_size, size), dtype=config.torch_dtype(dtype), device=config.device())
 
