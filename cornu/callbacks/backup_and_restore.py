@@ -83,6 +83,8 @@ class BackupAndRestore(Callback):
     def on_train_end(self, logs: dict | None = None) -> None:
         self.model._track_epoch_rng = False
         if self.delete_checkpoint:
+            if not weights_h5.writes_files():
+                return  # across processes rank 0 deletes what it wrote
             for path in (self._weights_path, self._training_metadata_path, self._prev_weights_path,
                          self._prev_training_metadata_path):
                 if os.path.exists(path):

@@ -100,6 +100,21 @@ def model_parallel(rank: int, world: int, port: int, out: str) -> None:
         f.write(repr(sorted(shard_shapes.items())))
 
 
+def sharded_on_batch_axis(rank: int, world: int, port: int, out: str) -> None:
+    """ZeRO-3 style: every kernel split along the batch axis, which also splits the batches."""
+    keras = _setup(rank, world, port)
+    mesh = keras.distribution.DeviceMesh((world,), ["batch"])
+    layout_map = keras.distribution.LayoutMap(mesh)
+    layout_map[".*kernel"] = ("batch", None)
+    keras.distribution.set_distribution(keras.distribution.ModelParallel(layout_map=layout_map))
+    result = train(keras, out, "zero")
+    np.savez(os.path.join(out, f"sharded_on_batch_axis-r{rank}.npz"), **result)
+    local = {f"{layer.name}/{v.name}": tuple(v.value.to_local().shape) for layer in TRAINED[0].layers
+             for v in layer.weights}
+    with open(os.path.join(out, f"shards-r{rank}.txt"), "w") as f:
+        f.write(repr(sorted(local.items())))
+
+
 def unsized(rank: int, world: int, port: int, out: str) -> None:
     keras = _setup(rank, world, port)
     keras.distribution.set_distribution(keras.distribution.DataParallel())
@@ -174,7 +189,8 @@ def backup_restore(rank: int, world: int, port: int, out: str) -> None:
 
 
 SCENARIOS = {"backup_restore": backup_restore, "data_parallel": data_parallel, "data_loader": data_loader,
-             "model_parallel": model_parallel, "unsized": unsized, "dead_rank": dead_rank}
+             "model_parallel": model_parallel, "sharded_on_batch_axis": sharded_on_batch_axis, "unsized": unsized,
+             "dead_rank": dead_rank}
 
 
 def _run(rank: int, name: str, world: int, port: int, out: str) -> None:
