@@ -15,6 +15,8 @@ from cornu.applications.inception_v3 import InceptionV3
 from cornu.applications.mobilenet import MobileNet
 from cornu.applications.mobilenet_v2 import MobileNetV2
 from cornu.applications.mobilenet_v3 import MobileNetV3Large, MobileNetV3Small
+from cornu.applications import nasnet
+from cornu.applications.nasnet import NASNetLarge, NASNetMobile
 from cornu.applications.resnet import ResNet50, ResNet101, ResNet152
 from cornu.applications.resnet_v2 import ResNet50V2, ResNet101V2, ResNet152V2
 from cornu.applications.vgg16 import VGG16
