@@ -7,6 +7,7 @@ from Keras 3.15.1 on the JAX backend, whose full ``get_config()`` and layer list
 import numpy as np
 import pytest
 
+import cornu
 from cornu import layers
 from cornu.applications import nasnet
 from tests.helpers import assert_close, f64, random_array
@@ -17,6 +18,7 @@ MOBILE_WIDTH = 1056  # penultimate_filters of NASNet-A Mobile
 
 @pytest.fixture(scope="module")
 def mobile():
+    cornu.backend.clear_session()  # auto-generated layer names (activation, input_layer) count from zero, as Keras's
     return nasnet.NASNetMobile(weights=None, input_shape=(32, 32, 3))
 
 
@@ -75,6 +77,7 @@ def test_bad_arguments():
 
 @pytest.mark.slow
 def test_large_structure_as_keras():
+    cornu.backend.clear_session()
     model = nasnet.NASNetLarge(weights=None, input_shape=(32, 32, 3))
     assert len(model.layers) == 1041
     assert model.count_params() == 88_949_818
