@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from typing import Any, Callable
 
 import numpy as np
@@ -144,6 +145,31 @@ def obtain_input_shape(input_shape: tuple | None, default_size: int, min_size: i
         raise ValueError("If `include_top` is True, you should specify a static `input_shape`. "
                          f"Received: input_shape={input_shape}")
     return input_shape
+
+
+def mobile_input_shape(input_shape: tuple | None, input_tensor: Any, sizes: tuple, include_top: bool,
+                       weights: Any) -> tuple[tuple, int]:
+    """The MobileNets' input shape and the size their weights file is named by.
+
+    A square input of one of ``sizes`` is the default size (224 otherwise), as Keras picks it; with ImageNet
+    weights any other shape loads the 224 weights, with Keras's warning.
+    """
+    data_format = config.image_data_format()
+    row_axis, col_axis = (1, 2) if data_format == "channels_first" else (0, 1)
+    if input_shape is None and input_tensor is not None:
+        input_shape = tuple(input_tensor.shape[1:])
+    default_size = 224
+    if input_shape is not None:
+        rows, cols = input_shape[row_axis], input_shape[col_axis]
+        default_size = rows if rows == cols and rows in sizes else 224
+    input_shape = obtain_input_shape(input_shape, default_size=default_size, min_size=32, data_format=data_format,
+                                     require_flatten=include_top, weights=weights)
+    rows, cols = input_shape[row_axis], input_shape[col_axis]
+    if weights == "imagenet" and (rows != cols or rows not in sizes):
+        rows = 224
+        warnings.warn(f"`input_shape` is undefined or non-square, or `rows` is not in {list(sizes)}. "
+                      "Weights for input shape (224, 224) will be loaded as the default.", stacklevel=3)
+    return input_shape, rows
 
 
 def check_weights_arg(weights: Any, include_top: bool, classes: int) -> None:

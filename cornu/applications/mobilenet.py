@@ -5,7 +5,6 @@ scales the widths and ``depth_multiplier`` the depthwise channels. The classifie
 """
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from cornu import config, layers
@@ -47,19 +46,6 @@ def MobileNet(input_shape: tuple | None = None, alpha: float = 1.0, depth_multip
     Inputs: RGB scaled to [-1, 1] ("tf" mode of ``preprocess_input``).
     """
     imagenet_utils.check_weights_arg(weights, include_top, classes)
-    data_format = config.image_data_format()
-    row_axis, col_axis = (1, 2) if data_format == "channels_first" else (0, 1)
-    if input_shape is None and input_tensor is not None:
-        input_shape = tuple(input_tensor.shape[1:])
-    if input_shape is None:
-        default_size = 224
-    else:
-        rows, cols = input_shape[row_axis], input_shape[col_axis]
-        default_size = rows if rows == cols and rows in _SIZES else 224
-    input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=default_size, min_size=32,
-                                                    data_format=data_format, require_flatten=include_top,
-                                                    weights=weights)
-    rows, cols = input_shape[row_axis], input_shape[col_axis]
     if weights == "imagenet":
         if depth_multiplier != 1:
             raise ValueError("If imagenet weights are being loaded, depth multiplier must be 1.  "
@@ -67,10 +53,7 @@ def MobileNet(input_shape: tuple | None = None, alpha: float = 1.0, depth_multip
         if alpha not in (0.25, 0.50, 0.75, 1.0):
             raise ValueError("If imagenet weights are being loaded, alpha can be one of`0.25`, `0.50`, `0.75` or "
                              f"`1.0` only.  Received alpha={alpha}")
-        if rows != cols or rows not in _SIZES:
-            rows = 224
-            warnings.warn("`input_shape` is undefined or non-square, or `rows` is not in [128, 160, 192, 224]. "
-                          "Weights for input shape (224, 224) will be loaded as the default.", stacklevel=2)
+    input_shape, rows = imagenet_utils.mobile_input_shape(input_shape, input_tensor, _SIZES, include_top, weights)
     img_input = imagenet_utils.image_input(input_tensor, input_shape)
 
     x = layers.Conv2D(int(32 * alpha), (3, 3), padding="same", use_bias=False, strides=(2, 2),

@@ -5,7 +5,6 @@ residual connection when shapes allow. ``alpha`` scales every width.
 """
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from cornu import config, layers
@@ -66,27 +65,10 @@ def MobileNetV2(input_shape: tuple | None = None, alpha: float = 1.0, include_to
     if weights == "imagenet" and include_top and classes != 1000:
         raise ValueError('If using `weights="imagenet"` with `include_top` as true, `classes` should be 1000. '
                          f"Received `classes={classes}`")
-    data_format = config.image_data_format()
-    row_axis, col_axis = (1, 2) if data_format == "channels_first" else (0, 1)
-    if input_shape is None and input_tensor is not None:
-        input_shape = tuple(input_tensor.shape[1:])
-    if input_shape is None:
-        default_size = 224
-    else:
-        rows, cols = input_shape[row_axis], input_shape[col_axis]
-        default_size = rows if rows == cols and rows in _SIZES else 224
-    input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=default_size, min_size=32,
-                                                    data_format=data_format, require_flatten=include_top,
-                                                    weights=weights)
-    rows, cols = input_shape[row_axis], input_shape[col_axis]
-    if weights == "imagenet":
-        if alpha not in _ALPHAS:
-            raise ValueError("If imagenet weights are being loaded, alpha must be one of `0.35`, `0.50`, `0.75`, "
-                             f"`1.0`, `1.3` or `1.4` only; Received `alpha={alpha}`")
-        if rows != cols or rows not in _SIZES:
-            rows = 224
-            warnings.warn("`input_shape` is undefined or non-square, or `rows` is not in [96, 128, 160, 192, 224]. "
-                          "Weights for input shape (224, 224) will be loaded as the default.", stacklevel=2)
+    if weights == "imagenet" and alpha not in _ALPHAS:
+        raise ValueError("If imagenet weights are being loaded, alpha must be one of `0.35`, `0.50`, `0.75`, "
+                         f"`1.0`, `1.3` or `1.4` only; Received `alpha={alpha}`")
+    input_shape, rows = imagenet_utils.mobile_input_shape(input_shape, input_tensor, _SIZES, include_top, weights)
     img_input = imagenet_utils.image_input(input_tensor, input_shape)
 
     first_block_filters = make_divisible(32 * alpha, 8)
