@@ -22,6 +22,7 @@ from cornu import optimizers as optimizers_module
 from cornu.trainers import data as data_module
 from cornu.trainers import distributed
 from cornu.trainers.compile_utils import CompileLoss, CompileMetrics, batch_size_of
+from cornu.trainers.denormals import flushes_denormals
 from cornu.trainers.step_function import CompiledFunction, resolve_jit_compile
 from cornu.utils import rng_utils, tracking, tree
 from cornu.variables import tensor_to_numpy
@@ -314,6 +315,7 @@ class Trainer:
         return self(x, training=False)
 
     # ------------------------------------------------------------------- fit
+    @flushes_denormals
     def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
             verbose: Any = "auto", callbacks: list | None = None, validation_split: float = 0.0,
             validation_data: Any = None, shuffle: bool = True, class_weight: dict | None = None,
@@ -464,6 +466,7 @@ class Trainer:
         cbs.on_test_end(logs)
         return logs
 
+    @flushes_denormals
     def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: Any = "auto",
                  sample_weight: Any = None, steps: int | None = None, callbacks: list | None = None,
                  return_dict: bool = False, **kwargs) -> Any:
@@ -490,6 +493,7 @@ class Trainer:
         return values[0] if len(values) == 1 else values
 
     # --------------------------------------------------------------- predict
+    @flushes_denormals
     def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto", steps: int | None = None,
                 callbacks: list | None = None) -> Any:
         """Model outputs for ``x`` as NumPy arrays."""
@@ -524,6 +528,7 @@ class Trainer:
         return tree.pack_sequence_as(first, [_to_numpy(t) for t in merged])
 
     # ------------------------------------------------------------- on_batch
+    @flushes_denormals
     def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, class_weight: dict | None = None,
                        return_dict: bool = False) -> Any:
         """One step on one batch; returns the running loss/metrics."""
@@ -539,6 +544,7 @@ class Trainer:
         logs = _to_float_logs(self.make_train_function()(data_module.pack_x_y_sample_weight(bx, by, bsw)))
         return logs if return_dict else self._ordered_values(logs)
 
+    @flushes_denormals
     def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False) -> Any:
         self._assert_compiled()
         self.reset_metrics()
@@ -549,6 +555,7 @@ class Trainer:
                 data_module.pack_x_y_sample_weight(*next(iter(adapter)))))
         return logs if return_dict else self._ordered_values(logs)
 
+    @flushes_denormals
     def predict_on_batch(self, x: Any) -> Any:
         self.eval()
         adapter = data_module.ArrayDataAdapter(x, batch_size=batch_size_of(x) or 1)
