@@ -13,6 +13,10 @@ index on the device each epoch. The contenders:
   its fastest eager kernel) in torch's default NCHW layout / in channels_last
   (cornu's layout), flattening in (H, W, C) order as Keras does, which on
   channels_last memory is a view where NCHW order would copy.
+- ``torch_eager_cl_ftz``: ``torch_eager_cl`` with subnormal floats flushed to
+  zero during its epochs (``torch.set_flush_denormal``), as cornu's loops and
+  TensorFlow's kernels run: on a CPU, Adam slots decaying through the subnormal
+  range otherwise slow the optimizer step several times over after a few epochs.
 - ``torch_compile``: the hand-written step (forward, loss, backward,
   ``torch.optim.Adam`` foreach step, running sums) under ``torch.compile`` with
   the same backend, mode and backward tracing as ``cornu_jit``; torch.optim
@@ -55,8 +59,10 @@ from torch import nn
 
 import cornu as keras
 
-CONTENDERS = ("cornu_eager", "cornu_jit", "torch_eager", "torch_eager_cl", "torch_compile", "torch_cuda_graph")
-RATIOS = (("cornu_eager", "torch_eager"), ("cornu_eager", "torch_eager_cl"), ("cornu_jit", "torch_compile"),
+CONTENDERS = ("cornu_eager", "cornu_jit", "torch_eager", "torch_eager_cl", "torch_eager_cl_ftz", "torch_compile",
+              "torch_cuda_graph")
+RATIOS = (("cornu_eager", "torch_eager"), ("cornu_eager", "torch_eager_cl"), ("cornu_eager", "torch_eager_cl_ftz"),
+          ("cornu_jit", "torch_compile"),
           ("cornu_jit", "torch_cuda_graph"), ("cornu_jit", "cornu_eager"), ("torch_compile", "torch_eager"))
 DEFAULT_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "mnist.npz")
 
@@ -146,7 +152,7 @@ def device_data(x: np.ndarray, y: np.ndarray, device: torch.device, channels_las
 
 
 def torch_trainer(x: np.ndarray, y: np.ndarray, device: torch.device, batch_size: int, channels_last: bool = False,
-                  compiled: bool = False) -> Contender:
+                  compiled: bool = False, flush_denormal: bool = False) -> Contender:
     """A hand-written loop, eager or with its step under ``torch.compile``."""
     model = torch_model(device, channels_last)
     # The fused kernel is torch's fastest eager Adam; torch.compile traces the foreach one.
@@ -186,11 +192,14 @@ def torch_trainer(x: np.ndarray, y: np.ndarray, device: torch.device, batch_size
         perm = torch.randperm(n, device=device)
         loss_sum.zero_()
         correct.zero_()
+        if flush_denormal:
+            torch.set_flush_denormal(True)
         for i in range(0, n, batch_size):
             idx = perm[i:i + batch_size]
             opt.zero_grad(set_to_none=True)
             run(xt.index_select(0, idx), yt.index_select(0, idx))
         float(loss_sum), int(correct)
+        torch.set_flush_denormal(False)
         sync(device)
         return clock.read()
 
@@ -330,8 +339,8 @@ def make(name: str, x: np.ndarray, y: np.ndarray, device: torch.device, batch_si
                            synchronize=lambda: sync(device))
     if name == "torch_cuda_graph":
         return cuda_graph_trainer(x, y, device, batch_size)
-    return torch_trainer(x, y, device, batch_size, channels_last=name == "torch_eager_cl",
-                         compiled=name == "torch_compile")
+    return torch_trainer(x, y, device, batch_size, channels_last=name.startswith("torch_eager_cl"),
+                         compiled=name == "torch_compile", flush_denormal=name == "torch_eager_cl_ftz")
 
 
 def report(times: dict[str, list], infos: dict[str, dict], common: dict, samples: int,
