@@ -39,6 +39,7 @@ class Node:
         self.operation = operation
         self.call_args = call_args
         self.call_kwargs = call_kwargs
+        self.filled_mask = False  # ``call_kwargs["mask"]`` is the input's mask, filled in as Keras records it
         self.outputs = outputs
         self.input_tensors = [t for t in tree.flatten((call_args, call_kwargs)) if isinstance(t, KerasTensor)]
         self.output_tensors = [t for t in tree.flatten(outputs) if isinstance(t, KerasTensor)]
@@ -233,24 +234,42 @@ def _attach_layer_masks(node: Node) -> None:
 
     Outputs inferred by a fake run already carry the mask the layer set
     there; layers that infer shapes without running (``compute_output_shape``)
-    get theirs here, as ``compute_mask`` on the symbolic inputs and mask.
+    get theirs here, as ``compute_mask`` on the symbolic inputs and mask. A
+    layer whose ``compute_mask`` is written with ``cornu.ops`` (``_mask_from_ops``)
+    always gets it here: its mask is then an op node of the graph, as in Keras.
     """
     from cornu.layers.layer import _mask_of, _set_mask
 
     op = node.operation
-    if any(t._mask_known for t in node.output_tensors) or not hasattr(op, "_first_arg"):
+    if not hasattr(op, "_first_arg"):
+        return
+    from_ops = getattr(op, "_mask_from_ops", False)
+    if any(t._mask_known for t in node.output_tensors) and not from_ops:
         return
     inputs = op._first_arg(node.call_args, node.call_kwargs)
     mask = node.call_kwargs.get("mask")
     if mask is None:
         mask = _mask_of(inputs)
+    if from_ops:
+        _set_mask(node.outputs, op.compute_mask(inputs, mask))
+        return
     if mask is None and not getattr(op, "_computes_own_mask", False):
         return
     if mask is not None and type(op).compute_mask is _base_compute_mask():
         out_mask = mask if getattr(op, "supports_masking", False) else None
     else:
-        out_mask = compute_output_spec(lambda x, m: op.compute_mask(x, m), (inputs, mask), {})
+        out_mask = _mask_spec(lambda x, m: op.compute_mask(x, m), inputs, mask)
     _set_mask(node.outputs, out_mask)
+
+
+def _mask_spec(compute_mask: Callable, inputs: Any, mask: Any) -> Any:
+    """Symbolic output mask(s) of ``compute_mask``: a mask passed through as it came is the same KerasTensor (so
+    a mask that is a node of the graph stays one downstream), any other is inferred by a fake run."""
+    result, origins = _fake_run(compute_mask, (inputs, mask), {}, SENTINELS[0])
+    leaves = tree.flatten(result)
+    if all(t is None or (isinstance(t, torch.Tensor) and id(t) in origins) for t in leaves):
+        return tree.map_structure(lambda t: None if t is None else origins[id(t)], result)
+    return compute_output_spec(compute_mask, (inputs, mask), {})
 
 
 def _base_compute_mask():
@@ -281,6 +300,18 @@ def symbolic_call(fn: Callable, args: tuple, kwargs: dict, name: str | None = No
     return outputs
 
 
+def _op_name(function: str) -> str:
+    """A new op object's name, as Keras names them: from the op class the Keras function builds (``not_equal``,
+    then ``not_equal_1``...; ``silu`` for ``swish``), counted with the layer names (reset by clear_session)."""
+    from cornu.saving.keras_op_classes import KERAS_OP_CLASSES
+    from cornu.utils import naming
+
+    if function == "_getitem":  # ``x[key]`` on a KerasTensor, Keras's GetItem
+        return naming.uniquify("get_item")
+    entry = KERAS_OP_CLASSES.get(function)
+    return naming.uniquify(naming.to_snake_case(entry[1]) if entry else function)
+
+
 def symbolic_op(fn: Callable) -> Callable:
     """Decorate a ``keras.ops`` function so that KerasTensor arguments build a graph node."""
     import functools
@@ -288,7 +319,7 @@ def symbolic_op(fn: Callable) -> Callable:
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         if is_symbolic(*args, **kwargs):
-            return symbolic_call(fn, args, kwargs, name=fn.__name__)
+            return symbolic_call(fn, args, kwargs, name=_op_name(fn.__name__))
         return fn(*args, **kwargs)
 
     return wrapper

@@ -9,12 +9,15 @@ import torch.nn.functional as F
 from cornu import constraints, initializers, regularizers
 from cornu.layers.core import _ser
 from cornu.layers.layer import Layer
+from cornu.ops import numpy as numpy_ops
 
 _INDEX_DTYPES = (torch.int32, torch.int64)
 
 
 class Embedding(Layer):
     """Looks up rows of an ``(input_dim, output_dim)`` table for integer inputs of any shape."""
+
+    _mask_from_ops = True
 
     def __init__(self, input_dim: int, output_dim: int, embeddings_initializer="uniform",
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero: bool = False,
@@ -62,10 +65,10 @@ class Embedding(Layer):
                              f"indices are in [0, {self.input_dim}) (input_dim={self.input_dim}).") from None
 
     def compute_mask(self, inputs, mask=None):
-        """``inputs != 0`` when ``mask_zero``, else ``None``."""
+        """``inputs != 0`` when ``mask_zero``, else ``None`` (an op node of the graph on symbolic inputs)."""
         if not self.mask_zero:
             return None
-        return torch.as_tensor(inputs) != 0
+        return numpy_ops.not_equal(inputs, 0)
 
     def compute_output_shape(self, input_shape):
         return (*input_shape, self.output_dim)

@@ -105,6 +105,9 @@ class Layer(nn.Module):
     """Base class of all layers (and of ``Model``)."""
 
     _remat_mode: RematScope | None = None
+    # ``compute_mask`` is written with ``cornu.ops``: on symbolic inputs it runs as is, so the mask is a node of
+    # the graph (as Keras records it: a layer consuming the mask takes it as its ``mask`` argument).
+    _mask_from_ops = False
 
     def __init__(self, *, activity_regularizer=None, trainable: bool = True, dtype=None,
                  autocast: bool = True, name: str | None = None, **kwargs):
@@ -777,7 +780,11 @@ class Layer(nn.Module):
         self._maybe_build(shapes)
         self._check_input_spec(inputs)
         outputs = self.compute_output_spec(*args, **kwargs)
-        Node(self, args, kwargs, outputs)
+        from cornu.saving.functional_config import keras_mask_argument
+
+        mask = keras_mask_argument(self, args, kwargs)
+        node = Node(self, args, kwargs if mask is None else {**kwargs, "mask": mask}, outputs)
+        node.filled_mask = mask is not None
         return outputs
 
     def compute_output_shape(self, input_shape: Any) -> Any:

@@ -4,10 +4,13 @@ from __future__ import annotations
 import torch
 
 from cornu.layers.layer import Layer
+from cornu.ops import numpy as numpy_ops
 
 
 class Masking(Layer):
     """Masks (and zeroes) every step whose features all equal ``mask_value``; later layers skip those steps."""
+
+    _mask_from_ops = True
 
     def __init__(self, mask_value: float = 0.0, **kwargs):
         super().__init__(**kwargs)
@@ -15,7 +18,8 @@ class Masking(Layer):
         self.supports_masking = True
 
     def compute_mask(self, inputs, mask=None):
-        return torch.any(torch.as_tensor(inputs) != self.mask_value, dim=-1)
+        """Steps with any feature other than ``mask_value`` (op nodes of the graph on symbolic inputs)."""
+        return numpy_ops.any(numpy_ops.not_equal(inputs, self.mask_value), axis=-1)
 
     def call(self, inputs):
         keep = torch.any(inputs != self.mask_value, dim=-1, keepdim=True)

@@ -17,10 +17,13 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from cornu.saving.keras_op_classes import KERAS_OP_CLASSES
 from cornu.saving.serialization import deserialize_keras_object, serialize_keras_object
 from cornu.utils import tree
 
 _OP_MODULE = "cornu.ops"
+_FUNCTION_OF_CLASS = {(module, class_name): function
+                      for function, (module, class_name, _, _) in sorted(KERAS_OP_CLASSES.items(), reverse=True)}
 _OP_CLASS = "Operation"
 
 
@@ -97,45 +100,52 @@ def _op_function_name(op: Any) -> str:
         "`@keras.saving.register_keras_serializable()`) to save this model.")
 
 
+# Op constructor arguments Keras's functions take through ``**kwargs``, with the default they fall back to.
+_HIDDEN_DEFAULTS = {"rms_scaling": False}
+
+
 def _op_entry(op: Any, name: str, calls: list) -> tuple[dict, list]:
-    """The config entry of a ``keras.ops`` call, in Keras's form when it fits: the op class of the function's
-    ``keras.src.ops`` module, its defaulted non-tensor arguments in the config (Keras's op constructor
-    arguments), the rest as call arguments. Otherwise cornu's ``Operation`` entry (Keras cannot read it)."""
+    """The config entry of a ``keras.ops`` call, in Keras's form when it fits: an object of the op class the
+    Keras function builds (``KERAS_OP_CLASSES``), its constructor arguments (defaults included) in the config,
+    its ``call`` arguments in the node. Otherwise cornu's ``Operation`` entry (Keras cannot read it)."""
     import inspect
 
     import cornu.ops as ops_module
     from cornu.ops import core
-    from cornu.symbolic import KerasTensor
 
     function = _op_function_name(op)
     fn = core._getitem if function == "_getitem" else getattr(ops_module, function)
-    submodule = "numpy" if function == "_getitem" else getattr(fn, "__module__", "").rpartition(".")[2]
     try:
         if len(calls) != 1 or not getattr(fn, "__module__", "").startswith("cornu.ops."):
             raise TypeError("not a single call of a cornu.ops function")
         signature = inspect.signature(fn)
-        bound = signature.bind(*calls[0][0], **calls[0][1]).arguments
+        bound = signature.bind(*calls[0][0], **calls[0][1])
+        bound.apply_defaults()
+        values = bound.arguments
     except (TypeError, ValueError):
         return {"module": _OP_MODULE, "class_name": _OP_CLASS, "config": {"name": name, "function": function},
                 "registered_name": None}, calls
-    args, kwargs, config = [], {}, {"name": name}
-    for pname, param in signature.parameters.items():
-        if pname not in bound:
-            continue
-        value = bound[pname]
-        if param.kind is param.VAR_POSITIONAL:
-            args.extend(value)
-        elif param.kind is param.VAR_KEYWORD:
-            kwargs.update(value)
-        elif param.default is param.empty:
-            args.append(value)
-        elif any(isinstance(t, KerasTensor) for t in tree.flatten(value)):
-            kwargs[pname] = value
+    if function == "_getitem":
+        x, key = values["x"], values["key"]
+        return {"module": "keras.src.ops.numpy", "class_name": "GetItem", "config": {"name": name},
+                "registered_name": "GetItem"}, [([x, list(key) if isinstance(key, tuple) else key], {})]
+    submodule, class_name, init, call = KERAS_OP_CLASSES.get(function, (None, None, (), ()))
+    if class_name is None or any(p.strip("*=") not in values for p in call):
+        return {"module": _OP_MODULE, "class_name": _OP_CLASS, "config": {"name": name, "function": function},
+                "registered_name": None}, calls
+    config = {"name": name}
+    hidden = values.get("kwargs") if isinstance(values.get("kwargs"), dict) else {}
+    config.update({p: serialize_keras_object(values[p] if p in values else hidden.get(p, _HIDDEN_DEFAULTS.get(p)))
+                   for p in init if p in values or p in _HIDDEN_DEFAULTS})
+    args: list = []
+    kwargs: dict = {}
+    for p in call:
+        if p.startswith("*"):
+            args.extend(values[p[1:]])
+        elif p.endswith("="):
+            kwargs[p[:-1]] = values[p[:-1]]
         else:
-            config[pname] = serialize_keras_object(value)
-    if function == "_getitem" and isinstance(args[-1], tuple):
-        args[-1] = list(args[-1])  # Keras writes the index tuple as a list
-    class_name = "GetItem" if function == "_getitem" else "".join(p[:1].upper() + p[1:] for p in function.split("_"))
+            args.append(values[p])
     return {"module": f"keras.src.ops.{submodule}", "class_name": class_name, "config": config,
             "registered_name": class_name}, [(args, kwargs)]
 
@@ -154,8 +164,74 @@ _KERAS_TAKES_MASK["Lambda"] = True
 _UNSET = object()
 
 
-def _recorded_kwargs(layer: Any, args: list, kwargs: dict) -> dict:
-    """``kwargs`` of a layer call plus the ``training`` and ``mask`` values Keras records for it."""
+# Keras's layers that hand their arguments to ``call`` unconverted (``_convert_input_args`` off).
+_KERAS_UNCONVERTED = frozenset({
+    "CategoryEncoding", "Functional", "HashedCrossing", "Hashing", "IntegerLookup", "Pipeline", "RandomCrop",
+    "RandomFlip", "StringLookup", "TextVectorization"})
+
+
+def _keras_keeps_filled(layer: Any, args: Any, kwargs: dict) -> bool:
+    """Whether Keras's node of this call records the ``training``/``mask`` values Keras fills in.
+
+    Keras fills them into the keyword arguments it calls ``call`` with, and
+    records the call's own keyword arguments: the same dict when the arguments
+    needed no conversion (one positional tensor of the layer's input dtype and
+    no keyword arguments, or a layer that converts nothing), a copy otherwise.
+    """
+    from cornu.symbolic import KerasTensor
+
+    if any(c.__name__ in _KERAS_UNCONVERTED for c in type(layer).__mro__):
+        return True
+    if kwargs or len(args) != 1 or not isinstance(args[0], KerasTensor):
+        return False
+    return args[0].dtype == _keras_input_dtype(layer)
+
+
+def _keras_input_dtype(layer: Any) -> str:
+    """The dtype Keras converts a layer's inputs to: the compute dtype; a Sequential model's input layer's dtype."""
+    if type(layer).__name__ == "Sequential" or any(c.__name__ == "Sequential" for c in type(layer).__mro__):
+        first = next(iter(getattr(layer, "_layers", [])), None)
+        if first is not None and type(first).__name__ == "InputLayer":
+            return first.dtype
+    return layer.compute_dtype
+
+
+def _keras_takes_mask(layer: Any, params: Any) -> bool:
+    if type(layer).__module__.startswith("cornu."):
+        return _KERAS_TAKES_MASK.get(type(layer).__name__, "mask" in params)
+    return "mask" in params
+
+
+def keras_mask_argument(layer: Any, args: tuple, kwargs: dict) -> Any:
+    """The ``mask`` argument Keras's node of this symbolic call records when it is a node of the graph (the mask an
+    ``Embedding(mask_zero=True)`` or ``Masking`` computed, passed along), else None: a layer whose ``call`` takes
+    ``mask``, called on one tensor argument carrying such a mask, without ``mask=``."""
+    import inspect
+
+    from cornu.symbolic import KerasTensor
+
+    if "mask" in kwargs or not getattr(layer, "_call_takes_mask", False):
+        return None
+    tensor_args = [a for a in list(args) + list(kwargs.values())
+                   if tree.flatten(a) and all(isinstance(t, KerasTensor) for t in tree.flatten(a))]
+    if len(tensor_args) != 1:
+        return None
+    masks = tree.map_structure(lambda t: t._keras_mask, tensor_args[0])
+    flat = [m for m in tree.flatten(masks) if m is not None]
+    if not flat or not all(isinstance(m, KerasTensor) and m._node is not None for m in flat):
+        return None
+    try:
+        params = inspect.signature(layer.call).parameters
+    except (TypeError, ValueError):
+        return None
+    if not _keras_takes_mask(layer, params) or not _keras_keeps_filled(layer, args, kwargs):
+        return None
+    return masks
+
+
+def _recorded_kwargs(layer: Any, args: list, kwargs: dict, filled_mask: bool = False) -> dict:
+    """``kwargs`` of a layer call plus the ``training`` and ``mask`` values Keras records for it (``filled_mask``:
+    the mask in ``kwargs`` was filled in from the input, not passed by the caller)."""
     import inspect
 
     from cornu.symbolic import KerasTensor
@@ -166,6 +242,8 @@ def _recorded_kwargs(layer: Any, args: list, kwargs: dict) -> dict:
         params = inspect.signature(layer.call).parameters
     except (TypeError, ValueError):
         return kwargs
+    if not _keras_keeps_filled(layer, args, {k: v for k, v in kwargs.items() if k != "mask" or not filled_mask}):
+        return kwargs
     out = dict(kwargs)
     training = _KERAS_TRAINING_DEFAULT.get(name, _UNSET) if builtin else _UNSET
     if training is _UNSET and "training" in params:
@@ -173,7 +251,7 @@ def _recorded_kwargs(layer: Any, args: list, kwargs: dict) -> dict:
         training = None if training is inspect.Parameter.empty else training
     if "training" not in out and training is not _UNSET and training is not None:
         out["training"] = training
-    takes_mask = _KERAS_TAKES_MASK.get(name, "mask" in params) if builtin else "mask" in params
+    takes_mask = _keras_takes_mask(layer, params)
     tensor_args = [a for a in list(args) + list(kwargs.values())
                    if tree.flatten(a) and all(isinstance(t, KerasTensor) for t in tree.flatten(a))]
     if takes_mask and "mask" not in out and len(tensor_args) == 1:
@@ -206,7 +284,7 @@ def functional_config(model: Any) -> dict:
         if isinstance(op, Layer):
             names[id(op)] = op.name
             continue
-        base = name = "get_item" + op.name[len("_getitem"):] if op.name.startswith("_getitem") else op.name
+        base = name = op.name
         i = 1
         while name in used:
             name = f"{base}_{i}"
@@ -236,10 +314,12 @@ def functional_config(model: Any) -> dict:
 
     layers = []
     for op in operations:
-        calls = [(list(n.call_args), dict(n.call_kwargs)) for n in own_nodes(op) if n.input_tensors]
+        called = [n for n in own_nodes(op) if n.input_tensors]
+        calls = [(list(n.call_args), dict(n.call_kwargs)) for n in called]
         if isinstance(op, Layer):
             entry = serialize_keras_object(op)
-            calls = [(args, _recorded_kwargs(op, args, kwargs)) for args, kwargs in calls]
+            calls = [(args, _recorded_kwargs(op, args, kwargs, n.filled_mask))
+                     for (args, kwargs), n in zip(calls, called)]
         else:
             entry, calls = _op_entry(op, names[id(op)], calls)
         entry["name"] = names[id(op)]
@@ -264,24 +344,55 @@ def _operation_callable(entry: dict) -> Any:
 
     config = entry.get("config") or {}
     module = entry.get("module") or ""
+    call: tuple = ()
     if module == _OP_MODULE and entry.get("class_name") == _OP_CLASS:
         name = config.get("function")
     else:
         from cornu.utils.naming import to_snake_case
 
-        name = to_snake_case(str(entry.get("class_name")))
+        class_name = str(entry.get("class_name"))
+        name = _FUNCTION_OF_CLASS.get((module.rpartition(".")[2], class_name), to_snake_case(class_name))
+        call = KERAS_OP_CLASSES.get(name, (None, None, (), ()))[3]
     if name == "_getitem" or name == "get_item":
         return _getitem_from_config
     fn = getattr(ops_module, name, None) if isinstance(name, str) and not name.startswith("_") else None
     if not callable(fn):
         raise UnresolvedObjectError(f"Functional config entry {entry.get('name')!r} names operation {name!r}, "
                                     "which is not a `keras.ops` function.")
-    if module != _OP_MODULE:
-        # Keras writes an op's constructor arguments (``Any``'s axis, keepdims) in its config, not in the call.
-        bound = {k: v for k, v in config.items() if k != "name"}
-        if bound:
-            return functools.partial(fn, **bound)
-    return fn
+    if module == _OP_MODULE:
+        return fn
+    # Keras writes an op's constructor arguments (``Any``'s axis, keepdims) in its config and its ``call``
+    # arguments in the node, positionally in ``call``'s order (which need not be the function's).
+    init = {k: v for k, v in config.items() if k != "name"}
+    if not call:
+        return functools.partial(fn, **init) if init else fn
+    positional = [p for p in call if not p.endswith("=") and not p.startswith("*")]
+    collects = any(p.startswith("*") for p in call)
+
+    def by_call_order(*args, **kwargs):
+        if len(args) > len(positional) and not collects:
+            raise ValueError(f"Operation {entry.get('name')!r} ({name}) takes {len(positional)} positional call "
+                             f"arguments {positional}; its node gives {len(args)}.")
+        named = {**init, **kwargs, **dict(zip(positional, args))}
+        return _call_by_name(fn, named, list(args[len(positional):]))
+
+    return by_call_order
+
+
+def _call_by_name(fn: Any, named: dict, rest: list) -> Any:
+    """``fn`` called with ``named`` arguments by name, and ``rest`` for its ``*args`` (the parameters before
+    those then go positionally)."""
+    import inspect
+
+    if not rest:
+        return fn(**named)
+    leading = []
+    for p in inspect.signature(fn).parameters.values():
+        if p.kind is p.VAR_POSITIONAL:
+            break
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            leading.append(named.pop(p.name) if p.name in named or p.default is p.empty else p.default)
+    return fn(*leading, *rest, **named)
 
 
 def _getitem_from_config(x: Any, key: Any) -> Any:
@@ -322,6 +433,7 @@ def functional_from_config(config: dict, custom_objects: dict | None = None, cls
     created_nodes: dict[str, list] = {}
     pending: dict[str, list] = {}
     order: list[str] = []
+    config_entries: dict[str, dict] = {}
     for entry in config["layers"]:
         if not isinstance(entry, dict):
             raise ValueError(f"Malformed layer entry in functional config: {entry!r:.200}")
@@ -329,6 +441,7 @@ def functional_from_config(config: dict, custom_objects: dict | None = None, cls
         name = entry.get("name") or (inner.get("name") if isinstance(inner, dict) else None)
         if not isinstance(name, str) or name in created:
             raise ValueError(f"Functional config layer entries need unique names; got {name!r}.")
+        config_entries[name] = entry
         if _is_operation(entry):
             created[name] = _operation_callable(entry)
         else:
@@ -398,6 +511,8 @@ def functional_from_config(config: dict, custom_objects: dict | None = None, cls
                 if first is None or first._node is None:
                     raise ValueError(f"Re-calling {name!r} while rebuilding the functional model produced no "
                                      "symbolic output.")
+                if _is_operation(config_entries[name]):
+                    first._node.operation.name = name  # as Keras rebuilds an op object: under its config's name
                 created_nodes[name].append(first._node)
                 queue.pop(0)
                 progressed = True

@@ -74,10 +74,16 @@ def test_nn_shapes():
 
 
 def test_op_records_a_node(x):
+    import cornu
+
+    cornu.backend.clear_session()
     y = ops.add(x, 1)
     assert y._node is not None
     assert y._node.input_tensors == [x]
     assert y._node.operation.name == "add"
+    # Op objects are named as Keras names them: counted per name, and from the op class Keras builds.
+    assert ops.add(x, 2)._node.operation.name == "add_1"
+    assert ops.swish(x)._node.operation.name == "silu"
 
 
 def test_shape_returns_static_shape_without_node(x):

@@ -90,6 +90,7 @@ def test_nested_model_roundtrip(vectors):
 
 def test_ops_calls_are_serialized_and_rebuilt(vectors):
     x, _ = vectors
+    keras.backend.clear_session()  # op objects are named from one session-wide count, as in Keras
     inp = keras.Input((4,), name="x")
     hidden = keras.layers.Dense(4, name="d")(inp)
     out = keras.ops.concatenate([hidden + inp, hidden[:, 1:3] * 2.0], axis=-1)
