@@ -118,11 +118,12 @@ class BaseGlobalPooling(Layer):
     def call(self, inputs, mask=None):
         axes = self._axes()
         if mask is not None and self.rank == 1 and self.mode != "max":
-            # Average over the unmasked steps only (Keras's masked GlobalAveragePooling1D).
+            # Average over the unmasked steps only, as Keras: masked steps are zeroed (a NaN there does not
+            # spread) and a fully masked row is 0 / 0, NaN.
             step_axis = axes[0]
-            w = mask.to(inputs.dtype).unsqueeze(-1 if step_axis == 1 else 1)
-            total = torch.sum(inputs * w, dim=step_axis, keepdim=self.keepdims)
-            return total / torch.sum(w, dim=step_axis, keepdim=self.keepdims).clamp_min(1.0)
+            keep = mask.to(torch.bool).unsqueeze(-1 if step_axis == 1 else 1)
+            total = torch.sum(torch.where(keep, inputs, 0), dim=step_axis, keepdim=self.keepdims)
+            return total / torch.sum(keep.to(inputs.dtype), dim=step_axis, keepdim=self.keepdims)
         if self.mode == "max":
             return torch.amax(inputs, dim=axes, keepdim=self.keepdims)
         return torch.mean(inputs, dim=axes, keepdim=self.keepdims)
