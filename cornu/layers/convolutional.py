@@ -103,6 +103,10 @@ class BaseConv(Layer):
         self.built = True
 
     def call(self, inputs):
+        return self.activation(self._convolve(inputs))
+
+    def _convolve(self, inputs: torch.Tensor) -> torch.Tensor:
+        """The convolution and bias, without the activation."""
         x = conv_utils.to_channels_first(inputs, self.data_format)
         padding: object = 0
         if self.padding == "same":
@@ -112,7 +116,7 @@ class BaseConv(Layer):
             x = F.pad(x, ((self.kernel_size[0] - 1) * self.dilation_rate[0], 0))
         y = _CONV[self.rank](x, self.kernel.value, self.bias.value if self.bias is not None else None,
                              self.strides, padding, self.dilation_rate, self.groups)
-        return self.activation(conv_utils.to_channels_last(y, self.data_format))
+        return conv_utils.to_channels_last(y, self.data_format)
 
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)

@@ -5,8 +5,10 @@ from typing import Any
 
 from cornu.layers.input_layer import InputLayer, input_layer_of
 from cornu.layers.layer import Layer
+from cornu.models import layer_fusion
 from cornu.models.model import Model
 from cornu.symbolic import KerasTensor
+from cornu.utils import tracking
 
 
 class Sequential(Model):
@@ -104,9 +106,26 @@ class Sequential(Model):
             from cornu.models.functional import adjust_input_rank
 
             x = adjust_input_rank(self._input_layer.batch_shape, x)
-        for layer in self._stack:
-            x = layer(x)
+        stack = self._stack
+        pairs = self._fusable_pairs()
+        i = 0
+        while i < len(stack):
+            layer = stack[i]
+            if i in pairs and layer_fusion.pool_first_applies(layer, x):
+                x = layer_fusion.conv_pool_relu(layer, stack[i + 1], x)
+                i += 2
+            else:
+                x = layer(x)
+                i += 1
         return x
+
+    def _fusable_pairs(self) -> frozenset[int]:
+        """``layer_fusion.relu_pool_pairs`` of the stack, cached until the model's layers change."""
+        key = (tracking.version(), len(self._stack))
+        cached = self.__dict__.get("_fusion_cache")
+        if cached is None or cached[0] != key:
+            cached = self.__dict__["_fusion_cache"] = (key, layer_fusion.relu_pool_pairs(list(self._stack)))
+        return cached[1]
 
     def compute_output_shape(self, input_shape):
         shape = tuple(input_shape)
