@@ -40,10 +40,15 @@ def test_tutorial_example_runs_under_torchrun(small_mnist):
     if not os.path.exists(torchrun):
         pytest.skip("torchrun is not installed beside this Python")
     plot = small_mnist / "curves.png"
-    proc = _run([torchrun, "--standalone", "--nproc_per_node=2", "examples/mnist_cnn.py", "--distributed",
-                 "--epochs", "1", "--plot", str(plot)], small_mnist)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert proc.stdout.count("Test accuracy:") == 2  # both processes evaluate and agree on the global figures
-    accuracies = {line for line in proc.stdout.splitlines() if line.startswith("Test accuracy:")}
-    assert len(accuracies) == 1
+    logs = small_mnist / "ranks"  # each rank's output in its own file: on one pipe their lines interleave
+    proc = _run([torchrun, "--standalone", "--nproc_per_node=2", "--log-dir", str(logs), "--redirects", "3",
+                 "examples/mnist_cnn.py", "--distributed", "--epochs", "1", "--plot", str(plot)], small_mnist)
+    outputs = [path.read_text() for path in sorted(logs.rglob("stdout.log"))]
+    assert proc.returncode == 0, proc.stderr[-3000:] + "".join(path.read_text()[-2000:]
+                                                             for path in logs.rglob("stderr.log"))
+    assert len(outputs) == 2
+    # Both processes evaluate and agree on the global figures.
+    accuracies = [[line for line in out.splitlines() if line.startswith("Test accuracy:")] for out in outputs]
+    assert all(len(found) == 1 for found in accuracies)
+    assert accuracies[0] == accuracies[1]
     assert plot.stat().st_size > 0
