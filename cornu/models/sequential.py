@@ -79,7 +79,9 @@ class Sequential(Model):
         if self._input_layer is None:
             if input_shape is None:
                 raise ValueError("You must provide an `input_shape` argument to build the Sequential model.")
-            self._input_layer = InputLayer(batch_shape=(None,) + tuple(input_shape)[1:])
+            # Keras keeps the batch size it was built with (``model(x)`` on data fixes it) in the input layer;
+            # calls with other batch sizes still run (inputs are checked past the batch axis).
+            self._input_layer = InputLayer(batch_shape=tuple(input_shape))
             self._build_input_shape = tuple(input_shape)
         if len(self._outputs) != len(self._stack) + 1:
             outs = [self._input_layer.output_tensor]

@@ -1,4 +1,5 @@
 """Sequential: construction, add/pop, shape errors at add(), summary, count_params, weights."""
+import json
 import re
 
 import numpy as np
@@ -47,7 +48,8 @@ def test_add_without_input_shape_builds_on_first_call_and_pop():
     assert not model.built
     out = model.predict(np.ones((3, 5), "float32"), verbose=0)
     assert out.shape == (3, 2) and model.built
-    assert model.output_shape == (None, 2)
+    assert model.output_shape == (3, 2)  # built from data: Keras keeps the first batch's size
+    assert model.predict(np.ones((7, 5), "float32"), verbose=0).shape == (7, 2)  # other sizes still run
     popped = model.pop()
     assert isinstance(popped, layers.Dense) and popped.units == 2
     assert len(model.layers) == 1
@@ -90,3 +92,27 @@ def test_same_seed_gives_same_weights():
     b = tutorial_model().get_weights()
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("how", ["call", "fit", "predict", "build"])
+def test_batch_size_kept_when_built_from_data_like_keras(keras_ref, how):
+    """``model(x)``, ``fit`` and ``predict`` build a Sequential model from data: Keras writes the batch size
+    they saw in the input layer and the build config; ``build((None, ...))`` keeps None."""
+    def built(k):
+        k.backend.clear_session()
+        model = k.Sequential([k.layers.Dense(4, name="d1"), k.layers.Dense(2, name="d2")], name="s")
+        x, y = np.zeros((32, 8), "float32"), np.zeros((32, 2), "float32")
+        if how == "call":
+            model(x)
+        elif how == "fit":
+            model.compile(optimizer="adam", loss="mse")
+            model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+        elif how == "predict":
+            model.predict(x, batch_size=8, verbose=0)
+        else:
+            model.build((None, 8))
+        config = model.get_config()
+        return config["layers"][0], model.get_build_config(), tuple(model.input_shape), tuple(model.output_shape)
+
+    ours, theirs = json.loads(json.dumps(built(keras))), json.loads(json.dumps(built(keras_ref)))
+    assert ours == theirs
