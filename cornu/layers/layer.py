@@ -780,7 +780,7 @@ class Layer(nn.Module):
         self._maybe_build(shapes)
         self._check_input_spec(inputs)
         outputs = self.compute_output_spec(*args, **kwargs)
-        from cornu.saving.functional_config import keras_mask_argument
+        from cornu.layers.call_record import keras_mask_argument
 
         mask = keras_mask_argument(self, args, kwargs)
         node = Node(self, args, kwargs if mask is None else {**kwargs, "mask": mask}, outputs)
