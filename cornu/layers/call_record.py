@@ -51,11 +51,19 @@ def _keras_keeps_filled(layer: Any, args: Any, kwargs: dict) -> bool:
 
 def _keras_input_dtype(layer: Any) -> str:
     """The dtype Keras converts a layer's inputs to: the compute dtype; a Sequential model's input layer's dtype."""
-    if type(layer).__name__ == "Sequential" or any(c.__name__ == "Sequential" for c in type(layer).__mro__):
-        first = next(iter(getattr(layer, "_layers", [])), None)
-        if first is not None and type(first).__name__ == "InputLayer":
-            return first.dtype
+    from cornu.models.sequential import Sequential
+
+    if isinstance(layer, Sequential) and layer._input_layer is not None:
+        return layer._input_layer.dtype
     return layer.compute_dtype
+
+
+def _tensor_arguments(args: Any, kwargs: dict) -> list:
+    """The call's arguments that are (structures of) KerasTensors."""
+    from cornu.symbolic import KerasTensor
+
+    return [a for a in list(args) + list(kwargs.values())
+            if tree.flatten(a) and all(isinstance(t, KerasTensor) for t in tree.flatten(a))]
 
 
 def _keras_takes_mask(layer: Any, params: Any) -> bool:
@@ -74,8 +82,7 @@ def keras_mask_argument(layer: Any, args: tuple, kwargs: dict) -> Any:
 
     if "mask" in kwargs or not getattr(layer, "_call_takes_mask", False):
         return None
-    tensor_args = [a for a in list(args) + list(kwargs.values())
-                   if tree.flatten(a) and all(isinstance(t, KerasTensor) for t in tree.flatten(a))]
+    tensor_args = _tensor_arguments(args, kwargs)
     if len(tensor_args) != 1:
         return None
     masks = tree.map_structure(lambda t: t._keras_mask, tensor_args[0])
@@ -96,8 +103,6 @@ def recorded_kwargs(layer: Any, args: list, kwargs: dict, filled_mask: bool = Fa
     the mask in ``kwargs`` was filled in from the input, not passed by the caller)."""
     import inspect
 
-    from cornu.symbolic import KerasTensor
-
     builtin = type(layer).__module__.startswith("cornu.")
     name = type(layer).__name__
     try:
@@ -114,8 +119,7 @@ def recorded_kwargs(layer: Any, args: list, kwargs: dict, filled_mask: bool = Fa
     if "training" not in out and training is not _UNSET and training is not None:
         out["training"] = training
     takes_mask = _keras_takes_mask(layer, params)
-    tensor_args = [a for a in list(args) + list(kwargs.values())
-                   if tree.flatten(a) and all(isinstance(t, KerasTensor) for t in tree.flatten(a))]
+    tensor_args = _tensor_arguments(args, kwargs)
     if takes_mask and "mask" not in out and len(tensor_args) == 1:
         masks = tree.map_structure(lambda t: getattr(t, "_keras_mask", None), tensor_args[0])
         if all(m is None for m in tree.flatten(masks)):
