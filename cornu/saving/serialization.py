@@ -253,9 +253,12 @@ def serialize_keras_object(obj: Any) -> Any:
     build_config = obj.get_build_config() if callable(getattr(obj, "get_build_config", None)) else None
     if build_config is not None and not (public is not None and class_name in _BUILT_AT_INIT):
         config["build_config"] = serialize_keras_object(build_config)
-    compile_config = get_compile_config(obj)
-    if compile_config is not None:
-        config["compile_config"] = compile_config
+    if callable(getattr(obj, "get_compile_config", None)):
+        compile_config = get_compile_config(obj)
+        if compile_config is None and not getattr(obj, "compiled", False):
+            compile_config = {}  # Keras writes an empty compile_config for a model that was never compiled
+        if compile_config is not None:
+            config["compile_config"] = compile_config
     return config
 
 

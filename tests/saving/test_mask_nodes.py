@@ -121,3 +121,30 @@ def test_files_move_both_ways(keras_ref, name, tmp_path):
     loaded = keras.saving.load_model(tmp_path / "keras.keras")
     np.testing.assert_allclose(loaded.predict(x, verbose=0), np.asarray(original.predict(x, verbose=0)),
                                rtol=1e-5, atol=1e-6)
+
+
+def test_nested_sequential_records_by_its_input_dtype(keras_ref):
+    """A Sequential model converts its inputs to its input layer's dtype (int32 here), so a call on an int32
+    tensor is recorded with the values Keras fills in, as Keras records it."""
+    def config(k):
+        k.backend.clear_session()
+        inner = k.Sequential([k.Input((4,), dtype="int32"), k.layers.Dense(2, name="d")], name="inner")
+        x = k.Input((4,), dtype="int32", name="x")
+        return json.loads(json.dumps(k.Model(x, inner(x), name="outer").get_config()))
+
+    ours = config(keras)
+    assert next(e for e in ours["layers"] if e["name"] == "inner")["inbound_nodes"][0]["kwargs"] == {"mask": None}
+    assert ours == config(keras_ref)
+
+
+def test_uncompiled_model_writes_an_empty_compile_config(tmp_path, keras_ref):
+    """Keras writes ``"compile_config": {}`` for a model that was never compiled (top level and nested); loading
+    it compiles nothing."""
+    import zipfile
+
+    for k, path in ((keras, tmp_path / "ours.keras"), (keras_ref, tmp_path / "theirs.keras")):
+        k.Sequential([k.Input((4,)), k.layers.Dense(2)]).save(path)
+    ours, theirs = (json.loads(zipfile.ZipFile(p).read("config.json")) for p in
+                    (tmp_path / "ours.keras", tmp_path / "theirs.keras"))
+    assert ours["compile_config"] == theirs["compile_config"] == {}
+    assert not keras.saving.load_model(tmp_path / "theirs.keras").compiled
