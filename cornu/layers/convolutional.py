@@ -11,6 +11,7 @@ import torch.nn.functional as F
 
 from cornu import activations, constraints, initializers, regularizers
 from cornu.utils import conv_utils
+from cornu.layers import conv_gemm
 from cornu.layers.core import _ser
 from cornu.layers.layer import InputSpec, Layer
 
@@ -114,8 +115,12 @@ class BaseConv(Layer):
             padding = sym if sym is not None else 0
         elif self.padding == "causal":
             x = F.pad(x, ((self.kernel_size[0] - 1) * self.dilation_rate[0], 0))
-        y = _CONV[self.rank](x, self.kernel.value, self.bias.value if self.bias is not None else None,
-                             self.strides, padding, self.dilation_rate, self.groups)
+        kernel, bias = self.kernel.value, self.bias.value if self.bias is not None else None
+        if conv_gemm.applies(x, kernel, self.groups):
+            pads = padding if isinstance(padding, tuple) else (padding,) * self.rank
+            y = conv_gemm.convolve(x, kernel, bias, self.strides, pads, self.dilation_rate)
+        else:
+            y = _CONV[self.rank](x, kernel, bias, self.strides, padding, self.dilation_rate, self.groups)
         return conv_utils.to_channels_last(y, self.data_format)
 
     def compute_output_shape(self, input_shape):
