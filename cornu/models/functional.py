@@ -9,6 +9,7 @@ import torch
 from cornu.layers.input_layer import InputLayer
 from cornu.layers import layer as layer_module
 from cornu.layers.layer import Layer
+from cornu.models import layer_fusion
 from cornu.models.model import Model
 from cornu.symbolic import KerasTensor, Node
 from cornu.utils import tree
@@ -254,7 +255,19 @@ class Functional(Model):
                 masks[id(kt)] = m
         lookup = lambda a: values[id(a)] if isinstance(a, KerasTensor) else a
         outer_training = layer_module._CALL_STACK[-1].training if layer_module._CALL_STACK else None
-        for node in self._nodes:
+        fusable, fused = self._fusable_nodes(), set()
+        for i, node in enumerate(self._nodes):
+            if i in fused:
+                continue
+            if i in fusable:
+                source = node.input_tensors[0]
+                x = values[id(source)]
+                if id(source) not in masks and layer_fusion.pool_first_applies(node.operation, x):
+                    pool_node = self._nodes[fusable[i]]
+                    values[id(pool_node.output_tensors[0])] = layer_fusion.conv_pool_relu(
+                        node.operation, pool_node.operation, x)
+                    fused.add(fusable[i])
+                    continue
             args = tree.map_structure(lookup, node.call_args)
             kwargs = tree.map_structure(lookup, node.call_kwargs)
             op = node.operation
@@ -273,6 +286,13 @@ class Functional(Model):
                 _record_mask(node, kt, o, values, masks)
         _prepare_masks(self.outputs, values, masks)  # the outputs carry their graph masks to losses and metrics
         return tree.map_structure(lambda t: values[id(t)], self._outputs_struct)
+
+    def _fusable_nodes(self) -> dict[int, int]:
+        """``layer_fusion.relu_pool_nodes`` of the graph, found once (a graph's nodes do not change)."""
+        cached = self.__dict__.get("_fusion_cache")
+        if cached is None:
+            cached = self.__dict__["_fusion_cache"] = layer_fusion.relu_pool_nodes(self._nodes, self.outputs)
+        return cached
 
     def get_config(self) -> dict:
         from cornu.saving.functional_config import functional_config

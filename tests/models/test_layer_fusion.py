@@ -1,4 +1,4 @@
-"""Sequential's exact rewrite of ReLU convolution + max pooling: same numbers, less work."""
+"""The exact rewrite of ReLU convolution + max pooling (Sequential and functional): same numbers, less work."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +7,7 @@ import torch
 from torch.overrides import TorchFunctionMode
 
 import cornu as keras
-from cornu.models.layer_fusion import relu_pool_pairs
+from cornu.models.layer_fusion import relu_pool_nodes, relu_pool_pairs
 from tests.helpers import random_array
 
 
@@ -69,23 +69,57 @@ def test_fused_pair_equals_relu_then_pool_exactly(case):
         assert torch.equal(a, b)
 
 
-def test_training_matches_unfused_model():
-    """Five Adam steps of the Sequential model (fused) equal the same layers as a functional model (which calls
-    them one by one: ReLU before the pool)."""
+def functional_model(conv_activation: str, separate_relu: bool) -> keras.Model:
+    """Conv2D -> [ReLU layer] -> MaxPooling2D -> Flatten -> Dense as a functional model."""
+    inp = keras.Input((9, 9, 2))
+    h = keras.layers.Conv2D(4, 3, activation=conv_activation)(inp)
+    if separate_relu:
+        h = keras.layers.Activation("relu")(h)
+    out = keras.layers.Dense(3)(keras.layers.Flatten()(keras.layers.MaxPooling2D()(h)))
+    model = keras.Model(inp, out)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
+    return model
+
+
+@pytest.mark.parametrize("kind", ["sequential", "functional"])
+def test_training_matches_unfused_model(kind):
+    """Five Adam steps of the fused model equal those of the same layers with ReLU as its own layer before the
+    pool (nothing to rewrite there)."""
     x = random_array((20, 9, 9, 2), seed=2)
     y = random_array((20, 3), seed=3)
-    sequential = build("2d_valid", fused=True)
-    keras.utils.set_random_seed(0)
-    inp = keras.Input((9, 9, 2))
-    functional = keras.Model(inp, keras.layers.Dense(3)(keras.layers.Flatten()(keras.layers.MaxPooling2D()(
-        keras.layers.Conv2D(4, 3, activation="relu")(inp)))))
-    functional.set_weights(sequential.get_weights())
-    functional.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
+    fused = build("2d_valid", fused=True) if kind == "sequential" else functional_model("relu", False)
+    unfused = functional_model("linear", True)
+    assert relu_pool_nodes(unfused._nodes, unfused.outputs) == {}
+    unfused.set_weights(fused.get_weights())
     history = [m.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0).history["loss"]
-               for m in (sequential, functional)]
+               for m in (fused, unfused)]
     assert history[0] == history[1]
-    for a, b in zip(sequential.get_weights(), functional.get_weights()):
+    for a, b in zip(fused.get_weights(), unfused.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_functional_pair_is_fused_exactly():
+    model = functional_model("relu", False)
+    conv, pool = model.layers[1], model.layers[2]
+    assert relu_pool_nodes(model._nodes, model.outputs) == {0: 1}
+    x = torch.as_tensor(random_array((5, 9, 9, 2), seed=1))
+    with ReluShapes() as seen:
+        fused = model(x)
+    assert seen.shapes == [(5, 3, 3, 4)]  # ReLU ran on the pooled tensor only
+    reference = model.layers[4](model.layers[3](pool(conv(x))))
+    assert torch.equal(fused, reference)
+
+
+def test_functional_pair_left_alone_when_the_convolution_output_is_read_elsewhere():
+    inp = keras.Input((8, 8, 1))
+    h = keras.layers.Conv2D(2, 3, activation="relu")(inp)
+    branch = keras.models.Model(inp, [keras.layers.MaxPooling2D()(h), keras.layers.GlobalAveragePooling2D()(h)])
+    assert relu_pool_nodes(branch._nodes, branch.outputs) == {}
+    as_output = keras.models.Model(inp, [keras.layers.MaxPooling2D()(h), h])
+    assert relu_pool_nodes(as_output._nodes, as_output.outputs) == {}
+    with ReluShapes() as seen:
+        as_output(torch.ones(2, 8, 8, 1))
+    assert seen.shapes == [(2, 6, 6, 2)]
 
 
 def test_not_fused_where_it_would_change_what_runs():
