@@ -66,6 +66,10 @@ class Dense(Layer):
             # As Keras 3.15 does, building re-enables LoRA with ``lora_alpha`` equal to the rank.
             self.enable_lora(self.lora_rank)
 
+    def compute_output_shape(self, input_shape):
+        """``input_shape`` with the last axis ``units``; builds nothing (a wrapper's weights keep their scope)."""
+        return tuple(input_shape)[:-1] + (self.units,)
+
     def enable_lora(self, rank: int, lora_alpha: float | None = None, a_initializer="he_uniform",
                     b_initializer="zeros") -> None:
         """Freeze the kernel and train a low-rank update ``A @ B * (lora_alpha / rank)`` instead (LoRA)."""
@@ -192,6 +196,8 @@ class Lambda(Layer):
         self.function = function
         self.arguments = dict(arguments or {})
         self._output_shape = output_shape
+        self.mask = mask
+        self.supports_masking = mask is not None
         self._fn_takes_training = "training" in inspect.signature(function).parameters \
             if not isinstance(function, type) else False
 
@@ -212,17 +218,38 @@ class Lambda(Layer):
             if not isinstance(inputs, (list, tuple)) else (None,) + tuple(self._output_shape)
         return KerasTensor(shape, dtype=self.compute_dtype)
 
+    def compute_mask(self, inputs, previous_mask=None):
+        """``mask(inputs, previous_mask)`` when ``mask`` is a function, ``mask`` itself when a constant."""
+        if callable(self.mask):
+            return self.mask(inputs, previous_mask)
+        return self.mask
+
     def get_config(self) -> dict:
+        """As Keras: ``output_shape`` and ``mask`` appear only when given (functions serialized like ``function``)."""
+        from cornu.saving import serialization
         from cornu.saving.lambda_serialization import serialize_function
 
-        return {**super().get_config(), "function": serialize_function(self.function),
-                "output_shape": self._output_shape if not callable(self._output_shape) else None,
-                "arguments": self.arguments}
+        config = {**super().get_config(), "function": serialize_function(self.function)}
+        if self._output_shape is not None:
+            config["output_shape"] = serialize_function(self._output_shape) if callable(self._output_shape) \
+                else self._output_shape
+        if self.mask is not None:
+            config["mask"] = serialize_function(self.mask) if callable(self.mask) \
+                else serialization.serialize_keras_object(self.mask)
+        config["arguments"] = self.arguments
+        return config
 
     @classmethod
     def from_config(cls, config: dict, safe_mode: bool | None = None) -> "Lambda":
+        from cornu.saving import serialization
         from cornu.saving.lambda_serialization import deserialize_function
 
         config = dict(config)
         config["function"] = deserialize_function(config["function"], safe_mode=safe_mode)
+        for key in ("output_shape", "mask"):
+            value = config.get(key)
+            if isinstance(value, dict) and value.get("class_name") == "__numpy__":
+                config[key] = serialization.deserialize_keras_object(value)
+            elif isinstance(value, (dict, str)):
+                config[key] = deserialize_function(value, safe_mode=safe_mode)
         return cls(**config)

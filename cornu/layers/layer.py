@@ -930,13 +930,14 @@ def _mask_of(inputs: Any) -> Any:
 
 
 def _set_mask(outputs: Any, mask: Any) -> None:
-    """Attach ``mask`` (one per output, or one shared) to real or symbolic outputs."""
+    """Attach ``mask`` (one per output) to real or symbolic outputs; as in Keras, a single mask for several
+    outputs goes to the first (a ``Bidirectional(..., return_state=True)`` masks its sequence, not its states)."""
     if mask is None:
         return
     if isinstance(outputs, (torch.Tensor, KerasTensor)):
         outputs._keras_mask = mask
     elif isinstance(outputs, (list, tuple)):
-        for o, m in zip(outputs, mask if isinstance(mask, (list, tuple)) else [mask] * len(outputs)):
+        for o, m in zip(outputs, mask if isinstance(mask, (list, tuple)) else [mask]):
             if isinstance(o, (torch.Tensor, KerasTensor)) and m is not None:
                 o._keras_mask = m
 

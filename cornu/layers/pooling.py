@@ -84,17 +84,24 @@ class MaxPooling3D(BasePooling):
     rank, mode = 3, "max"
 
 
-class AveragePooling1D(BasePooling):
+class _AveragePooling(BasePooling):
+    """Average pooling: unlike max pooling, Keras gives ``pool_size`` no default."""
+
+    def __init__(self, pool_size, strides=None, padding: str = "valid", data_format=None, name=None, **kwargs):
+        super().__init__(pool_size, strides=strides, padding=padding, data_format=data_format, name=name, **kwargs)
+
+
+class AveragePooling1D(_AveragePooling):
     """Mean over windows of ``pool_size`` steps."""
     rank, mode = 1, "average"
 
 
-class AveragePooling2D(BasePooling):
+class AveragePooling2D(_AveragePooling):
     """Mean over ``pool_size`` windows of an image."""
     rank, mode = 2, "average"
 
 
-class AveragePooling3D(BasePooling):
+class AveragePooling3D(_AveragePooling):
     """Mean over ``pool_size`` windows of a volume."""
     rank, mode = 3, "average"
 

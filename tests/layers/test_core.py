@@ -97,3 +97,23 @@ def test_dropout_seed_is_reproducible_and_noise_shape_broadcasts():
     torch.testing.assert_close(a, b)
     y = Dropout(0.5, noise_shape=(None, 1, 8), seed=1)(x, training=True)
     assert torch.all(y == y[:, :1, :])
+
+
+def test_lambda_mask_function_and_constant():
+    from cornu.layers import Lambda, Masking
+
+    x = torch.tensor([[[0.0], [1.0], [2.0]]])
+    masked = Masking()(x)
+    out = Lambda(lambda t: t * 2, mask=lambda inputs, mask: mask & (inputs[..., 0] < 1.5))(masked)
+    np.testing.assert_array_equal(out._keras_mask.numpy(), [[False, True, False]])
+    const = Lambda(lambda t: t, mask=torch.tensor([[True, False, True]]))
+    assert const.supports_masking and not Lambda(lambda t: t).supports_masking
+    np.testing.assert_array_equal(const.compute_mask(x, None).numpy(), [[True, False, True]])
+    assert Lambda(lambda t: t).compute_mask(x, torch.ones(1, 3, dtype=torch.bool)) is None
+    assert "mask" not in Lambda(lambda t: t).get_config() and "output_shape" not in Lambda(lambda t: t).get_config()
+
+
+def test_dense_compute_output_shape_keeps_unknown_dims_and_builds_nothing():
+    layer = Dense(5)
+    assert layer.compute_output_shape((None, None, 3)) == (None, None, 5)
+    assert not layer.built

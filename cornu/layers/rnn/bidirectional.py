@@ -180,11 +180,10 @@ class Bidirectional(Layer):
     def compute_mask(self, inputs, mask=None):
         if mask is not None and not isinstance(mask, torch.Tensor):
             mask = torch.as_tensor(mask, device=inputs.device if isinstance(inputs, torch.Tensor) else None)
+        """As Keras: the sequence mask (``None`` without ``return_sequences``), a pair of it for
+        ``merge_mode=None``; the states get none."""
         output_mask = mask if self.return_sequences else None
-        masks = [output_mask, output_mask] if self.merge_mode is None else [output_mask]
-        if self.return_state:
-            masks += [None] * (2 * len(getattr(self.forward_layer, "_state_structure", [])))
-        return masks[0] if len(masks) == 1 else masks
+        return (output_mask, output_mask) if self.merge_mode is None else output_mask
 
     # ---------------------------------------------------------------- config
     def get_config(self) -> dict:

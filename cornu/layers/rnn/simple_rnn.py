@@ -77,9 +77,9 @@ class SimpleRNN(FusedRNN):
                              dropout=dropout, recurrent_dropout=recurrent_dropout, seed=seed,
                              dtype=kwargs.get("dtype"), trainable=kwargs.get("trainable", True),
                              name="simple_rnn_cell")
+        # Keras 3.15's SimpleRNN accepts `activity_regularizer` but never hands it on: no loss, None in the config.
         super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
-                         go_backwards=go_backwards, stateful=stateful, unroll=unroll,
-                         activity_regularizer=activity_regularizer, **kwargs)
+                         go_backwards=go_backwards, stateful=stateful, unroll=unroll, **kwargs)
         self.input_spec = InputSpec(ndim=3)
 
     def _fused_mode(self):

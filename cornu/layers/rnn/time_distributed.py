@@ -35,7 +35,8 @@ class TimeDistributed(Layer):
         self.built = True
 
     def compute_output_shape(self, input_shape):
-        child = self.layer.compute_output_shape(self._child_input_shape(tuple(input_shape)))
+        with self._name_scope():  # a child built by its shape inference gets its path under this wrapper
+            child = self.layer.compute_output_shape(self._child_input_shape(tuple(input_shape)))
         return (child[0], input_shape[1]) + tuple(child[1:])
 
     def call(self, inputs, training=None, mask=None):

@@ -1,0 +1,143 @@
+"""Layer behaviours a differential sweep against Keras 3.15.1 found cornu getting wrong, now pinned.
+
+Each test builds the same layer in both libraries (the oracle skips the module without Keras) and compares
+configs, masks, weight paths, numbers or error classes.
+"""
+import numpy as np
+import pytest
+import torch
+
+from tests.helpers import keras_oracle_module
+
+keras_ref = keras_oracle_module()
+
+import cornu  # noqa: E402
+
+
+def _np(t):
+    if isinstance(t, (list, tuple)):
+        return type(t)(_np(a) for a in t)
+    if t is None:
+        return None
+    return t.detach().cpu().numpy() if hasattr(t, "detach") else np.asarray(t)
+
+
+def _f(x):
+    return x * 2
+
+
+def _shape_fn(s):
+    return s
+
+
+def _mask_fn(inputs, mask):
+    return mask
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"output_shape": (3,)}, {"output_shape": [3]}, {"output_shape": _shape_fn},
+                                    {"mask": _mask_fn}, {"mask": np.array([1, 0])}])
+def test_lambda_config_keys_match_keras(kwargs):
+    ref = keras_ref.layers.Lambda(_f, name="l", **kwargs).get_config()
+    ours = cornu.layers.Lambda(_f, name="l", **kwargs).get_config()
+    assert list(ours) == list(ref)
+    for key in ("output_shape", "mask"):
+        if key in ref and not callable(kwargs[key]):
+            assert ours[key] == ref[key]
+
+
+def test_lambda_mask_argument_like_keras():
+    x = np.ones((2, 3), "float32")
+    m = np.array([True, False])
+    for mask in (_mask_fn, np.array([True, True])):
+        ref = keras_ref.layers.Lambda(_f, mask=mask)
+        ours = cornu.layers.Lambda(_f, mask=mask)
+        assert ours.supports_masking == ref.supports_masking
+        np.testing.assert_array_equal(_np(ours.compute_mask(torch.as_tensor(x), torch.as_tensor(m))),
+                                      _np(ref.compute_mask(x, m)))
+    assert cornu.layers.Lambda(_f).compute_mask(torch.as_tensor(x), torch.as_tensor(m)) is None
+    assert keras_ref.layers.Lambda(_f).compute_mask(x, m) is None
+
+
+def test_lambda_from_keras_config_keeps_mask_and_output_shape():
+    cfg = keras_ref.layers.Lambda(_f, output_shape=_shape_fn, mask=_mask_fn, name="l").get_config()
+    with cornu.saving.custom_object_scope({"_f": _f, "_shape_fn": _shape_fn, "_mask_fn": _mask_fn}):
+        layer = cornu.layers.Lambda.from_config(cfg)
+    assert layer.mask is _mask_fn and layer._output_shape is _shape_fn and layer.function is _f
+
+
+@pytest.mark.parametrize("merge_mode", ["concat", None])
+@pytest.mark.parametrize("return_sequences", [True, False])
+@pytest.mark.parametrize("return_state", [True, False])
+def test_bidirectional_compute_mask_structure(merge_mode, return_sequences, return_state):
+    x = np.ones((2, 5, 4), "float32")
+    m = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], bool)
+
+    def make(lib):
+        return lib.layers.Bidirectional(lib.layers.GRU(3, return_sequences=return_sequences,
+                                                       return_state=return_state), merge_mode=merge_mode)
+    for mask in (m, None):
+        ref = make(keras_ref).compute_mask(x, mask)
+        ours = make(cornu).compute_mask(torch.as_tensor(x), None if mask is None else torch.as_tensor(mask))
+        assert isinstance(ours, tuple) == isinstance(ref, tuple) and (ours is None) == (ref is None)
+        if isinstance(ref, tuple):
+            assert len(ours) == len(ref)
+            for a, b in zip(ours, ref):
+                assert (a is None) == (b is None)
+                if b is not None:
+                    np.testing.assert_array_equal(_np(a), b)
+        elif ref is not None:
+            np.testing.assert_array_equal(_np(ours), ref)
+
+
+def test_bidirectional_return_state_mask_goes_to_the_sequence_only():
+    x = np.random.default_rng(0).standard_normal((2, 5, 4)).astype("float32")
+    x[1, 3:] = 0.0
+    inp = cornu.layers.Masking()(torch.as_tensor(x))
+    outs = cornu.layers.Bidirectional(cornu.layers.LSTM(3, return_sequences=True, return_state=True))(inp)
+    np.testing.assert_array_equal(_np(outs[0]._keras_mask), np.any(x != 0, axis=-1))
+    assert all(getattr(s, "_keras_mask", None) is None for s in outs[1:])
+
+
+@pytest.mark.parametrize("inner", ["Dense", "Conv1D"])
+def test_time_distributed_weight_paths_after_shape_inference(inner):
+    def make(lib):
+        layer = lib.layers.Dense(3) if inner == "Dense" else lib.layers.Conv1D(3, 2)
+        return lib.layers.TimeDistributed(layer, name="td")
+    shape = (2, 5, 4) if inner == "Dense" else (2, 5, 4, 2)
+    x = np.ones(shape, "float32")
+    paths = []
+    for lib in (keras_ref, cornu):
+        layer = make(lib)
+        out_shape = layer.compute_output_shape((None,) + shape[1:])
+        layer(x if lib is keras_ref else torch.as_tensor(x))
+        paths.append(([w.path.split("/")[0] for w in layer.weights], tuple(out_shape)))
+    assert paths[0] == paths[1]
+
+
+def test_dense_compute_output_shape_builds_nothing():
+    for lib in (keras_ref, cornu):
+        layer = lib.layers.Dense(3)
+        assert tuple(layer.compute_output_shape((None, None, 4))) == (None, None, 3)
+        assert not layer.built
+
+
+def test_simple_rnn_drops_activity_regularizer_like_keras():
+    x = np.random.default_rng(1).standard_normal((2, 5, 4)).astype("float32")
+    ref = keras_ref.layers.SimpleRNN(3, activity_regularizer="l2", kernel_regularizer="l1", name="r")
+    ours = cornu.layers.SimpleRNN(3, activity_regularizer="l2", kernel_regularizer="l1", name="r")
+    ref(x)
+    ours(torch.as_tensor(x))
+    ours.set_weights(ref.get_weights())
+    ref(x)
+    ours(torch.as_tensor(x))
+    assert ours.get_config()["activity_regularizer"] is ref.get_config()["activity_regularizer"] is None
+    np.testing.assert_allclose([float(_np(v)) for v in ours.losses], [float(_np(v)) for v in ref.losses], rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["AveragePooling1D", "AveragePooling2D", "AveragePooling3D", "AvgPool2D"])
+def test_average_pooling_requires_pool_size(name):
+    for lib in (keras_ref, cornu):
+        with pytest.raises(TypeError):
+            getattr(lib.layers, name)()
+    assert getattr(cornu.layers, name)(3, name="p").get_config() == getattr(keras_ref.layers, name)(
+        3, name="p").get_config()
