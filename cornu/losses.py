@@ -241,7 +241,7 @@ def categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False
     y_true = _true_like(y_true, y_pred)
     _check_same_shape(y_true, y_pred)
     if label_smoothing:
-        num_classes = y_true.shape[axis]
+        num_classes = y_true.shape[-1]  # Keras spreads the smoothing over the last axis whatever ``axis`` is
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / num_classes
     return -torch.sum(y_true * _log_probs(y_pred, from_logits, axis), dim=axis)
 
@@ -328,7 +328,7 @@ def categorical_focal_crossentropy(y_true: Any, y_pred: Any, alpha: float = 0.25
     y_true = _true_like(y_true, y_pred)
     _check_same_shape(y_true, y_pred)
     if label_smoothing:
-        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[axis]
+        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[-1]  # as Keras: the last axis
     log_p = _log_probs(y_pred, from_logits, axis)
     weight = alpha * torch.pow(1.0 - torch.exp(log_p), gamma)
     return -torch.sum(weight * _upcast(y_true) * log_p, dim=axis)
@@ -556,11 +556,8 @@ class Loss:
         raise NotImplementedError(f"{type(self).__name__} must implement `call(y_true, y_pred)`.")
 
     def get_config(self) -> dict:
-        """Keras's ``name`` and ``reduction``; ``dtype`` too when one was given, so it survives a round trip."""
-        config = {"name": self.name, "reduction": self.reduction}
-        if self._dtype_arg is not None:
-            config["dtype"] = self._dtype_arg
-        return config
+        """Keras's ``name`` and ``reduction`` (Keras 3.15 does not save ``dtype``)."""
+        return {"name": self.name, "reduction": self.reduction}
 
     @classmethod
     def from_config(cls, config: dict) -> "Loss":
@@ -640,6 +637,10 @@ class CosineSimilarity(LossFunctionWrapper):
                  dtype: Any = None):
         super().__init__(cosine_similarity, reduction=reduction, name=name, dtype=dtype, axis=axis)
 
+    def get_config(self) -> dict:
+        """Keras 3.15 saves only ``name`` and ``reduction`` (``axis`` is not written)."""
+        return Loss.get_config(self)
+
 
 class Huber(LossFunctionWrapper):
     """Huber loss: quadratic below ``delta``, linear above."""
@@ -647,6 +648,10 @@ class Huber(LossFunctionWrapper):
     def __init__(self, delta: float = 1.0, reduction: str | None = _SOB, name: str = "huber_loss",
                  dtype: Any = None):
         super().__init__(huber, reduction=reduction, name=name, dtype=dtype, delta=delta)
+
+    def get_config(self) -> dict:
+        """Keras 3.15 saves only ``name`` and ``reduction`` (``delta`` is not written)."""
+        return Loss.get_config(self)
 
 
 class LogCosh(LossFunctionWrapper):
@@ -809,13 +814,24 @@ ALL_OBJECTS_DICT.update({
 })
 
 
-def serialize(loss: Any) -> str | dict:
-    """A built-in function's name, or ``{"class_name", "config"}`` for a ``Loss``."""
+def serialize(loss: Any) -> dict:
+    """Keras's serialized form: ``{"module", "class_name", "config", "registered_name"}``.
+
+    A ``Loss`` is written as the saving code writes objects; a function as
+    Keras's ``losses.serialize`` writes one (module ``"builtins"``).
+    """
     if isinstance(loss, Loss) or hasattr(loss, "get_config"):
-        return {"class_name": type(loss).__name__, "config": loss.get_config()}
+        from cornu.saving.serialization import serialize_keras_object
+
+        return serialize_keras_object(loss)
     if callable(loss) and hasattr(loss, "__name__"):
-        return loss.__name__
+        return serialize_function(loss)
     raise TypeError(f"Cannot serialize loss {loss!r}: expected a Loss or a function.")
+
+
+def serialize_function(fn: Callable) -> dict:
+    """A function as Keras's ``losses.serialize`` / ``metrics.serialize`` write it."""
+    return {"module": "builtins", "class_name": "function", "config": fn.__name__, "registered_name": "function"}
 
 
 def deserialize(config: str | dict, custom_objects: dict | None = None) -> Any:
@@ -823,7 +839,7 @@ def deserialize(config: str | dict, custom_objects: dict | None = None) -> Any:
     objects = {**ALL_OBJECTS_DICT, **(custom_objects or {})}
     if isinstance(config, dict):
         if "class_name" not in config:
-            raise TypeError(f"Loss config dict needs a 'class_name' key. Received: {config!r}")
+            raise ValueError(f"Loss config dict needs a 'class_name' key. Received: {config!r}")
         name, inner = config["class_name"], config.get("config") or {}
         if name == "function":
             return deserialize(inner, custom_objects)

@@ -399,7 +399,9 @@ def test_config_roundtrip(loss):
 
 
 def test_serialize_functions():
-    assert losses.serialize(losses.mean_squared_error) == "mean_squared_error"
+    assert losses.serialize(losses.mean_squared_error) == {
+        "module": "builtins", "class_name": "function", "config": "mean_squared_error", "registered_name": "function"}
+    assert losses.deserialize(losses.serialize(losses.huber)) is losses.huber
     assert losses.deserialize("mean_squared_error") is losses.mean_squared_error
 
 

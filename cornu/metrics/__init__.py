@@ -117,12 +117,14 @@ kld = KLD = kl_divergence
 logcosh = log_cosh
 
 
-def serialize(metric: Any) -> str | dict:
-    """``{"class_name", "config"}`` for a ``Metric``; ``{"class_name": "function", "config": name}`` for a function."""
+def serialize(metric: Any) -> dict:
+    """Keras's ``{"module", "class_name", "config", "registered_name"}`` for a ``Metric`` or a function."""
     if hasattr(metric, "get_config"):
-        return {"class_name": type(metric).__name__, "config": metric.get_config()}
+        from cornu.saving.serialization import serialize_keras_object
+
+        return serialize_keras_object(metric)
     if callable(metric) and hasattr(metric, "__name__"):
-        return {"class_name": "function", "config": metric.__name__}
+        return _losses.serialize_function(metric)
     raise TypeError(f"Cannot serialize metric {metric!r}: expected a Metric or a function.")
 
 
@@ -131,7 +133,7 @@ def deserialize(config: str | dict, custom_objects: dict | None = None) -> Any:
     objects = {**ALL_OBJECTS_DICT, **(custom_objects or {})}
     if isinstance(config, dict):
         if "class_name" not in config:
-            raise TypeError(f"Metric config dict needs a 'class_name' key. Received: {config!r}")
+            raise ValueError(f"Metric config dict needs a 'class_name' key. Received: {config!r}")
         name, inner = config["class_name"], config.get("config") or {}
         if name == "function":
             functions = {**{fn.__name__: fn for fn in _FUNCTIONS}, **(custom_objects or {})}

@@ -136,3 +136,10 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
                  from_sorted_ids: bool = False):
         super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k,
                          from_sorted_ids=from_sorted_ids)
+
+    def get_config(self) -> dict:
+        """Keras writes ``from_sorted_ids`` only when it is True."""
+        config = super().get_config()
+        if not config.get("from_sorted_ids"):
+            config.pop("from_sorted_ids", None)
+        return config

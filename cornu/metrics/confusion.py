@@ -205,6 +205,7 @@ class AUC(_ConfusionMetric):
         if str(summation_method).lower() not in _SUMMATIONS:
             raise ValueError(f'Invalid AUC summation method value: "{summation_method}". '
                              f"Expected values are {list(_SUMMATIONS)}")
+        self._thresholds_given = thresholds is not None
         if thresholds is not None:
             inner = sorted(_parse_thresholds(list(thresholds), 0.5))
             self.num_thresholds = len(inner) + 2
@@ -325,10 +326,13 @@ class AUC(_ConfusionMetric):
         return self._aggregate((x[:-1] - x[1:]) * heights).detach()
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "num_thresholds": self.num_thresholds, "curve": self.curve,
-                "summation_method": self.summation_method, "multi_label": self.multi_label,
-                "num_labels": self.num_labels, "label_weights": self.label_weights,
-                "thresholds": self._thresholds[1:-1], "from_logits": self.from_logits}
+        """Keras's keys; ``thresholds`` only when they were passed explicitly."""
+        config = {**super().get_config(), "num_thresholds": self.num_thresholds, "curve": self.curve,
+                  "summation_method": self.summation_method, "multi_label": self.multi_label,
+                  "num_labels": self.num_labels, "label_weights": self.label_weights, "from_logits": self.from_logits}
+        if self._thresholds_given:
+            config["thresholds"] = self._thresholds[1:-1]
+        return config
 
 
 def _evenly_spaced_counts(y_true: torch.Tensor, y_pred: torch.Tensor, weight: torch.Tensor,

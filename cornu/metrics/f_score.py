@@ -36,8 +36,9 @@ class FBetaScore(Metric):
 
     def _build(self, num_classes: int) -> None:
         self._num_classes = num_classes
+        shape = () if self.average == "micro" else (num_classes,)  # micro keeps scalar totals, as Keras
         for name in ("true_positives", "false_positives", "false_negatives", "intermediate_weights"):
-            setattr(self, name, self.add_variable((num_classes,), "zeros", name=name))
+            setattr(self, name, self.add_variable(shape, "zeros", name=name))
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         self._to_device(y_pred, y_true)
@@ -58,10 +59,18 @@ class FBetaScore(Metric):
         else:
             predicted = y_pred > self.threshold
         predicted = predicted.to(dt)
-        weight = None if sample_weight is None else self._tensor(sample_weight, dtype=dt).reshape(-1, 1)
+        weight = None if sample_weight is None else self._tensor(sample_weight, dtype=dt)
+        if weight is not None:
+            # Keras takes one weight per sample, or (micro only) one per entry.
+            per_entry = self.average == "micro" and weight.shape == y_pred.shape
+            if not per_entry and (weight.ndim != 1 or weight.shape[0] != y_pred.shape[0]):
+                raise ValueError(f"`sample_weight` must have shape (batch_size,) = ({y_pred.shape[0]},). "
+                                 f"Received: sample_weight.shape={tuple(weight.shape)}")
+            weight = weight if per_entry else weight.reshape(-1, 1)
+        dims = (0, 1) if self.average == "micro" else 0
 
         def weighted_sum(x: torch.Tensor) -> torch.Tensor:
-            return torch.sum(x if weight is None else x * weight, dim=0)
+            return torch.sum(x if weight is None else x * weight, dim=dims)
 
         with torch.no_grad():
             self.true_positives.value.add_(weighted_sum(predicted * y_true))
@@ -74,8 +83,6 @@ class FBetaScore(Metric):
             return torch.zeros((), dtype=config.torch_dtype(self.dtype), device=self._device)
         eps = config.epsilon()
         tp, fp, fn = self.true_positives.value, self.false_positives.value, self.false_negatives.value
-        if self.average == "micro":
-            tp, fp, fn = tp.sum(), fp.sum(), fn.sum()
         precision = tp / (tp + fp + eps)
         recall = tp / (tp + fn + eps)
         b2 = self.beta**2

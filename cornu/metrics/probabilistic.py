@@ -29,9 +29,9 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
     """Mean sparse categorical crossentropy (integer targets)."""
 
     def __init__(self, name: str = "sparse_categorical_crossentropy", dtype: Any = None,
-                 from_logits: bool = False, axis: int = -1):
+                 from_logits: bool = False, ignore_class: int | None = None, axis: int = -1):
         super().__init__(losses.sparse_categorical_crossentropy, name=name, dtype=dtype, from_logits=from_logits,
-                         axis=axis)
+                         ignore_class=ignore_class, axis=axis)
 
 
 class KLDivergence(MeanMetricWrapper):

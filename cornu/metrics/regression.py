@@ -6,7 +6,7 @@ from typing import Any
 import torch
 
 from cornu import config, losses
-from cornu.losses import divide_no_nan, squeeze_or_expand_to_same_rank
+from cornu.losses import squeeze_or_expand_to_same_rank
 from cornu.metrics.base import Mean, MeanMetricWrapper, Metric
 
 
@@ -48,6 +48,10 @@ class CosineSimilarity(MeanMetricWrapper):
 
     def __init__(self, name: str = "cosine_similarity", dtype: Any = None, axis: int = -1):
         super().__init__(_cosine_similarity, name=name, dtype=dtype, axis=axis)
+
+    def get_config(self) -> dict:
+        """Keras 3.15 writes only ``name`` and ``dtype`` (``axis`` is not saved)."""
+        return {"name": self.name, "dtype": self.dtype}
 
 
 class LogCoshError(MeanMetricWrapper):
@@ -115,11 +119,9 @@ class R2Score(Metric):
         y_pred = self._tensor(y_pred, dtype=dt).detach()
         y_true = self._tensor(y_true, dtype=dt).detach()
         y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
-        if y_pred.ndim == 1:
-            y_true, y_pred = y_true.unsqueeze(-1), y_pred.unsqueeze(-1)
-        if y_pred.ndim != 2:
-            raise ValueError(f"R2Score expects inputs of rank 2 (batch, outputs). Received: y_pred.shape="
-                             f"{tuple(y_pred.shape)}")
+        if y_pred.ndim != 2 or y_true.ndim != 2:
+            raise ValueError("R2Score expects 2D inputs with shape (batch_size, output_dim). Received input shapes: "
+                             f"y_pred.shape={tuple(y_pred.shape)} and y_true.shape={tuple(y_true.shape)}.")
         if self._built_outputs is None:
             self._build(y_pred.shape[-1])
         elif y_pred.shape[-1] != self._built_outputs:
@@ -135,14 +137,15 @@ class R2Score(Metric):
             self.squared_sum.value.add_(torch.sum(y_true * y_true * weight, dim=0))
             self.total_mse.value.add_(torch.sum((y_true - y_pred) ** 2 * weight, dim=0))
             self.count.value.add_(torch.sum(weight, dim=0))
-            self.num_samples.value.add_(float(y_true.shape[0]))
+            self.num_samples.value.add_(float(y_true.numel()))  # Keras counts every entry, not rows
 
     def result(self) -> torch.Tensor:
         if self._built_outputs is None:
             return torch.zeros((), dtype=config.torch_dtype(self.dtype), device=self._device)
-        mean = divide_no_nan(self.sum.value, self.count.value)
+        # Plain divisions as in Keras: no data gives NaN, constant targets give inf (then 0).
+        mean = self.sum.value / self.count.value
         total = self.squared_sum.value - self.sum.value * mean
-        raw = 1.0 - divide_no_nan(self.total_mse.value, total)
+        raw = 1.0 - self.total_mse.value / total
         raw = torch.where(torch.isinf(raw), torch.zeros_like(raw), raw)
         if self.class_aggregation == "uniform_average":
             score = torch.mean(raw)

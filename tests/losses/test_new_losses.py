@@ -304,7 +304,7 @@ def test_names_configs_and_lookup(cls_name):
     loss = cls()
     assert loss.get_config() == {"name": fn_name, "reduction": "sum_over_batch_size", **args}
     custom = cls(reduction="sum", name="custom", dtype="float64")
-    assert custom.get_config()["dtype"] == "float64"
+    assert "dtype" not in custom.get_config()  # Keras 3.15 does not save a loss's dtype
     restored = losses.deserialize(losses.serialize(custom))
     assert type(restored) is cls and restored.get_config() == custom.get_config()
 

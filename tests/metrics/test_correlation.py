@@ -88,8 +88,9 @@ def test_configs_names_and_get():
     assert isinstance(metrics.get("ConcordanceCorrelation"), metrics.ConcordanceCorrelation)
     assert metrics.deserialize({"class_name": "function", "config": "concordance_correlation"}) \
         is metrics.concordance_correlation
-    assert metrics.serialize(metrics.pearson_correlation) == {"class_name": "function",
-                                                               "config": "pearson_correlation"}
+    assert metrics.serialize(metrics.pearson_correlation) == {"module": "builtins", "class_name": "function",
+                                                               "config": "pearson_correlation",
+                                                               "registered_name": "function"}
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")

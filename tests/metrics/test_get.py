@@ -45,6 +45,7 @@ def test_serialize_roundtrip(metric):
 
 def test_function_serialization():
     config = metrics.serialize(metrics.binary_accuracy)
-    assert config == {"class_name": "function", "config": "binary_accuracy"}
+    assert config == {"module": "builtins", "class_name": "function", "config": "binary_accuracy",
+                      "registered_name": "function"}
     assert metrics.deserialize(config) is metrics.binary_accuracy
     assert metrics.deserialize("sparse_categorical_accuracy") is metrics.SparseCategoricalAccuracy

@@ -58,6 +58,15 @@ def test_r2_score():
     none = metrics.R2Score(class_aggregation=None, dtype="float64")
     np.testing.assert_allclose(none(y, p).numpy(), per_output, rtol=1e-10)
     adjusted = metrics.R2Score(num_regressors=2, dtype="float64")(y, p).item()
-    assert adjusted == pytest.approx(1 - (1 - per_output.mean()) * 11 / 9, rel=1e-10)
+    n = y.size  # Keras counts every entry (12 rows x 2 outputs) as a sample for the adjustment
+    assert adjusted == pytest.approx(1 - (1 - per_output.mean()) * (n - 1) / (n - 2 - 1), rel=1e-10)
+    constant = metrics.R2Score(class_aggregation=None, dtype="float64")(np.ones((4, 2)), p[:4])
+    np.testing.assert_array_equal(constant.numpy(), [0.0, 0.0])  # residual / 0 = inf, reported as 0
+    empty = metrics.R2Score(dtype="float64")
+    empty.update_state(y, p)
+    empty.reset_state()
+    assert np.isnan(empty.result().item())  # no data: 0 / 0, as Keras
+    with pytest.raises(ValueError, match="2D"):
+        metrics.R2Score()(y[:, 0], p[:, 0])
     with pytest.raises(ValueError, match="class_aggregation"):
         metrics.R2Score(class_aggregation="median")
