@@ -1,0 +1,216 @@
+"""Losses and metrics against real Keras 3.15 (torch backend): what a differential sweep found.
+
+Configs (keys Keras leaves out or adds), ``serialize`` formats, label smoothing
+with a non-default ``axis``, ``R2Score`` counting and empty state, micro-averaged
+F-scores, sample weights of every rank across reductions, and ``get`` errors.
+"""
+import numpy as np
+import pytest
+import torch
+
+import cornu
+from tests.helpers import random_probs, seeded
+
+
+def to_np(x):
+    return np.asarray(x.detach().cpu().numpy() if hasattr(x, "detach") else x)
+
+
+def assert_same_tensor(ours, ref, rtol=1e-5, atol=1e-6):
+    assert str(ours.dtype) == str(ref.dtype) and tuple(ours.shape) == tuple(ref.shape)
+    np.testing.assert_allclose(to_np(ours), to_np(ref), rtol=rtol, atol=atol)
+
+
+# Losses ----------------------------------------------------------------------------------------------------------
+
+LOSS_CONFIGS = [
+    ("Huber", {"delta": 0.3}), ("Huber", {"reduction": "sum", "name": "h"}), ("CosineSimilarity", {"axis": 0}),
+    ("MeanSquaredError", {"dtype": "float16"}), ("BinaryCrossentropy", {"dtype": "bfloat16", "from_logits": True}),
+    ("CategoricalFocalCrossentropy", {"alpha": 0.5, "label_smoothing": 0.1, "axis": 1, "reduction": None}),
+    ("SparseCategoricalCrossentropy", {"ignore_class": 2, "dtype": "float64"}),
+]
+
+
+@pytest.mark.parametrize("cls_name, kwargs", LOSS_CONFIGS)
+def test_loss_configs_and_serialize_equal_keras(keras_ref, cls_name, kwargs):
+    ours, ref = getattr(cornu.losses, cls_name)(**kwargs), getattr(keras_ref.losses, cls_name)(**kwargs)
+    assert ours.get_config() == ref.get_config()
+    assert cornu.losses.serialize(ours) == keras_ref.losses.serialize(ref)
+    assert type(ours).from_config(ref.get_config()).get_config() == ref.get_config()
+
+
+@pytest.mark.parametrize("fn", ["mean_squared_error", "huber", "categorical_crossentropy"])
+def test_loss_function_serialize_equals_keras(keras_ref, fn):
+    config = keras_ref.losses.serialize(getattr(keras_ref.losses, fn))
+    assert cornu.losses.serialize(getattr(cornu.losses, fn)) == config
+    assert cornu.losses.deserialize(config) is getattr(cornu.losses, fn)
+
+
+@pytest.mark.parametrize("fn", ["categorical_crossentropy", "categorical_focal_crossentropy"])
+@pytest.mark.parametrize("shape", [(6, 5), (4, 3, 5)])
+def test_label_smoothing_with_axis_zero_matches_keras(keras_ref, fn, shape):
+    rng = seeded(1)
+    y = np.eye(shape[-1], dtype="float32")[rng.integers(0, shape[-1], shape[:-1])]
+    logits = rng.normal(size=shape).astype("float32")
+    convert = keras_ref.ops.convert_to_tensor
+    ref = getattr(keras_ref.losses, fn)(convert(y), convert(logits), from_logits=True, label_smoothing=0.2, axis=0)
+    ours = getattr(cornu.losses, fn)(torch.tensor(y), torch.tensor(logits), from_logits=True, label_smoothing=0.2,
+                                     axis=0)
+    assert_same_tensor(ours, ref)
+
+
+def test_label_smoothing_spreads_over_the_last_axis():
+    """Plain check: smoothing uses 1/classes of the last axis even when reducing over axis 0."""
+    y = np.eye(3)[[0, 2, 1, 1]]
+    logits = seeded(2).normal(size=(4, 3))
+    smoothed = y * 0.8 + 0.2 / 3
+    log_p = logits - np.log(np.exp(logits).sum(0, keepdims=True))
+    expected = -(smoothed * log_p).sum(0)
+    ours = cornu.losses.categorical_crossentropy(torch.tensor(y), torch.tensor(logits), from_logits=True,
+                                                 label_smoothing=0.2, axis=0)
+    np.testing.assert_allclose(ours.numpy(), expected, rtol=1e-10)
+
+
+def _loss_inputs(kind, shape):
+    rng = seeded(3)
+    if kind == "reg":
+        return rng.normal(size=shape).astype("float32"), rng.normal(size=shape).astype("float32")
+    if kind == "bin":
+        return rng.integers(0, 2, shape).astype("float32"), rng.uniform(0.02, 0.98, shape).astype("float32")
+    return np.eye(shape[-1], dtype="float32")[rng.integers(0, shape[-1], shape[:-1])], random_probs(shape, seed=4)
+
+
+WEIGHT_SHAPES = {"none": None, "scalar": 0.7, "batch": (6,), "column": (6, 1), "timestep": (6, 3), "full": (6, 3, 5)}
+
+
+@pytest.mark.parametrize("cls_name, kind, kwargs", [
+    ("MeanSquaredError", "reg", {}), ("Huber", "reg", {"delta": 0.4}), ("LogCosh", "reg", {}),
+    ("BinaryCrossentropy", "bin", {"label_smoothing": 0.1}), ("BinaryFocalCrossentropy", "bin", {"gamma": 1.5}),
+    ("CategoricalCrossentropy", "cat", {}), ("KLDivergence", "cat", {}), ("CategoricalHinge", "cat", {}),
+])
+@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", None])
+@pytest.mark.parametrize("weight", sorted(WEIGHT_SHAPES))
+def test_3d_losses_with_weights_of_every_rank_match_keras(keras_ref, cls_name, kind, kwargs, reduction, weight):
+    y_true, y_pred = _loss_inputs(kind, (6, 3, 5))
+    w = WEIGHT_SHAPES[weight]
+    w = seeded(5).uniform(0, 2, w).astype("float32") if isinstance(w, tuple) else w
+    try:
+        ref = getattr(keras_ref.losses, cls_name)(reduction=reduction, **kwargs)(y_true, y_pred, sample_weight=w)
+    except Exception as err:  # (6,) and (6, 3, 5) weights do not broadcast against (6, 3) losses in Keras
+        with pytest.raises(type(err)):
+            getattr(cornu.losses, cls_name)(reduction=reduction, **kwargs)(y_true, y_pred, sample_weight=w)
+        return
+    ours = getattr(cornu.losses, cls_name)(reduction=reduction, **kwargs)(y_true, y_pred, sample_weight=w)
+    assert_same_tensor(ours, ref)
+
+
+@pytest.mark.parametrize("identifier", [{"config": {}}, "not_a_loss", 3])
+def test_loss_get_errors_match_keras(keras_ref, identifier):
+    with pytest.raises(Exception) as ref:
+        keras_ref.losses.get(identifier)
+    with pytest.raises(type(ref.value)):
+        cornu.losses.get(identifier)
+
+
+# Metrics ---------------------------------------------------------------------------------------------------------
+
+METRIC_CONFIGS = [
+    ("CosineSimilarity", {"axis": 0}), ("SparseCategoricalCrossentropy", {"from_logits": True, "ignore_class": 1}),
+    ("SparseTopKCategoricalAccuracy", {"k": 2}), ("SparseTopKCategoricalAccuracy", {"k": 2, "from_sorted_ids": True}),
+    ("AUC", {}), ("AUC", {"num_thresholds": 9, "curve": "PR"}), ("AUC", {"thresholds": [0.25, 0.5, 0.75]}),
+    ("R2Score", {"num_regressors": 2}), ("F1Score", {"average": "micro"}), ("FBetaScore", {"beta": 2.0}),
+]
+
+
+@pytest.mark.parametrize("cls_name, kwargs", METRIC_CONFIGS)
+def test_metric_configs_and_serialize_equal_keras(keras_ref, cls_name, kwargs):
+    ours = getattr(cornu.metrics, cls_name)(name="m", **kwargs)
+    ref = getattr(keras_ref.metrics, cls_name)(name="m", **kwargs)
+    assert ours.get_config() == ref.get_config()
+    assert cornu.metrics.serialize(ours) == keras_ref.metrics.serialize(ref)
+    assert type(ours).from_config(ref.get_config()).get_config() == ref.get_config()
+
+
+def test_metric_function_serialize_equals_keras(keras_ref):
+    config = keras_ref.metrics.serialize(keras_ref.metrics.binary_accuracy)
+    assert cornu.metrics.serialize(cornu.metrics.binary_accuracy) == config
+    assert cornu.metrics.deserialize(config) is cornu.metrics.binary_accuracy
+
+
+def _play(metric, batches):
+    """Result after each batch, after a reset, and after one more batch; then the state variables."""
+    out = []
+    for y, p, w in batches:
+        metric.update_state(y, p, sample_weight=w)
+        out.append(to_np(metric.result()).copy())
+    metric.reset_state()
+    out.append(to_np(metric.result()).copy())
+    metric.update_state(*batches[0][:2], sample_weight=batches[0][2])
+    out.append(to_np(metric.result()).copy())
+    return out, [(v.name, tuple(v.shape)) for v in metric.variables]
+
+
+def _regression_batches(weighted):
+    rng = seeded(6)
+    return [(rng.normal(size=(8, 4)).astype("float32"), rng.normal(size=(8, 4)).astype("float32"),
+             rng.uniform(0, 2, 8).astype("float32") if weighted and i != 1 else None) for i in range(3)]
+
+
+def _binary_batches(weighted):
+    rng = seeded(7)
+    return [(rng.integers(0, 2, (8, 4)).astype("float32"), np.round(rng.uniform(size=(8, 4)), 1).astype("float32"),
+             rng.uniform(0, 2, 8).astype("float32") if weighted and i != 1 else None) for i in range(3)]
+
+
+STREAM_CASES = [
+    ("R2Score", {}, _regression_batches), ("R2Score", {"num_regressors": 1}, _regression_batches),
+    ("R2Score", {"num_regressors": 3, "class_aggregation": None}, _regression_batches),
+    ("R2Score", {"class_aggregation": "variance_weighted_average"}, _regression_batches),
+    ("F1Score", {"average": "micro"}, _binary_batches), ("F1Score", {"average": "micro", "threshold": 0.4},
+                                                         _binary_batches),
+    ("FBetaScore", {"average": "weighted", "beta": 0.5}, _binary_batches),
+    ("SparseCategoricalCrossentropy", {"ignore_class": 1},
+     lambda weighted: [(seeded(i).integers(0, 4, 8), random_probs((8, 4), seed=i),
+                        seeded(10 + i).uniform(0, 2, 8).astype("float32") if weighted else None) for i in range(3)]),
+]
+
+
+@pytest.mark.parametrize("cls_name, kwargs, batches", STREAM_CASES)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_streaming_metrics_match_keras(keras_ref, cls_name, kwargs, batches, weighted):
+    data = batches(weighted)
+    (ours, ours_vars), (ref, ref_vars) = (_play(getattr(lib.metrics, cls_name)(name="m", **kwargs), data)
+                                          for lib in (cornu, keras_ref))
+    assert ours_vars == ref_vars
+    for a, b in zip(ours, ref):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_r2_constant_target_and_rank1_error_match_keras(keras_ref):
+    y = np.ones((5, 2), "float32")
+    p = seeded(8).normal(size=(5, 2)).astype("float32")
+    for aggregation in (None, "uniform_average"):
+        ours = cornu.metrics.R2Score(class_aggregation=aggregation)(y, p)
+        ref = keras_ref.metrics.R2Score(class_aggregation=aggregation)(y, p)
+        assert_same_tensor(ours, ref)
+    for lib in (cornu, keras_ref):
+        with pytest.raises(ValueError):
+            lib.metrics.R2Score()(y[:, 0], p[:, 0])
+
+
+@pytest.mark.parametrize("average", [None, "macro", "weighted"])
+@pytest.mark.parametrize("weight", [(8, 1), (8, 4), ()])
+def test_fbeta_non_batch_weights_raise_like_keras(keras_ref, average, weight):
+    y, p, _ = _binary_batches(False)[0]
+    w = 0.5 if weight == () else np.ones(weight, "float32")
+    for lib in (cornu, keras_ref):
+        with pytest.raises(ValueError):
+            lib.metrics.F1Score(average=average).update_state(y, p, sample_weight=w)
+
+
+@pytest.mark.parametrize("identifier", [{"config": {}}, "not_a_metric", 3])
+def test_metric_get_errors_match_keras(keras_ref, identifier):
+    with pytest.raises(Exception) as ref:
+        keras_ref.metrics.get(identifier)
+    with pytest.raises(type(ref.value)):
+        cornu.metrics.get(identifier)
