@@ -178,6 +178,7 @@ class Activation(Layer):
 
 class Identity(Layer):
     """Returns its input unchanged."""
+    _keeps_input_dtype = True
 
     def call(self, inputs):
         return inputs

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -78,6 +78,13 @@ def _shape_of(x: Any) -> tuple | None:
             return symbolic.shape_from_fake(shape)
         return shape
     return None
+
+
+def _int_to(dtype: torch.dtype) -> Callable[[Any], Any]:
+    """A function casting integer/bool tensors to ``dtype`` (others unchanged)."""
+    def cast(x: Any) -> Any:
+        return x.to(dtype) if isinstance(x, torch.Tensor) and not x.is_floating_point() else x
+    return cast
 
 
 def _to_tensor(x: Any, dtype: torch.dtype | None) -> Any:
@@ -578,6 +585,8 @@ class Layer(nn.Module):
                     if _is_model(type(self)):
                         _check_text_inputs(self, first)
                     args = (first,) + args[1:]
+                if self._casts_int_inputs and dtype is not None:
+                    args = (tree.map_structure(_int_to(dtype), args[0]),) + args[1:]
             inputs = self._first_arg(args, kwargs)
             if not self.built:
                 self._maybe_build(tree.map_structure(_shape_of, inputs))
@@ -798,6 +807,12 @@ class Layer(nn.Module):
         out = symbolic.compute_output_spec(lambda x: Layer.__call__(self, x), (specs,), {})
         return tree.map_structure(lambda t: t.shape, out)
 
+    # Layers that only move elements (Flatten, Reshape ...) give symbolic outputs their input's dtype, as in Keras.
+    _keeps_input_dtype = False
+    # Layers that compute in floats whatever they get (normalizations, RNNs): integer inputs are cast to the
+    # compute dtype, as Keras's versions do.
+    _casts_int_inputs = False
+
     def compute_output_spec(self, *args, **kwargs) -> Any:
         """Symbolic outputs for symbolic inputs (shape inference, no real computation)."""
         if type(self).compute_output_shape is not Layer.compute_output_shape:
@@ -805,7 +820,9 @@ class Layer(nn.Module):
             shapes = tree.map_structure(_shape_of, inputs)
             out_shapes = self.compute_output_shape(shapes)
             if _is_shape(out_shapes):
-                return KerasTensor(out_shapes, dtype=self.compute_dtype)
+                keep = self._keeps_input_dtype and getattr(inputs, "dtype", None) is not None \
+                    and "float" not in str(inputs.dtype)
+                return KerasTensor(out_shapes, dtype=inputs.dtype if keep else self.compute_dtype)
             if isinstance(out_shapes, dict):
                 return {k: KerasTensor(s, dtype=self.compute_dtype) for k, s in out_shapes.items()}
             return [KerasTensor(s, dtype=self.compute_dtype) for s in out_shapes]

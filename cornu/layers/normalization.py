@@ -76,6 +76,7 @@ class BatchNormalization(Layer):
     ``moving = moving * momentum + batch * (1 - momentum)``, with the biased
     batch variance.
     """
+    _casts_int_inputs = True
 
     def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,
                  scale: bool = True, beta_initializer="zeros", gamma_initializer="ones",
@@ -187,6 +188,7 @@ class LayerNormalization(Layer):
     With ``rms_scaling=True`` the input is only divided by ``sqrt(var + epsilon)``
     and multiplied by ``gamma`` (no centering, no ``beta``).
     """
+    _casts_int_inputs = True
 
     def __init__(self, axis=-1, epsilon: float = 1e-3, center: bool = True, scale: bool = True,
                  rms_scaling: bool = False, beta_initializer="zeros", gamma_initializer="ones",
@@ -246,6 +248,7 @@ class LayerNormalization(Layer):
 
 class GroupNormalization(Layer):
     """Splits the channels (``axis``) into ``groups`` and normalizes each group per sample."""
+    _casts_int_inputs = True
 
     def __init__(self, groups: int = 32, axis: int = -1, epsilon: float = 1e-3, center: bool = True,
                  scale: bool = True, beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
@@ -300,6 +303,7 @@ class GroupNormalization(Layer):
 
 class UnitNormalization(Layer):
     """Scales each sample to unit L2 norm over ``axis``: ``x / max(||x||, 1e-12)``."""
+    _casts_int_inputs = True
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)

@@ -165,16 +165,19 @@ class GlobalMaxPooling3D(BaseGlobalPooling):
 
 class GlobalAveragePooling1D(BaseGlobalPooling):
     """Mean over all steps."""
+    _casts_int_inputs = True
     rank, mode = 1, "average"
 
 
 class GlobalAveragePooling2D(BaseGlobalPooling):
     """Mean over all pixels."""
+    _casts_int_inputs = True
     rank, mode = 2, "average"
 
 
 class GlobalAveragePooling3D(BaseGlobalPooling):
     """Mean over all voxels."""
+    _casts_int_inputs = True
     rank, mode = 3, "average"
 
 

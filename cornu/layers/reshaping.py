@@ -9,6 +9,7 @@ from cornu.layers.layer import InputSpec, Layer
 
 class Flatten(Layer):
     """Flattens all but the batch axis, in Keras's (row-major, channels_last) order."""
+    _keeps_input_dtype = True
 
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
@@ -61,6 +62,7 @@ def resolve_target_shape(input_shape: tuple, target_shape: tuple) -> tuple:
 
 class Reshape(Layer):
     """Reshapes each sample to ``target_shape`` (batch axis kept); one entry may be ``-1``."""
+    _keeps_input_dtype = True
 
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
@@ -89,6 +91,7 @@ class Reshape(Layer):
 
 class Permute(Layer):
     """Permutes the non-batch axes: ``dims`` is a permutation of ``1..rank-1`` (1-indexed)."""
+    _keeps_input_dtype = True
 
     def __init__(self, dims, **kwargs):
         super().__init__(**kwargs)

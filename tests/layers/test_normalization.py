@@ -274,3 +274,12 @@ def test_rms_normalization(axis):
     np.testing.assert_allclose(layer(x).detach().numpy(), ref, rtol=1e-4, atol=1e-5)
     assert [w.name for w in layer.weights] == ["scale"]
     assert RMSNormalization.from_config(layer.get_config()).get_config() == layer.get_config()
+
+
+def test_integer_inputs_are_normalized_in_float():
+    x = np.array([[3, 4], [0, 5]], "int32")
+    out = UnitNormalization()(torch.as_tensor(x))
+    assert out.dtype == torch.float32
+    np.testing.assert_allclose(out.numpy(), x / np.linalg.norm(x, axis=-1, keepdims=True), rtol=1e-6)
+    bn = BatchNormalization(epsilon=0.5)
+    np.testing.assert_allclose(bn(torch.as_tensor(x)).detach().numpy(), x / np.sqrt(1.5), rtol=1e-6)

@@ -141,3 +141,41 @@ def test_average_pooling_requires_pool_size(name):
             getattr(lib.layers, name)()
     assert getattr(cornu.layers, name)(3, name="p").get_config() == getattr(keras_ref.layers, name)(
         3, name="p").get_config()
+
+
+INT_CASES = [("BatchNormalization", {}, (4,)), ("LayerNormalization", {}, (4,)),
+             ("GroupNormalization", {"groups": 2}, (4,)), ("UnitNormalization", {}, (4,)),
+             ("GlobalAveragePooling1D", {}, (4, 3)),
+             ("GlobalAveragePooling2D", {}, (3, 3, 2)), ("LSTM", {"units": 2}, (4, 3)), ("GRU", {"units": 2}, (4, 3)),
+             ("SimpleRNN", {"units": 2}, (4, 3)), ("Flatten", {}, (3, 4)), ("Reshape", {"target_shape": (-1,)}, (3, 4)),
+             ("Permute", {"dims": (2, 1)}, (3, 4)), ("Identity", {}, (4,))]
+
+
+@pytest.mark.parametrize("name,kwargs,shape", INT_CASES, ids=[c[0] for c in INT_CASES])
+def test_integer_inputs_give_keras_dtypes(name, kwargs, shape):
+    x = np.random.default_rng(0).integers(0, 5, (2,) + shape).astype("int32")
+    dtypes = []
+    for lib in (keras_ref, cornu):
+        sym = getattr(lib.layers, name)(**kwargs)(lib.Input(shape, dtype="int32"))
+        eager = getattr(lib.layers, name)(**kwargs)(x if lib is keras_ref else torch.as_tensor(x))
+        dtypes.append((str(sym.dtype), str(eager.dtype).replace("torch.", ""), tuple(eager.shape)))
+    assert dtypes[1] == dtypes[0]
+
+
+@pytest.mark.parametrize("name,kwargs", [("BatchNormalization", {}), ("UnitNormalization", {}),
+                                         ("GlobalAveragePooling1D", {}), ("LSTM", {"units": 2})])
+def test_integer_inputs_give_keras_numbers(name, kwargs):
+    x = np.random.default_rng(1).integers(0, 5, (2, 4, 3)).astype("int32")
+    ref, ours = getattr(keras_ref.layers, name)(**kwargs), getattr(cornu.layers, name)(**kwargs)
+    ref(x)
+    ours(torch.as_tensor(x))
+    ours.set_weights(ref.get_weights())
+    np.testing.assert_allclose(_np(ours(torch.as_tensor(x))), _np(ref(x)), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "float64"])
+@pytest.mark.parametrize("name,kwargs", [("Flatten", {}), ("Reshape", {"target_shape": (-1,)})])
+def test_moving_layers_symbolic_dtype_under_policies(policy, name, kwargs):
+    out = [str(getattr(lib.layers, name)(dtype=policy, **kwargs)(lib.Input((3, 4))).dtype)
+           for lib in (keras_ref, cornu)]
+    assert out[1] == out[0]

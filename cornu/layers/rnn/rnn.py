@@ -26,6 +26,7 @@ from cornu.variables import Variable
 
 class RNN(Layer):
     """Base class for recurrent layers: Keras's ``RNN(cell, return_sequences, return_state, ...)``."""
+    _casts_int_inputs = True
 
     def __init__(self, cell, return_sequences: bool = False, return_state: bool = False, go_backwards: bool = False,
                  stateful: bool = False, unroll: bool = False, zero_output_for_mask: bool = False, **kwargs):
