@@ -1,0 +1,163 @@
+"""Model-level API against Keras 3.15: the same model, weights and data (no shuffling) in both libraries give the
+same ``fit`` histories, ``evaluate``/``*_on_batch`` returns, ``metrics_names`` and exception classes."""
+import warnings
+
+import numpy as np
+import pytest
+
+import cornu
+from tests.helpers import random_array, seeded
+
+X = random_array((20, 4), seed=0)
+Y1 = random_array((20, 1), seed=1)
+YOH = np.eye(3, dtype="float32")[seeded(2).integers(0, 3, 20)]
+SW = random_array((20,), seed=4, low=0.0, high=1.0)
+
+
+def _init(model, seed=1):
+    values = seeded(seed)
+    model.set_weights([(values.standard_normal(w.shape) * 0.3).astype("float32") for w in model.get_weights()])
+    return model
+
+
+def _seq(lib):
+    return _init(lib.Sequential([lib.Input((4,)), lib.layers.Dense(5, activation="relu", name="h"),
+                                 lib.layers.Dense(1, name="o")], name="s"))
+
+
+def _outputs(lib, count=2, as_dict=False):
+    """A functional model with `count` outputs p (1 unit), q (3 softmax units), r (1 unit)."""
+    i = lib.Input((4,), name="inp")
+    h = lib.layers.Dense(5, activation="relu", name="h")(i)
+    outs = [lib.layers.Dense(1, name="p")(h), lib.layers.Dense(3, activation="softmax", name="q")(h),
+            lib.layers.Dense(1, name="r")(h)][:count]
+    return _init(lib.Model(i, dict(zip("pqr", outs)) if as_dict else outs, name="m"))
+
+
+def _targets(count=2, as_dict=False):
+    ys = [Y1, YOH, 2 * Y1][:count]
+    return dict(zip("pqr", ys)) if as_dict else ys
+
+
+def _both(keras_ref, build, **compile_kwargs):
+    models = []
+    for lib in (keras_ref, cornu):
+        model = build(lib)
+        model.compile(optimizer=lib.optimizers.SGD(0.05), **compile_kwargs)
+        models.append(model)
+    return models
+
+
+def _close(ours, ref):
+    if isinstance(ref, dict):
+        assert list(ours) == list(ref)
+        for key in ref:
+            _close(ours[key], ref[key])
+    elif isinstance(ref, (list, tuple)):
+        assert type(ours) is type(ref) and len(ours) == len(ref), (ours, ref)
+        for a, b in zip(ours, ref):
+            _close(a, b)
+    else:
+        np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-7)
+
+
+COMPILE_CASES = {
+    "two losses": (2, False, dict(loss=["mse", "categorical_crossentropy"])),
+    "loss weights": (2, False, dict(loss=["mse", "categorical_crossentropy"], loss_weights=[0.3, 2.0])),
+    "metrics per output": (2, False, dict(loss=["mse", "categorical_crossentropy"],
+                                          metrics=[["mae"], ["accuracy"]])),
+    "one loss of two": (2, False, dict(loss=["mse", None])),
+    "short loss list": (3, False, dict(loss=["mse", "categorical_crossentropy"])),
+    "flat metrics one per output": (3, False, dict(loss="mse", metrics=["mae", "mse", None])),
+    "dict outputs": (3, True, dict(loss={"p": "mse", "q": "categorical_crossentropy", "r": "mae"},
+                                   loss_weights={"p": 0.5, "q": 1.5, "r": 1.0}, metrics={"q": "accuracy"})),
+    "partial dict loss": (3, True, dict(loss={"q": "categorical_crossentropy"})),
+    "broadcast loss": (3, True, dict(loss="mse", loss_weights=2.0)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(COMPILE_CASES))
+def test_multi_output_fit_and_evaluate_match_keras(keras_ref, case):
+    count, as_dict, compile_kwargs = COMPILE_CASES[case]
+    ref, ours = _both(keras_ref, lambda lib: _outputs(lib, count, as_dict), **compile_kwargs)
+    assert ours.metrics_names == ref.metrics_names
+    y = _targets(count, as_dict)
+    kwargs = dict(batch_size=8, epochs=2, shuffle=False, verbose=0)
+    _close(ours.fit(X, y, **kwargs).history, ref.fit(X, y, **kwargs).history)
+    assert ours.metrics_names == ref.metrics_names
+    _close(ours.evaluate(X, y, batch_size=8, verbose=0), ref.evaluate(X, y, batch_size=8, verbose=0))
+    _close(ours.evaluate(X, y, batch_size=8, verbose=0, return_dict=True),
+           ref.evaluate(X, y, batch_size=8, verbose=0, return_dict=True))
+
+
+@pytest.mark.parametrize("sample_weight", ["one", "per output"])
+def test_sample_weights_over_outputs_match_keras(keras_ref, sample_weight):
+    ref, ours = _both(keras_ref, _outputs, loss=["mse", "categorical_crossentropy"],
+                      weighted_metrics=[["mae"], ["accuracy"]])
+    sw = SW if sample_weight == "one" else [SW, SW[::-1].copy()]
+    kwargs = dict(batch_size=8, epochs=2, shuffle=False, verbose=0, sample_weight=sw)
+    _close(ours.fit(X, _targets(), **kwargs).history, ref.fit(X, _targets(), **kwargs).history)
+
+
+@pytest.mark.parametrize("metrics,weighted", [(["mae"], ["mae"]), (["mse", "mae"], ["mae"]), (None, ["mae"])])
+def test_weighted_metric_names_and_evaluate_list_match_keras(keras_ref, metrics, weighted):
+    ref, ours = _both(keras_ref, _seq, loss="mse", metrics=metrics, weighted_metrics=weighted)
+    kwargs = dict(batch_size=8, epochs=1, shuffle=False, verbose=0, sample_weight=SW)
+    _close(ours.fit(X, Y1, **kwargs).history, ref.fit(X, Y1, **kwargs).history)
+    _close(ours.evaluate(X, Y1, sample_weight=SW, verbose=0), ref.evaluate(X, Y1, sample_weight=SW, verbose=0))
+    _close(ours.train_on_batch(X, Y1, sample_weight=SW, return_dict=True),
+           ref.train_on_batch(X, Y1, sample_weight=SW, return_dict=True))
+
+
+def test_metrics_list_and_results_before_training_match_keras(keras_ref):
+    for lib in (keras_ref, cornu):
+        model = _seq(lib)
+        assert model.metrics_names == []
+        model.compile(optimizer="sgd", loss="mse")
+        assert model.metrics_names == ["loss"]
+        assert {k: float(v) for k, v in model.get_metrics_result().items()} == {"loss": 0.0}
+        model.evaluate(X, Y1, verbose=0)
+        model.compile(optimizer="sgd", loss="mse", metrics=["mae"])  # a fresh loss tracker
+        assert model.metrics_names == ["loss", "compile_metrics"]
+        with pytest.raises(ValueError, match="not yet been built"):
+            model.get_metrics_result()
+
+
+BAD_COMPILES = {
+    "unknown loss": (1, dict(loss="no_such_loss")),
+    "loss not a loss": (1, dict(loss=3)),
+    "loss list too long": (3, dict(loss=["mse"] * 4)),
+    "loss dict missing outputs": (3, dict(loss={"p": "mse"})),
+    "loss weights list for one loss": (3, dict(loss="mse", loss_weights=[1.0, 2.0, 3.0])),
+    "loss weights list too short": (3, dict(loss=["mse", "mse", "mae"], loss_weights=[1.0, 2.0])),
+    "metrics list too short": (3, dict(loss="mse", metrics=[["mae"], ["mae"]])),
+    "metrics dict unknown output": (3, dict(loss="mse", metrics={"zz": "mae"})),
+    "one y for three outputs": (3, dict(loss="mse")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_COMPILES))
+def test_bad_compile_arguments_raise_from_fit_like_keras(keras_ref, case):
+    count, compile_kwargs = BAD_COMPILES[case]
+    y = Y1 if count == 1 or case == "one y for three outputs" else _targets(count)
+    errors = []
+    for lib in (keras_ref, cornu):
+        model = _seq(lib) if count == 1 else _outputs(lib, count)
+        model.compile(optimizer="sgd", **compile_kwargs)  # Keras resolves these on the first batch
+        with pytest.raises(Exception) as err, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(X, y, verbose=0)
+        errors.append(err.type)
+    assert errors[1] is errors[0]
+
+
+@pytest.mark.parametrize("as_dict", [False, True])
+def test_metrics_given_as_a_string_or_flat_list_for_many_outputs_is_a_value_error(keras_ref, as_dict):
+    for lib in (keras_ref, cornu):
+        with pytest.raises(ValueError):
+            _seq(lib).compile(optimizer="sgd", loss="mse", metrics="mae")
+        model = _outputs(lib, 2, as_dict)
+        model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+        with pytest.raises(ValueError), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(X, _targets(2, as_dict), verbose=0)
