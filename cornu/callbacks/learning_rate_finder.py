@@ -227,7 +227,7 @@ class _Snapshot:
         self.optimizer = optimizer
         # The rate object itself (a schedule, a callable or the rate variable) and, when settable, its number.
         self.learning_rate = optimizer._learning_rate
-        self.rate = optimizer.learning_rate if _settable(optimizer) else None
+        self.rate = optimizer._learning_rate.host_value() if _settable(optimizer) else None
         # Every state tensor: iteration, learning rate, slots, EMA averages, accumulators, Nadam's product.
         self.state = [(v, v.value.detach().clone()) for v in optimizer.variables]
 

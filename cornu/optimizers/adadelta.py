@@ -29,7 +29,7 @@ class Adadelta(Optimizer):
         ema_overwrite_frequency: int | None = None,
         loss_scale_factor: float | None = None,
         gradient_accumulation_steps: int | None = None,
-        name: str = "adadelta",
+        name: str | None = None,
         **kwargs,
     ):
         super().__init__(

@@ -28,7 +28,7 @@ class Adagrad(Optimizer):
         ema_overwrite_frequency: int | None = None,
         loss_scale_factor: float | None = None,
         gradient_accumulation_steps: int | None = None,
-        name: str = "adagrad",
+        name: str | None = None,
         **kwargs,
     ):
         super().__init__(

@@ -65,7 +65,7 @@ class Adam(Optimizer):
         ema_overwrite_frequency: int | None = None,
         loss_scale_factor: float | None = None,
         gradient_accumulation_steps: int | None = None,
-        name: str = "adam",
+        name: str | None = None,
         **kwargs,
     ):
         super().__init__(

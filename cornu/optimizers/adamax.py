@@ -27,7 +27,7 @@ class Adamax(Optimizer):
         ema_overwrite_frequency: int | None = None,
         loss_scale_factor: float | None = None,
         gradient_accumulation_steps: int | None = None,
-        name: str = "adamax",
+        name: str | None = None,
         **kwargs,
     ):
         super().__init__(

@@ -73,6 +73,11 @@ class StateVariable(Variable):
     def __index__(self) -> int:
         return int(self.value)
 
+    def __float__(self) -> float:
+        """The value as Keras reads it (float32 rounding included), from the host copy when it is current."""
+        value = self.host_value()
+        return float(np.float32(value)) if self.dtype == "float32" else float(value)
+
     def __repr__(self) -> str:
         return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}, value={self.numpy()}>"
 
@@ -244,7 +249,7 @@ class Optimizer:
         self.loss_scale_factor = loss_scale_factor
         self.gradient_accumulation_steps = gradient_accumulation_steps
 
-        self._iterations = self._scalar_variable("iteration", torch.int64, 0)
+        self._iterations = self._scalar_variable("iteration", torch.int32, 0)
         self._learning_rate: Any = None
         self._set_learning_rate(learning_rate)
         self.built = False
@@ -333,7 +338,7 @@ class Optimizer:
 
     @property
     def iterations(self) -> StateVariable:
-        """Optimizer steps applied so far (update steps when accumulating gradients): a device int64 scalar."""
+        """Optimizer steps applied so far (update steps when accumulating gradients): a device int32 scalar."""
         if self.gradient_accumulation_steps:
             return StateVariable(self._iteration_tensor(), name="iteration", path=self._iterations.path)
         return self._iterations
@@ -346,17 +351,18 @@ class Optimizer:
 
     @property
     def learning_rate(self) -> Any:
-        """The current learning rate as a float (a schedule is evaluated at the current iteration).
+        """The current learning rate, as Keras gives it: the float32 ``learning_rate`` variable; a schedule's
+        value at the current iteration as a float32 tensor; a callable's return value.
 
-        Setting a number writes it into the float32 device tensor in place; reading
-        gives the number set back without touching the device, unless the tensor
+        Setting a number writes it into the float32 device tensor in place; ``float()`` of the
+        variable gives the number set back without touching the device, unless the tensor
         was written since (loaded state), when it is read back.
         """
         lr = self._learning_rate
         if isinstance(lr, schedules.LearningRateSchedule):
-            return _scalar_float(lr(int(self.iterations)))
+            return torch.tensor(_scalar_float(lr(int(self.iterations))), dtype=torch.float32)
         if isinstance(lr, StateVariable):
-            return lr.host_value()
+            return lr
         return lr()
 
     @learning_rate.setter
@@ -376,7 +382,7 @@ class Optimizer:
         return torch.full((), float(value), dtype=torch.float32, device=self._iterations.value.device)
 
     def _schedule_step(self, schedule: schedules.LearningRateSchedule) -> torch.Tensor:
-        """The step a schedule sees: the int64 iteration tensor, as Keras passes it.
+        """The step a schedule sees: the int32 iteration tensor, as Keras passes it.
 
         cornu's own schedules are dtype-generic; they get it as float64 (where the
         device has float64) so their rate is as exact as a host evaluation.

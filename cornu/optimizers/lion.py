@@ -25,7 +25,7 @@ class Lion(Optimizer):
         ema_overwrite_frequency: int | None = None,
         loss_scale_factor: float | None = None,
         gradient_accumulation_steps: int | None = None,
-        name: str = "lion",
+        name: str | None = None,
         **kwargs,
     ):
         super().__init__(

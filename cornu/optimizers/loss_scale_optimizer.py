@@ -43,7 +43,7 @@ class LossScaleOptimizer(Optimizer):
         self.inner_optimizer = inner_optimizer
         self.initial_scale = initial_scale
         self.dynamic_growth_steps = dynamic_growth_steps
-        self._step_counter = self._scalar_variable("step_counter", torch.int64, 0)
+        self._step_counter = self._scalar_variable("step_counter", torch.int32, 0)
         self._dynamic_scale = self._scalar_variable("dynamic_scale", torch.float32, float(initial_scale))
         self._extra_variables = [self._step_counter, self._dynamic_scale]
 

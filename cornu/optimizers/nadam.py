@@ -32,7 +32,7 @@ class Nadam(Optimizer):
         ema_overwrite_frequency: int | None = None,
         loss_scale_factor: float | None = None,
         gradient_accumulation_steps: int | None = None,
-        name: str = "nadam",
+        name: str | None = None,
         **kwargs,
     ):
         super().__init__(

@@ -29,7 +29,7 @@ class SGD(Optimizer):
         ema_overwrite_frequency: int | None = None,
         loss_scale_factor: float | None = None,
         gradient_accumulation_steps: int | None = None,
-        name: str = "SGD",
+        name: str | None = None,
         **kwargs,
     ):
         super().__init__(

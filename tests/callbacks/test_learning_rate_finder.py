@@ -66,7 +66,7 @@ def test_restores_weights_and_optimizer_state_bit_exactly(make_optimizer):
     model.fit(x, y, batch_size=32, epochs=1, verbose=0, shuffle=False)  # non-zero slots, iterations == 4
     weights = [w.copy() for w in model.get_weights()]
     state = _optimizer_state(model.optimizer)
-    lr, iterations = model.optimizer.learning_rate, int(model.optimizer.iterations)
+    lr, iterations = model.optimizer._learning_rate.host_value(), int(model.optimizer.iterations)
     history = model.history
 
     result = find_learning_rate(model, x, y, batch_size=16, start_lr=1e-5, end_lr=100.0, num_steps=30)
@@ -76,7 +76,8 @@ def test_restores_weights_and_optimizer_state_bit_exactly(make_optimizer):
         np.testing.assert_array_equal(got, want)
     for got, want in zip(_optimizer_state(model.optimizer), state):
         np.testing.assert_array_equal(got, want)
-    assert model.optimizer.learning_rate == lr and type(model.optimizer.learning_rate) is float
+    assert model.optimizer._learning_rate.host_value() == lr
+    assert float(model.optimizer.learning_rate) == float(np.float32(lr))
     assert int(model.optimizer.iterations) == iterations
     assert model.history is history and not model.stop_training
 
@@ -109,7 +110,7 @@ def test_learning_rates_are_exactly_geometric_and_reach_the_optimizer():
     model = _linear_model()
     seen = []
     spy = keras.callbacks.LambdaCallback(on_train_batch_begin=lambda batch, logs: seen.append(
-        model.optimizer.learning_rate))
+        model.optimizer._learning_rate.host_value()))
     finder = LearningRateFinder(start_lr=1e-6, end_lr=1e-1, num_steps=25)
     model.fit(x, y, batch_size=32, epochs=25, verbose=0, callbacks=[finder, spy])
     want = 1e-6 * (1e-1 / 1e-6) ** (np.arange(25) / 24.0)

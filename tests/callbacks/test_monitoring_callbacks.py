@@ -89,7 +89,7 @@ def test_reduce_lr_on_plateau_with_min_lr_and_cooldown(make_model):
         logs = {"val_loss": value}
         cb.on_epoch_end(epoch, logs)
         logged.append(logs["learning_rate"])
-        lrs.append(model.optimizer.learning_rate)
+        lrs.append(float(model.optimizer.learning_rate))
     want = reduce_lr_reference(values, 1.0, 0.5, 2, 0.3, 1)
     assert lrs == pytest.approx(want)
     assert logged == pytest.approx([1.0] + want[:-1])

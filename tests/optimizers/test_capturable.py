@@ -73,11 +73,11 @@ def test_apply_never_reads_the_device(cls, kwargs):
 
 
 def test_scalars_live_on_the_weights_device():
-    opt = optimizers.Nadam(learning_rate=0.1)
+    opt = optimizers.Nadam(learning_rate=0.1, name="nadam")
     variables = _variables(torch.float64)
     opt.build(variables)
     it, lr, u_product = opt.iterations, opt.variables[1], opt.variables[-1]
-    assert it.value.dtype == torch.int64 and lr.value.dtype == torch.float32
+    assert it.value.dtype == torch.int32 and lr.value.dtype == torch.float32
     assert u_product.path == "nadam/u_product" and u_product.value.dtype == torch.float64
     assert {v.value.device for v in opt.variables} == {variables[0].value.device}
 

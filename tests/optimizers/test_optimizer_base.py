@@ -1,6 +1,7 @@
 """Optimizer base behaviour: clipping, learning rate, state, errors, config, EMA, accumulation."""
 from __future__ import annotations
 
+import re
 
 import numpy as np
 import pytest
@@ -37,14 +38,14 @@ def test_schedule_is_evaluated_at_iterations():
         opt.learning_rate = 0.3
 
 
-def test_iterations_is_a_device_int64_variable(make_variables, grad_stream, run_steps):
-    opt = optimizers.Adam()
+def test_iterations_is_a_device_int32_variable(make_variables, grad_stream, run_steps):
+    opt = optimizers.Adam(name="adam")
     variables = make_variables()
     run_steps(opt, variables, grad_stream(3))
     it = opt.iterations
-    assert isinstance(it.value, torch.Tensor) and it.value.dtype == torch.int64 and it.shape == ()
+    assert isinstance(it.value, torch.Tensor) and it.value.dtype == torch.int32 and it.shape == ()
     assert it.value.device == variables[0].value.device
-    assert int(it) == 3 and it == 3 and it.numpy() == 3 and it.numpy().dtype == np.int64
+    assert int(it) == 3 and it == 3 and it.numpy() == 3 and it.numpy().dtype == np.int32
     assert opt.variables[0] is it and it.path == "adam/iteration"
     it.assign(7)
     assert int(opt.iterations) == 7
@@ -290,3 +291,23 @@ def test_custom_update_step_optimizer_with_permuted_layout():
         want = want - 0.1 * m
     np.testing.assert_allclose(w.numpy(), want)
     assert opt.iterations == 2 and opt.name == "plain_momentum"
+
+
+@pytest.mark.parametrize("cls_name,name", [("SGD", "sgd"), ("AdamW", "adam_w"), ("RMSprop", "rm_sprop"),
+                                           ("Adam", "adam")])
+def test_default_name_is_the_snake_cased_class_name(cls_name, name):
+    opt = getattr(optimizers, cls_name)()
+    assert re.fullmatch(rf"{name}(_\d+)?", opt.name) and opt.get_config()["name"] == opt.name
+
+
+def test_learning_rate_reads_as_the_float32_variable():
+    opt = optimizers.Adam(learning_rate=0.1, name="adam")
+    lr = opt.learning_rate
+    assert lr is opt.variables[1] and lr.path == "adam/learning_rate" and lr.dtype == "float32"
+    assert float(lr) == float(np.float32(0.1)) and lr.numpy() == np.float32(0.1)
+    lr.assign(0.25)
+    assert float(opt.learning_rate) == 0.25
+    scheduled = optimizers.SGD(learning_rate=schedules.ExponentialDecay(0.1, decay_steps=1, decay_rate=0.5))
+    value = scheduled.learning_rate
+    assert isinstance(value, torch.Tensor) and value.dtype == torch.float32 and float(value) == np.float32(0.1)
+    assert optimizers.SGD(learning_rate=lambda: 0.3).learning_rate == 0.3
