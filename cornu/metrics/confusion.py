@@ -44,7 +44,7 @@ class _ConfusionMetric(Metric):
     def _prepare(self, y_true: Any, y_pred: Any, sample_weight: Any, top_k: int | None = None,
                  class_id: int | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         self._to_device(y_pred, y_true)
-        dt = config.torch_dtype(self.dtype)
+        dt = torch.float32  # Keras keeps confusion counts in float32 whatever the metric's dtype
         y_pred = self._tensor(y_pred, dtype=dt).detach()
         y_true = (self._tensor(y_true).detach() != 0).to(dt)
         y_pred, y_true = squeeze_or_expand_to_same_rank(y_pred, y_true)
@@ -94,7 +94,7 @@ class _ThresholdCount(_ConfusionMetric):
         super().__init__(name=name, dtype=dtype)
         self.init_thresholds = thresholds
         self.thresholds = _parse_thresholds(thresholds, 0.5)
-        self.accumulator = self.add_variable((len(self.thresholds),), "zeros", name="accumulator")
+        self.accumulator = self.add_variable((len(self.thresholds),), "zeros", dtype="float32", name="accumulator")
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         y_true, y_pred, weight = self._prepare(y_true, y_pred, sample_weight)
@@ -147,9 +147,9 @@ class _PrecisionRecall(_ConfusionMetric):
         self.class_id = class_id
         self.thresholds = _parse_thresholds(thresholds, 0.5 if top_k is None else _NEG_INF)
         n = len(self.thresholds)
-        self.true_positives = self.add_variable((n,), "zeros", name="true_positives")
+        self.true_positives = self.add_variable((n,), "zeros", dtype="float32", name="true_positives")
         other_name = "false_positives" if self._OTHER == "fp" else "false_negatives"
-        setattr(self, other_name, self.add_variable((n,), "zeros", name=other_name))
+        setattr(self, other_name, self.add_variable((n,), "zeros", dtype="float32", name=other_name))
         self._other = getattr(self, other_name)
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
@@ -236,10 +236,10 @@ class AUC(_ConfusionMetric):
     def _build(self, num_labels: int | None) -> None:
         shape = (self.num_thresholds,) if num_labels is None else (self.num_thresholds, num_labels)
         self.num_labels = num_labels if self.multi_label else self.num_labels
-        self.true_positives = self.add_variable(shape, "zeros", name="true_positives")
-        self.false_positives = self.add_variable(shape, "zeros", name="false_positives")
-        self.true_negatives = self.add_variable(shape, "zeros", name="true_negatives")
-        self.false_negatives = self.add_variable(shape, "zeros", name="false_negatives")
+        self.true_positives = self.add_variable(shape, "zeros", dtype="float32", name="true_positives")
+        self.false_positives = self.add_variable(shape, "zeros", dtype="float32", name="false_positives")
+        self.true_negatives = self.add_variable(shape, "zeros", dtype="float32", name="true_negatives")
+        self.false_negatives = self.add_variable(shape, "zeros", dtype="float32", name="false_negatives")
         self._built = True
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
@@ -307,7 +307,7 @@ class AUC(_ConfusionMetric):
 
     def result(self) -> torch.Tensor:
         if not self._built:
-            return torch.zeros((), dtype=config.torch_dtype(self.dtype), device=self._device)
+            return torch.zeros((), dtype=torch.float32, device=self._device)
         if self.curve == "PR" and self.summation_method == "interpolation":
             return self._interpolate_pr_auc().detach()
         tp, fp = self.true_positives.value, self.false_positives.value
@@ -389,10 +389,10 @@ class _AtThreshold(_ConfusionMetric):
             inner = [(i + 1) * 1.0 / (self.num_thresholds - 1) for i in range(self.num_thresholds - 2)]
             self.thresholds = [0.0] + inner + [1.0]
         shape = (self.num_thresholds,)
-        self.true_positives = self.add_variable(shape, "zeros", name="true_positives")
-        self.false_positives = self.add_variable(shape, "zeros", name="false_positives")
-        self.true_negatives = self.add_variable(shape, "zeros", name="true_negatives")
-        self.false_negatives = self.add_variable(shape, "zeros", name="false_negatives")
+        self.true_positives = self.add_variable(shape, "zeros", dtype="float32", name="true_positives")
+        self.false_positives = self.add_variable(shape, "zeros", dtype="float32", name="false_positives")
+        self.true_negatives = self.add_variable(shape, "zeros", dtype="float32", name="true_negatives")
+        self.false_negatives = self.add_variable(shape, "zeros", dtype="float32", name="false_negatives")
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         y_true, y_pred, weight = self._prepare(y_true, y_pred, sample_weight, class_id=self.class_id)

@@ -103,19 +103,19 @@ class R2Score(Metric):
             )
         self.class_aggregation = class_aggregation
         self.num_regressors = num_regressors
-        self.num_samples = self.add_variable((), "zeros", name="num_samples")
+        self.num_samples = self.add_variable((), "zeros", dtype="float32", name="num_samples")
         self._built_outputs: int | None = None
 
     def _build(self, num_outputs: int) -> None:
         self._built_outputs = num_outputs
-        self.squared_sum = self.add_variable((num_outputs,), "zeros", name="squared_sum")
-        self.sum = self.add_variable((num_outputs,), "zeros", name="sum")
-        self.total_mse = self.add_variable((num_outputs,), "zeros", name="residual")
-        self.count = self.add_variable((num_outputs,), "zeros", name="count")
+        self.squared_sum = self.add_variable((num_outputs,), "zeros", dtype="float32", name="squared_sum")
+        self.sum = self.add_variable((num_outputs,), "zeros", dtype="float32", name="sum")
+        self.total_mse = self.add_variable((num_outputs,), "zeros", dtype="float32", name="residual")
+        self.count = self.add_variable((num_outputs,), "zeros", dtype="float32", name="count")
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         self._to_device(y_pred, y_true)
-        dt = config.torch_dtype(self.dtype)
+        dt = config.torch_dtype(self.dtype)  # inputs in the metric dtype; the state stays float32 (as Keras)
         y_pred = self._tensor(y_pred, dtype=dt).detach()
         y_true = self._tensor(y_true, dtype=dt).detach()
         y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
@@ -141,7 +141,7 @@ class R2Score(Metric):
 
     def result(self) -> torch.Tensor:
         if self._built_outputs is None:
-            return torch.zeros((), dtype=config.torch_dtype(self.dtype), device=self._device)
+            return torch.zeros((), dtype=torch.float32, device=self._device)
         # Plain divisions as in Keras: no data gives NaN, constant targets give inf (then 0).
         mean = self.sum.value / self.count.value
         total = self.squared_sum.value - self.sum.value * mean

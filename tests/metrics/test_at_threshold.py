@@ -61,8 +61,8 @@ def test_streaming_weighted_result_matches_reference(name, value, num_thresholds
         m.update_state(y[sl], p[sl], sample_weight=w[sl])
     counts = np_counts(y, p, w, np_thresholds(num_thresholds))
     for var, expected in zip((m.true_positives, m.false_positives, m.true_negatives, m.false_negatives), counts):
-        assert_close(var.value, expected, rtol=1e-12)
-    assert_close(m.result(), np_result(name, value, *counts), rtol=1e-12)
+        assert_close(var.value, expected, rtol=1e-5, atol=1e-5)  # float32 state, as Keras
+    assert_close(m.result(), np_result(name, value, *counts), rtol=1e-5)
     m.reset_state()
     assert float(m.result()) == 0.0 and all(float(v.value.sum()) == 0.0 for v in m.variables)
     m.update_state(y[:20], p[:20])
@@ -75,7 +75,7 @@ def test_class_id_selects_one_label(name):
     m = getattr(metrics, name)(0.6, num_thresholds=20, class_id=2, dtype="float64")
     m.update_state(y, p, sample_weight=w[:, 0])
     counts = np_counts(y[:, 2], p[:, 2], w[:, 0], np_thresholds(20))
-    assert_close(m.result(), np_result(name, 0.6, *counts), rtol=1e-12)
+    assert_close(m.result(), np_result(name, 0.6, *counts), rtol=1e-5)
 
 
 def test_predictions_on_thresholds_and_outside_the_unit_interval():

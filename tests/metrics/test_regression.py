@@ -54,12 +54,12 @@ def test_r2_score():
     ss_res = ((y - p) ** 2).sum(0)
     ss_tot = ((y - y.mean(0)) ** 2).sum(0)
     per_output = 1 - ss_res / ss_tot
-    assert m.result().item() == pytest.approx(per_output.mean(), rel=1e-10)
+    assert m.result().item() == pytest.approx(per_output.mean(), rel=1e-5)
     none = metrics.R2Score(class_aggregation=None, dtype="float64")
-    np.testing.assert_allclose(none(y, p).numpy(), per_output, rtol=1e-10)
+    np.testing.assert_allclose(none(y, p).numpy(), per_output, rtol=1e-5)
     adjusted = metrics.R2Score(num_regressors=2, dtype="float64")(y, p).item()
     n = y.size  # Keras counts every entry (12 rows x 2 outputs) as a sample for the adjustment
-    assert adjusted == pytest.approx(1 - (1 - per_output.mean()) * (n - 1) / (n - 2 - 1), rel=1e-10)
+    assert adjusted == pytest.approx(1 - (1 - per_output.mean()) * (n - 1) / (n - 2 - 1), rel=1e-5)
     constant = metrics.R2Score(class_aggregation=None, dtype="float64")(np.ones((4, 2)), p[:4])
     np.testing.assert_array_equal(constant.numpy(), [0.0, 0.0])  # residual / 0 = inf, reported as 0
     empty = metrics.R2Score(dtype="float64")

@@ -214,3 +214,21 @@ def test_metric_get_errors_match_keras(keras_ref, identifier):
         keras_ref.metrics.get(identifier)
     with pytest.raises(type(ref.value)):
         cornu.metrics.get(identifier)
+
+
+FLOAT32_STATE = [("Precision", ()), ("Recall", ()), ("TruePositives", ()), ("FalseNegatives", ()), ("AUC", ()),
+                 ("PrecisionAtRecall", (0.5,)), ("R2Score", ())]
+
+
+@pytest.mark.parametrize("cls_name, args", FLOAT32_STATE)
+@pytest.mark.parametrize("dtype", ["float16", "float64"])
+def test_confusion_and_r2_state_stay_float32_like_keras(keras_ref, cls_name, args, dtype):
+    y, p, w = _binary_batches(True)[0]
+    results = []
+    for lib in (cornu, keras_ref):
+        m = getattr(lib.metrics, cls_name)(*args, dtype=dtype)
+        m.update_state(y, p, sample_weight=w)
+        results.append((m.result(), [str(v.dtype).replace("torch.", "") for v in m.variables]))
+    (ours, ours_dtypes), (ref, ref_dtypes) = results
+    assert ours_dtypes == ref_dtypes
+    assert_same_tensor(ours, ref)
