@@ -93,9 +93,15 @@ def squeeze_or_expand_to_same_rank(x1: torch.Tensor, x2: torch.Tensor,
 
 
 def divide_no_nan(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """``a / b`` with 0 where ``b == 0``."""
+    """``a / b`` with 0 where ``b == 0``; a float64 quotient comes back float32.
+
+    Keras's torch backend returns float32 from ``divide_no_nan`` of float64
+    operands, so in Keras a float64 loss's mean reductions and a float64
+    ``Mean``-style metric's result are float32; this keeps that.
+    """
     safe = torch.where(b == 0, torch.ones_like(b), b)
-    return torch.where(b == 0, torch.zeros_like(a / safe), a / safe)
+    out = torch.where(b == 0, torch.zeros_like(a / safe), a / safe)
+    return out.to(torch.float32) if out.dtype == torch.float64 else out
 
 
 def _check_same_shape(y_true: torch.Tensor, y_pred: torch.Tensor) -> None:
@@ -502,7 +508,8 @@ def reduce_values(values: torch.Tensor, sample_weight: torch.Tensor | None = Non
         return loss
     if reduction == "mean_with_sample_weight" and sample_weight is not None:
         return divide_no_nan(loss, torch.sum(sample_weight).to(loss.dtype))
-    return loss / values.numel()
+    loss = loss / values.numel()
+    return loss.to(torch.float32) if loss.dtype == torch.float64 else loss  # as divide_no_nan
 
 
 def reduce_weighted_values(values: torch.Tensor, sample_weight: Any = None, mask: torch.Tensor | None = None,

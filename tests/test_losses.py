@@ -148,7 +148,7 @@ def test_sparse_ignore_class_excluded_from_mean():
     np.testing.assert_allclose(fn_out, np.where(valid, per_sample, 0.0), rtol=1e-12)
     loss = losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-1, dtype="float64")
     expected = per_sample[valid].sum() / (valid.sum() + EPS)
-    assert loss(labels, _t(z)).item() == pytest.approx(expected, rel=1e-9)
+    assert loss(labels, _t(z)).item() == pytest.approx(expected, rel=1e-6)
 
 
 def test_binary_crossentropy_matches_numpy_and_extremes():
@@ -275,8 +275,8 @@ W = RNG.uniform(0.0, 2.0, size=6)
 ])
 def test_reductions_with_sample_weight(reduction, expected):
     loss = losses.MeanSquaredError(reduction=reduction, dtype="float64")
-    assert loss(_t(Y), _t(P), sample_weight=W).item() == pytest.approx(expected, rel=1e-12)
-    assert loss(_t(Y), _t(P), sample_weight=W[:, None]).item() == pytest.approx(expected, rel=1e-12)
+    assert loss(_t(Y), _t(P), sample_weight=W).item() == pytest.approx(expected, rel=1e-6)
+    assert loss(_t(Y), _t(P), sample_weight=W[:, None]).item() == pytest.approx(expected, rel=1e-6)
 
 
 @pytest.mark.parametrize("reduction", ["none", None])
@@ -300,7 +300,7 @@ def test_per_timestep_sample_weight():
     w = RNG.uniform(size=(3, 4))
     loss = losses.MeanAbsoluteError(dtype="float64")
     expected = (np.abs(y - p).mean(-1) * w).sum() / 12
-    assert loss(_t(y), _t(p), sample_weight=w).item() == pytest.approx(expected, rel=1e-12)
+    assert loss(_t(y), _t(p), sample_weight=w).item() == pytest.approx(expected, rel=1e-6)
 
 
 def test_invalid_reduction():
@@ -312,7 +312,7 @@ def test_wrapper_expands_rank_1_targets():
     y = RNG.integers(0, 2, 5).astype(float)
     p = RNG.uniform(size=(5, 1))
     out = losses.BinaryCrossentropy(dtype="float64")(y, _t(p)).item()
-    assert out == pytest.approx(np_bce(y, p[:, 0]).mean(), rel=1e-10)
+    assert out == pytest.approx(np_bce(y, p[:, 0]).mean(), rel=1e-6)
 
 
 @pytest.mark.parametrize("cls, fn, kwargs", [
@@ -329,7 +329,7 @@ def test_classes_reduce_their_function(cls, fn, kwargs):
         y = RNG.integers(0, 4, 6)
     p = RNG.normal(size=(6, 4)) if kwargs.get("from_logits") else _probs((6, 4))
     expected = fn(_t(y), _t(p), **kwargs).numpy().mean()
-    assert cls(**kwargs, dtype="float64")(y, _t(p)).item() == pytest.approx(expected, rel=1e-10)
+    assert cls(**kwargs, dtype="float64")(y, _t(p)).item() == pytest.approx(expected, rel=1e-6)
 
 
 def test_keras_mask_on_predictions_is_respected():
@@ -337,13 +337,13 @@ def test_keras_mask_on_predictions_is_respected():
     p._keras_mask = torch.tensor([True, True, False, True, False, True])
     out = losses.MeanSquaredError(dtype="float64")(_t(Y), p).item()
     valid = p._keras_mask.numpy()
-    assert out == pytest.approx(PER_SAMPLE[valid].sum() / (valid.sum() + EPS), rel=1e-9)
+    assert out == pytest.approx(PER_SAMPLE[valid].sum() / (valid.sum() + EPS), rel=1e-6)
 
 
 def test_custom_function_wrapper_and_subclass():
     wrapped = losses.LossFunctionWrapper(lambda y, p, scale: scale * (y - p).abs().sum(-1), scale=2.0,
                                          reduction="sum", dtype="float64")
-    assert wrapped(_t(Y), _t(P)).item() == pytest.approx(2.0 * np.abs(Y - P).sum(), rel=1e-12)
+    assert wrapped(_t(Y), _t(P)).item() == pytest.approx(2.0 * np.abs(Y - P).sum(), rel=1e-6)
 
     class Cubed(losses.Loss):
         def call(self, y_true, y_pred):
@@ -351,7 +351,7 @@ def test_custom_function_wrapper_and_subclass():
 
     loss = Cubed(dtype="float64")
     assert loss.name == "cubed"
-    assert loss(_t(Y), _t(P)).item() == pytest.approx(((Y - P) ** 3).mean(-1).mean(), rel=1e-12)
+    assert loss(_t(Y), _t(P)).item() == pytest.approx(((Y - P) ** 3).mean(-1).mean(), rel=1e-6)
 
 
 def test_loss_stays_on_device_and_keeps_grad():
@@ -437,3 +437,15 @@ def test_sparse_categorical_crossentropy_config_matches_keras(keras_ref):
     for kwargs in ({}, {"from_logits": True, "ignore_class": 0}):
         assert losses.SparseCategoricalCrossentropy(**kwargs).get_config() == \
             keras_ref.losses.SparseCategoricalCrossentropy(**kwargs).get_config()
+
+
+def test_float64_mean_reductions_come_back_float32_as_keras():
+    """Keras's torch backend divides float64 means into float32; sums and unreduced losses stay float64."""
+    y, p = np.ones((4, 3)), np.zeros((4, 3))
+    for reduction, dtype in [("sum_over_batch_size", torch.float32), ("mean", torch.float32),
+                             ("mean_with_sample_weight", torch.float32), ("sum", torch.float64),
+                             (None, torch.float64)]:
+        out = losses.MeanSquaredError(reduction=reduction, dtype="float64")(y, p, sample_weight=np.full(4, 2.0))
+        assert out.dtype == dtype
+        np.testing.assert_allclose(out.numpy(), {torch.float32: 2.0 if reduction != "mean_with_sample_weight" else 1.0,
+                                                 torch.float64: 8.0 if reduction == "sum" else 2.0}[dtype])

@@ -18,7 +18,7 @@ def test_mean_streams_over_batches_with_weights():
     full_v = np.concatenate(batches)
     result = m.result()
     assert isinstance(result, torch.Tensor) and result.ndim == 0
-    assert result.item() == pytest.approx((full_v * full_w).sum() / full_w.sum(), rel=1e-12)
+    assert result.item() == pytest.approx((full_v * full_w).sum() / full_w.sum(), rel=1e-6)
 
 
 def test_mean_reduces_extra_axes_per_sample():
@@ -26,7 +26,7 @@ def test_mean_reduces_extra_axes_per_sample():
     w = RNG.uniform(size=4)
     m = metrics.Mean(dtype="float64")
     m.update_state(values, sample_weight=w)
-    assert m.result().item() == pytest.approx((values.mean(1) * w).sum() / w.sum(), rel=1e-12)
+    assert m.result().item() == pytest.approx((values.mean(1) * w).sum() / w.sum(), rel=1e-6)
 
 
 def test_mean_of_scalars_and_empty_result():
@@ -80,7 +80,7 @@ def test_mean_metric_wrapper_with_kwargs_and_weights():
     per = np.concatenate([3 * np.abs(y1 - p1).mean(-1), 3 * np.abs(y2 - p2).mean(-1)])
     w = np.concatenate([np.ones(4), w2])
     assert m.name == "scaled"
-    assert m.result().item() == pytest.approx((per * w).sum() / w.sum(), rel=1e-12)
+    assert m.result().item() == pytest.approx((per * w).sum() / w.sum(), rel=1e-6)
     assert m.get_config()["scale"] == 3.0
 
 

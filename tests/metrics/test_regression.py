@@ -34,13 +34,13 @@ def _weighted_mean(per_sample_fn):
      lambda y, p: (y * p).sum(-1) / (np.linalg.norm(y, axis=-1) * np.linalg.norm(p, axis=-1))),
 ])
 def test_mean_regression_metrics(cls, fn):
-    assert _stream(cls(dtype="float64")) == pytest.approx(_weighted_mean(fn), rel=1e-10)
+    assert _stream(cls(dtype="float64")) == pytest.approx(_weighted_mean(fn), rel=1e-6)
 
 
 def test_root_mean_squared_error():
     m = metrics.RootMeanSquaredError(dtype="float64")
     expected = np.sqrt(_weighted_mean(lambda y, p: ((y - p) ** 2).mean(-1)))
-    assert _stream(m) == pytest.approx(expected, rel=1e-10)
+    assert _stream(m) == pytest.approx(expected, rel=1e-6)
     m.reset_state()
     assert m.result().item() == 0.0
 

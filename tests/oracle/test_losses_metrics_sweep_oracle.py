@@ -232,3 +232,29 @@ def test_confusion_and_r2_state_stay_float32_like_keras(keras_ref, cls_name, arg
     (ours, ours_dtypes), (ref, ref_dtypes) = results
     assert ours_dtypes == ref_dtypes
     assert_same_tensor(ours, ref)
+
+
+@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "mean", "mean_with_sample_weight", "sum", None])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_float64_loss_result_dtypes_match_keras(keras_ref, reduction, weighted):
+    y, p = _loss_inputs("bin", (6, 5))
+    w = seeded(9).uniform(0, 2, 6) if weighted else None
+    for cls_name in ("MeanSquaredError", "BinaryCrossentropy"):
+        ref = getattr(keras_ref.losses, cls_name)(reduction=reduction, dtype="float64")(y, p, sample_weight=w)
+        ours = getattr(cornu.losses, cls_name)(reduction=reduction, dtype="float64")(y, p, sample_weight=w)
+        assert_same_tensor(ours, ref)
+
+
+@pytest.mark.parametrize("cls_name", ["Mean", "MeanSquaredError", "Accuracy", "BinaryAccuracy", "PearsonCorrelation",
+                                      "F1Score", "Sum"])
+def test_float64_metric_result_dtypes_match_keras(keras_ref, cls_name):
+    y, p, w = _binary_batches(True)[0]
+    results = []
+    for lib in (cornu, keras_ref):
+        m = getattr(lib.metrics, cls_name)(dtype="float64")
+        if cls_name in ("Mean", "Sum"):
+            m.update_state(p, sample_weight=w)
+        else:
+            m.update_state(y, p, sample_weight=w)
+        results.append(m.result())
+    assert_same_tensor(*results)
