@@ -58,8 +58,10 @@ from cornu.layers.rnn import (GRU, LSTM, RNN, Bidirectional, ConvLSTM1D, ConvLST
 from cornu.layers.separable_depthwise import (DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D,
                                               SeparableConv2D)
 from cornu.layers.serialization import deserialize, serialize
+from cornu.layers.spectral_normalization import SpectralNormalization
 from cornu.layers.torch_module_wrapper import TorchModuleWrapper
 from cornu.layers.upsampling import UpSampling1D, UpSampling2D, UpSampling3D
+from cornu.layers.wrapper import Wrapper
 
 # Keras's short aliases.
 Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D

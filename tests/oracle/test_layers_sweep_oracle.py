@@ -179,3 +179,62 @@ def test_moving_layers_symbolic_dtype_under_policies(policy, name, kwargs):
     out = [str(getattr(lib.layers, name)(dtype=policy, **kwargs)(lib.Input((3, 4))).dtype)
            for lib in (keras_ref, cornu)]
     assert out[1] == out[0]
+
+
+@pytest.mark.parametrize("inner,shape", [("Dense", (2, 4)), ("Conv2D", (1, 4, 4, 3)), ("Embedding", None)])
+@pytest.mark.parametrize("iterations", [1, 2])
+def test_spectral_normalization_matches_keras(inner, shape, iterations):
+    def make(lib):
+        layer = {"Dense": lambda: lib.layers.Dense(3, name="d"), "Conv2D": lambda: lib.layers.Conv2D(2, 2, name="d"),
+                 "Embedding": lambda: lib.layers.Embedding(5, 3, name="d")}[inner]()
+        return lib.layers.SpectralNormalization(layer, power_iterations=iterations, name="sn")
+    x = np.random.default_rng(0).standard_normal(shape).astype("float32") if shape else np.array([[1, 2, 4]])
+    ref, ours = make(keras_ref), make(cornu)
+    assert ours.get_config() == ref.get_config()
+    ref(x)
+    ours(torch.as_tensor(x))
+    assert [(w.path, w.trainable) for w in ours.weights] == [(w.path, w.trainable) for w in ref.weights]
+    assert ours.get_config() == ref.get_config()
+    ours.set_weights(ref.get_weights())
+    for training in (False, True, True):
+        out = ours(torch.as_tensor(x), training=training)
+        expected = ref(x, training=training)
+        if inner != "Embedding":  # Keras casts the output to the int input's dtype (zeros): weights compared only
+            np.testing.assert_allclose(_np(out), _np(expected), rtol=1e-5, atol=1e-6)
+    for a, b in zip(ours.get_weights(), ref.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_spectral_normalization_fit_and_files_across_libraries(tmp_path):
+    def model(lib):
+        return lib.Sequential([lib.Input((4,)), lib.layers.SpectralNormalization(lib.layers.Dense(3, name="d"),
+                                                                                 name="sn"),
+                               lib.layers.Dense(2, name="o")], name="m")
+    x = np.random.default_rng(0).standard_normal((4, 4)).astype("float32")
+    y = np.ones((4, 2), "float32")
+    ref, ours = model(keras_ref), model(cornu)
+    ours.set_weights(ref.get_weights())
+    for m, lib in ((ref, keras_ref), (ours, cornu)):
+        m.compile(optimizer=lib.optimizers.SGD(0.1), loss="mse")
+    h_ref = ref.fit(x, y, epochs=3, batch_size=2, verbose=0, shuffle=False).history["loss"]
+    h_ours = ours.fit(x, y, epochs=3, batch_size=2, verbose=0, shuffle=False).history["loss"]
+    np.testing.assert_allclose(h_ours, h_ref, rtol=1e-4)
+    ref.save(tmp_path / "k.keras")
+    loaded = cornu.saving.load_model(tmp_path / "k.keras")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), ref.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    ours.save(tmp_path / "c.keras")
+    back = keras_ref.saving.load_model(tmp_path / "c.keras")
+    np.testing.assert_allclose(back.predict(x, verbose=0), ours.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_wrapper_base_class_like_keras():
+    for lib in (keras_ref, cornu):
+        layer = lib.layers.Wrapper(lib.layers.Dense(3, name="d"), name="w")
+        layer.build((None, 4))
+        assert layer.layer.built and [w.path for w in layer.weights] == ["w/d/kernel", "w/d/bias"]
+        assert isinstance(lib.layers.TimeDistributed(lib.layers.Dense(2)), lib.layers.Wrapper)
+        assert not isinstance(lib.layers.Bidirectional(lib.layers.LSTM(2)), lib.layers.Wrapper)
+        with pytest.raises(ValueError):
+            lib.layers.Wrapper("dense")
+    assert cornu.layers.Wrapper(cornu.layers.Dense(3, name="d"), name="w").get_config() == \
+        keras_ref.layers.Wrapper(keras_ref.layers.Dense(3, name="d"), name="w").get_config()

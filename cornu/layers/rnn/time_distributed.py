@@ -6,9 +6,10 @@ import inspect
 import torch
 
 from cornu.layers.layer import Layer
+from cornu.layers.wrapper import Wrapper
 
 
-class TimeDistributed(Layer):
+class TimeDistributed(Wrapper):
     """Runs ``layer`` on all ``batch * timesteps`` slices at once (one call, the time axis folded into the batch).
 
     The input mask passes through unchanged; a layer whose ``call`` takes a
@@ -19,8 +20,7 @@ class TimeDistributed(Layer):
         if not isinstance(layer, Layer):
             raise ValueError(f"Please initialize `TimeDistributed` layer with a `keras.layers.Layer` instance. "
                              f"Received: {layer}")
-        super().__init__(**kwargs)
-        self.layer = layer
+        super().__init__(layer, **kwargs)
         self.supports_masking = True
         self._layer_takes_mask = "mask" in inspect.signature(layer.call).parameters
 
@@ -54,16 +54,3 @@ class TimeDistributed(Layer):
         if mask is not None and not isinstance(mask, torch.Tensor):
             mask = torch.as_tensor(mask, device=inputs.device if isinstance(inputs, torch.Tensor) else None)
         return mask
-
-    def get_config(self) -> dict:
-        from cornu.saving.serialization import serialize_keras_object
-
-        return {**super().get_config(), "layer": serialize_keras_object(self.layer)}
-
-    @classmethod
-    def from_config(cls, config: dict, custom_objects: dict | None = None) -> "TimeDistributed":
-        from cornu.saving.serialization import deserialize_keras_object
-
-        config = dict(config)
-        config["layer"] = deserialize_keras_object(config["layer"], custom_objects=custom_objects)
-        return cls(**config)
