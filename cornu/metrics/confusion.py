@@ -62,6 +62,9 @@ class _ConfusionMetric(Metric):
         if top_k is not None:
             y_pred = _filter_top_k(y_pred, top_k)
         if class_id is not None:
+            if y_pred.ndim < 2:
+                raise ValueError("When class_id is provided, y_pred must be a 2D array with shape "
+                                 f"(num_samples, num_classes), found shape: {tuple(y_pred.shape)}")
             y_true, y_pred, weight = y_true[..., class_id], y_pred[..., class_id], weight[..., class_id]
         return y_true, y_pred, weight
 

@@ -258,3 +258,21 @@ def test_float64_metric_result_dtypes_match_keras(keras_ref, cls_name):
             m.update_state(y, p, sample_weight=w)
         results.append(m.result())
     assert_same_tensor(*results)
+
+
+@pytest.mark.parametrize("make", [lambda lib: lib.metrics.Precision(class_id=1),
+                                  lambda lib: lib.metrics.Recall(class_id=0, top_k=1),
+                                  lambda lib: lib.metrics.PrecisionAtRecall(0.5, class_id=2)])
+@pytest.mark.parametrize("shape", [(8,), (8, 4), (8, 3, 4)])
+def test_class_id_needs_a_class_axis_like_keras(keras_ref, make, shape):
+    rng = seeded(11)
+    y, p = rng.integers(0, 2, shape).astype("float32"), rng.uniform(size=shape).astype("float32")
+    if len(shape) == 1:
+        for lib in (cornu, keras_ref):
+            with pytest.raises(ValueError):
+                make(lib).update_state(y, p)
+        return
+    ours, ref = make(cornu), make(keras_ref)
+    ours.update_state(y, p)
+    ref.update_state(y, p)
+    assert_same_tensor(ours.result(), ref.result())
