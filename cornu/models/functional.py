@@ -1,6 +1,7 @@
 """``Functional``: a model defined by a graph of layer calls on ``keras.Input`` tensors."""
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -167,6 +168,22 @@ def _record_mask(node: Node, kt: KerasTensor, out: Any, values: dict, masks: dic
         masks[id(kt)] = m
 
 
+def _output_values(struct: Any, values: dict) -> Any:
+    """The outputs' values in plain lists/tuples/dicts; a one-element list or tuple gives its tensor, as Keras."""
+    if isinstance(struct, (list, tuple)) and len(struct) == 1:
+        struct = struct[0]
+    return _plain_values(struct, values)
+
+
+def _plain_values(struct: Any, values: dict) -> Any:
+    if isinstance(struct, KerasTensor):
+        return values[id(struct)]
+    if isinstance(struct, dict):
+        return {k: _plain_values(v, values) for k, v in struct.items()}
+    items = [_plain_values(v, values) for v in struct]
+    return tuple(items) if isinstance(struct, tuple) else items
+
+
 class Functional(Model):
     """A model whose forward pass is a recorded DAG of layer and op calls."""
 
@@ -225,13 +242,15 @@ class Functional(Model):
         n = len(self.inputs)
         if isinstance(inputs, dict):
             names = self.input_names
-            unknown = [k for k in inputs if k not in names]
-            if unknown:
-                raise ValueError(f"Model {self.name!r} received an input named {unknown[0]!r} that matches none "
-                                 f"of its inputs {names}.")
             missing = [k for k in names if k not in inputs]
             if missing:
-                raise ValueError(f"Model {self.name!r} is missing input {missing[0]!r}; it expects {names}.")
+                raise ValueError(f"Missing data for input {missing[0]!r} of model {self.name!r}. You passed a data "
+                                 f"dictionary with keys {list(inputs)}. Expected the following keys: {names}")
+            unknown = [k for k in inputs if k not in names]
+            if unknown:  # Keras warns and leaves them out
+                warnings.warn(f"The structure of `inputs` doesn't match the expected structure: model {self.name!r} "
+                              f"has no input named {unknown[0]!r} (its inputs: {names}); it is ignored.",
+                              stacklevel=2)
             return [inputs[k] for k in names]
         flat = tree.flatten(inputs)
         if len(flat) != n:
@@ -285,7 +304,7 @@ class Functional(Model):
                 values[id(kt)] = o
                 _record_mask(node, kt, o, values, masks)
         _prepare_masks(self.outputs, values, masks)  # the outputs carry their graph masks to losses and metrics
-        return tree.map_structure(lambda t: values[id(t)], self._outputs_struct)
+        return _output_values(self._outputs_struct, values)
 
     def _fusable_nodes(self) -> dict[int, int]:
         """``layer_fusion.relu_pool_nodes`` of the graph, found once (a graph's nodes do not change)."""

@@ -107,6 +107,11 @@ class Sequential(Model):
         if self._input_layer is not None:
             from cornu.models.functional import adjust_input_rank
 
+            if isinstance(x, (list, tuple)) and len(x) == 1:
+                x = x[0]  # `[x]` for the one input, as Keras takes it
+            elif isinstance(x, dict):
+                raise ValueError(f"Sequential model {self.name!r} takes one input tensor, not a dict. Received: "
+                                 f"inputs with keys {list(x)}")
             x = adjust_input_rank(self._input_layer.batch_shape, x)
         stack = self._stack
         pairs = self._fusable_pairs()

@@ -198,7 +198,8 @@ def _metric_specs(arg: Any, names: list[str], argname: str) -> list:
                              f"Received: {argname}={arg}. Model output names: {names}")
         return [arg.get(k) for k in names]
     if len(names) == 1:
-        return [arg]
+        # A one-output model takes a list of metrics, or that list wrapped like its output (`[["mae"]]`).
+        return [arg[0] if len(arg) == 1 and isinstance(arg[0], (list, tuple)) else arg]
     if len(arg) != len(names):
         raise ValueError(f"Invalid `{argname}`: `{argname}` should be a dict or a list with one entry per model "
                          f"output {names}. Received: {argname}={arg}")

@@ -161,3 +161,55 @@ def test_metrics_given_as_a_string_or_flat_list_for_many_outputs_is_a_value_erro
         with pytest.raises(ValueError), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model.fit(X, _targets(2, as_dict), verbose=0)
+
+
+def _one_in_a_list(lib, wrap):
+    i = lib.Input((4,), name="i1")
+    return _init(lib.Model(i, wrap([lib.layers.Dense(1, name="o1")(i)])))
+
+
+@pytest.mark.parametrize("wrap", [list, tuple])
+def test_outputs_given_as_a_one_element_list_come_back_as_a_tensor_like_keras(keras_ref, wrap):
+    ref, ours = _one_in_a_list(keras_ref, wrap), _one_in_a_list(cornu, wrap)
+    ours.set_weights(ref.get_weights())
+    for method in ("predict", "predict_on_batch"):
+        args = {"verbose": 0} if method == "predict" else {}
+        a, b = getattr(ours, method)(X, **args), getattr(ref, method)(X, **args)
+        assert type(a) is type(b) is np.ndarray
+        np.testing.assert_allclose(a, b, rtol=1e-5)
+    assert type(ours(X)).__name__ == type(ref(X)).__name__ == "Tensor"
+    for m in (ref, ours):
+        m.compile(optimizer="sgd", loss=["mse"], metrics=[["mae"]])
+    assert sorted(ours.fit(X, [Y1], verbose=0).history) == sorted(ref.fit(X, [Y1], verbose=0).history)
+
+
+def test_list_outputs_are_plain_lists_like_keras(keras_ref):
+    ref, ours = _outputs(keras_ref), _outputs(cornu)
+    for a, b in ((ours.predict(X, verbose=0), ref.predict(X, verbose=0)), (ours.predict_on_batch(X),
+                                                                          ref.predict_on_batch(X))):
+        assert type(a) is type(b) is list
+        _close(a, b)
+    assert type(ours(X)) is type(ref(X)) is list
+
+
+def test_one_input_given_in_a_list_and_dict_inputs_like_keras(keras_ref):
+    ref, ours = _seq(keras_ref), _seq(cornu)
+    np.testing.assert_allclose(ours.predict([X], verbose=0), ref.predict([X], verbose=0), rtol=1e-5)
+    for m in (ref, ours):
+        m.compile(optimizer="sgd", loss="mse")
+        with pytest.raises(ValueError):
+            m.fit({"x": X}, Y1, verbose=0)
+    models = []
+    for lib in (keras_ref, cornu):
+        a, b = lib.Input((4,), name="ia"), lib.Input((2,), name="ib")
+        out = lib.layers.Dense(1, name="o")(lib.layers.Concatenate(name="c")([a, b]))
+        models.append(_init(lib.Model({"ia": a, "ib": b}, out, name="mi")))
+    x2 = random_array((20, 2), seed=9)
+    with pytest.warns(UserWarning):  # an extra key is left out, with a warning
+        ours = models[1].predict({"ia": X, "ib": x2, "zz": x2}, verbose=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np.testing.assert_allclose(ours, models[0].predict({"ia": X, "ib": x2, "zz": x2}, verbose=0), rtol=1e-5)
+    for m in models:
+        with pytest.raises(ValueError, match="ib"):
+            m.predict({"ia": X, "zz": x2}, verbose=0)
