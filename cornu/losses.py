@@ -179,6 +179,8 @@ def cosine_similarity(y_true: Any, y_pred: Any, axis: int = -1) -> torch.Tensor:
 
 
 # ------------------------------------------------------------ hinge losses
+# Like Keras, hinge, squared_hinge, kl_divergence, poisson and categorical_focal_crossentropy do not
+# align ranks themselves: (b,) against (b, 1) broadcasts. ``Loss`` classes align ranks before calling.
 
 
 def _hinge_labels(y_true: torch.Tensor) -> torch.Tensor:
@@ -190,14 +192,14 @@ def _hinge_labels(y_true: torch.Tensor) -> torch.Tensor:
 def hinge(y_true: Any, y_pred: Any) -> torch.Tensor:
     """``mean(max(1 - y_true * y_pred, 0), axis=-1)`` with 0/1 labels mapped to -1/1."""
     y_pred = _pred(y_pred)
-    y_true, y_pred = squeeze_or_expand_to_same_rank(_hinge_labels(_true_like(y_true, y_pred)), y_pred)
+    y_true = _hinge_labels(_true_like(y_true, y_pred))
     return torch.mean(torch.relu(1.0 - y_true * y_pred), dim=-1)
 
 
 def squared_hinge(y_true: Any, y_pred: Any) -> torch.Tensor:
     """``mean(max(1 - y_true * y_pred, 0)**2, axis=-1)`` with 0/1 labels mapped to -1/1."""
     y_pred = _pred(y_pred)
-    y_true, y_pred = squeeze_or_expand_to_same_rank(_hinge_labels(_true_like(y_true, y_pred)), y_pred)
+    y_true = _hinge_labels(_true_like(y_true, y_pred))
     return torch.mean(torch.square(torch.relu(1.0 - y_true * y_pred)), dim=-1)
 
 
@@ -216,7 +218,7 @@ def categorical_hinge(y_true: Any, y_pred: Any) -> torch.Tensor:
 def kl_divergence(y_true: Any, y_pred: Any) -> torch.Tensor:
     """``sum(y_true * log(y_true / y_pred), axis=-1)``, both clipped to ``[epsilon, 1]``."""
     y_pred = _pred(y_pred)
-    y_true, y_pred = squeeze_or_expand_to_same_rank(_true_like(y_true, y_pred), y_pred)
+    y_true = _true_like(y_true, y_pred)
     y_true = torch.clamp(_upcast(y_true), config.epsilon(), 1.0)
     y_pred = torch.clamp(_upcast(y_pred), config.epsilon(), 1.0)
     return torch.sum(y_true * torch.log(y_true / y_pred), dim=-1)
@@ -225,7 +227,7 @@ def kl_divergence(y_true: Any, y_pred: Any) -> torch.Tensor:
 def poisson(y_true: Any, y_pred: Any) -> torch.Tensor:
     """``mean(y_pred - y_true * log(y_pred + epsilon), axis=-1)``."""
     y_pred = _pred(y_pred)
-    y_true, y_pred = squeeze_or_expand_to_same_rank(_true_like(y_true, y_pred), y_pred)
+    y_true = _true_like(y_true, y_pred)
     return torch.mean(y_pred - y_true * torch.log(y_pred + config.epsilon()), dim=-1)
 
 
@@ -332,7 +334,6 @@ def categorical_focal_crossentropy(y_true: Any, y_pred: Any, alpha: float = 0.25
     _check_axis(axis)
     y_pred = _pred(y_pred)
     y_true = _true_like(y_true, y_pred)
-    _check_same_shape(y_true, y_pred)
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[-1]  # as Keras: the last axis
     log_p = _log_probs(y_pred, from_logits, axis)

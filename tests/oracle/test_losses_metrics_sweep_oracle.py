@@ -276,3 +276,30 @@ def test_class_id_needs_a_class_axis_like_keras(keras_ref, make, shape):
     ours.update_state(y, p)
     ref.update_state(y, p)
     assert_same_tensor(ours.result(), ref.result())
+
+
+@pytest.mark.parametrize("fn", ["hinge", "squared_hinge", "kl_divergence", "poisson", "categorical_focal_crossentropy",
+                                "mean_squared_error", "binary_crossentropy"])
+@pytest.mark.parametrize("shapes", [((6,), (6, 1)), ((6, 1), (6,)), ((6, 4), (6, 4))])
+def test_functions_align_ranks_only_where_keras_does(keras_ref, fn, shapes):
+    """Keras's hinge/KL/Poisson/focal functions broadcast (b,) against (b, 1); MSE and BCE align ranks first."""
+    rng = seeded(12)
+    y = (rng.uniform(size=shapes[0]) > 0.5).astype("float32")
+    p = rng.uniform(0.05, 0.95, shapes[1]).astype("float32")
+    try:
+        ref = getattr(keras_ref.losses, fn)(y, p)
+    except Exception as err:
+        with pytest.raises(type(err)):
+            getattr(cornu.losses, fn)(y, p)
+        return
+    assert_same_tensor(getattr(cornu.losses, fn)(y, p), ref)
+
+
+@pytest.mark.parametrize("cls_name", ["Hinge", "SquaredHinge", "KLDivergence", "Poisson", "MeanSquaredError"])
+def test_metrics_on_mixed_ranks_match_keras(keras_ref, cls_name):
+    rng = seeded(13)
+    y, p = (rng.uniform(size=(6, 1)) > 0.5).astype("float32"), rng.uniform(0.05, 0.95, 6).astype("float32")
+    ours, ref = (getattr(lib.metrics, cls_name)() for lib in (cornu, keras_ref))
+    for m in (ours, ref):
+        m.update_state(y, p, sample_weight=np.arange(1.0, 7.0))
+    assert_same_tensor(ours.result(), ref.result())
