@@ -167,6 +167,22 @@ def monitor_direction(monitor: str, model: Any = None) -> str | None:
     return None
 
 
+def resolve_direction(callback: Any, monitor: str, mode: str) -> str:
+    """``"max"``/``"min"`` for ``callback`` watching ``monitor``: ``mode`` unless it is ``"auto"``, then inferred.
+
+    An ``"auto"`` monitor whose direction cannot be inferred raises ``ValueError`` (Keras's message).
+    """
+    direction = mode if mode != "auto" else monitor_direction(monitor, callback.model)
+    if direction is None:
+        raise ValueError(
+            f"{type(callback).__name__} callback received monitor={monitor}, but Keras isn't able to "
+            "automatically determine whether that metric should be maximized or minimized. Pass "
+            "`mode='max'` in order to monitor based on the highest metric value, or pass `mode='min'` "
+            "in order to use the lowest value."
+        )
+    return direction
+
+
 def _model_metrics(model: Any) -> list:
     try:
         metrics = list(getattr(model, "metrics", None) or [])

@@ -5,7 +5,7 @@ import sys
 import warnings
 from typing import Any
 
-from cornu.callbacks.callback import Callback, monitor_direction
+from cornu.callbacks.callback import Callback, resolve_direction
 
 
 class EarlyStopping(Callback):
@@ -41,15 +41,7 @@ class EarlyStopping(Callback):
         self._direction: str | None = None
 
     def _resolve_direction(self) -> str:
-        direction = self.mode if self.mode != "auto" else monitor_direction(self.monitor, self.model)
-        if direction is None:
-            raise ValueError(
-                f"EarlyStopping callback received monitor={self.monitor}, but Keras isn't able to "
-                "automatically determine whether that metric should be maximized or minimized. Pass "
-                "`mode='max'` in order to do early stopping based on the highest metric value, or pass "
-                "`mode='min'` in order to use the lowest value."
-            )
-        return direction
+        return resolve_direction(self, self.monitor, self.mode)
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         self.wait = 0

@@ -7,7 +7,7 @@ import sys
 import warnings
 from typing import Any
 
-from cornu.callbacks.callback import Callback, logs_to_floats, monitor_direction
+from cornu.callbacks.callback import Callback, logs_to_floats, resolve_direction
 
 
 class ModelCheckpoint(Callback):
@@ -55,8 +55,7 @@ class ModelCheckpoint(Callback):
             self.on_train_batch_end = self._on_train_batch_end
 
     def _maximize(self) -> bool:
-        direction = self.mode if self.mode != "auto" else (monitor_direction(self.monitor, self.model) or "min")
-        return direction == "max"
+        return resolve_direction(self, self.monitor, self.mode) == "max"
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._current_epoch = epoch
@@ -75,7 +74,7 @@ class ModelCheckpoint(Callback):
             self._batches_seen_since_last_saving = 0
             self._save_model(self._current_epoch, batch, logs_to_floats(logs))
 
-    def _should_save(self, epoch: int, logs: dict, filepath: str) -> bool:
+    def _should_save(self, epoch: int, logs: dict, filepath: str, maximize: bool) -> bool:
         if not self.save_best_only:
             if self.verbose > 0:
                 sys.stdout.write(f"\nEpoch {epoch + 1}: saving model to {filepath}\n")
@@ -85,7 +84,7 @@ class ModelCheckpoint(Callback):
             warnings.warn(f"Can save best model only with {self.monitor} available.", stacklevel=2)
             return False
         best_str = "None" if self.best is None else f"{self.best:.5f}"
-        improved = self.best is None or (current > self.best if self._maximize() else current < self.best)
+        improved = self.best is None or (current > self.best if maximize else current < self.best)
         if math.isnan(current):
             improved = False
         if improved:
@@ -102,13 +101,14 @@ class ModelCheckpoint(Callback):
 
     def _save_model(self, epoch: int, batch: int | None, logs: dict | None) -> None:
         logs = logs or {}
+        maximize = self._maximize()  # an undeterminable "auto" monitor raises here, even without save_best_only
         filepath = self._get_file_path(epoch, batch, logs)
         if os.path.isdir(filepath):
             raise IOError(
                 "Please specify a non-directory filepath for ModelCheckpoint. "
                 f"Filepath used is an existing directory: {filepath}"
             )
-        if not self._should_save(epoch, logs, filepath):
+        if not self._should_save(epoch, logs, filepath, maximize):
             return
         dirname = os.path.dirname(filepath)
         if dirname:
@@ -117,6 +117,8 @@ class ModelCheckpoint(Callback):
             self.model.save_weights(filepath, overwrite=True)
         else:
             self.model.save(filepath, overwrite=True)
+        if self.verbose > 0:
+            sys.stdout.write(f"\nEpoch {epoch + 1}: finished saving model to {filepath}\n")
 
     def _get_file_path(self, epoch: int, batch: int | None, logs: dict) -> str:
         try:

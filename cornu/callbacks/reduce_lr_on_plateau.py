@@ -1,13 +1,12 @@
 """``ReduceLROnPlateau``: multiply the learning rate by ``factor`` when a metric plateaus."""
 from __future__ import annotations
 
-import math
 import sys
 import warnings
 
 import numpy as np
 
-from cornu.callbacks.callback import Callback, monitor_direction
+from cornu.callbacks.callback import Callback, resolve_direction
 
 
 class ReduceLROnPlateau(Callback):
@@ -21,8 +20,7 @@ class ReduceLROnPlateau(Callback):
         super().__init__()
         if factor >= 1.0:
             raise ValueError(f"ReduceLROnPlateau does not support a factor >= 1.0. Received factor={factor}")
-        if kwargs:
-            raise ValueError(f"Argument(s) not recognized: {kwargs}")
+        # Other keyword arguments (the legacy ``epsilon`` among them) are accepted and ignored, as in Keras.
         if mode not in ("auto", "min", "max"):
             warnings.warn(f"Learning rate reduction mode {mode} is unknown, fallback to auto mode.", stacklevel=2)
             mode = "auto"
@@ -37,13 +35,14 @@ class ReduceLROnPlateau(Callback):
         self._reset()
 
     def _reset(self) -> None:
-        direction = self.mode if self.mode != "auto" else (monitor_direction(self.monitor, self.model) or "min")
-        self._maximize = direction == "max"
-        self.best = -math.inf if self._maximize else math.inf
+        """Forget the best value (``None`` until the first monitored epoch) and the counters."""
+        self.best = None
         self.cooldown_counter = 0
         self.wait = 0
 
     def _improved(self, current: float) -> bool:
+        if self.best is None:
+            return True
         if self._maximize:
             return current > self.best + self.min_delta
         return current < self.best - self.min_delta
@@ -57,6 +56,7 @@ class ReduceLROnPlateau(Callback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs if logs is not None else {}
         logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+        self._maximize = resolve_direction(self, self.monitor, self.mode) == "max"
         current = logs.get(self.monitor)
         if current is None:
             warnings.warn(

@@ -201,3 +201,49 @@ def test_csv_logger_separator_and_missing_validation(tmp_path):
 def test_config_round_trip(cb):
     clone = type(cb).from_config(cb.get_config())
     assert clone.get_config() == cb.get_config()
+
+
+@pytest.mark.parametrize("make", [
+    lambda path: callbacks.ModelCheckpoint(path, monitor="nope"),
+    lambda path: callbacks.ModelCheckpoint(path, monitor="nope", save_best_only=True),
+    lambda path: callbacks.ReduceLROnPlateau(monitor="nope"),
+    lambda path: callbacks.EarlyStopping(monitor="nope"),
+])
+def test_auto_mode_with_an_unknown_monitor_raises_at_the_first_epoch_end(tmp_path, make_model, make):
+    callback = make(str(tmp_path / "m.keras"))
+    callback.set_model(make_model())
+    callback.on_train_begin()
+    with pytest.raises(ValueError, match=f"{type(callback).__name__} callback received monitor=nope"):
+        callback.on_epoch_end(0, {"loss": 1.0, "nope": 1.0})
+
+
+def test_reduce_lr_best_is_none_until_the_first_value_and_extra_kwargs_are_ignored(make_model):
+    cb = callbacks.ReduceLROnPlateau(patience=0, factor=0.5, epsilon=0.3)
+    assert cb.best is None and cb.min_delta == 1e-4
+    cb.set_model(make_model(learning_rate=1.0))
+    cb.on_train_begin()
+    assert cb.best is None
+    cb.on_epoch_end(0, {"val_loss": 3.0})
+    assert cb.best == 3.0 and float(cb.model.optimizer.learning_rate) == 1.0
+    cb.on_epoch_end(1, {"val_loss": 3.0})
+    assert float(cb.model.optimizer.learning_rate) == 0.5
+
+
+def test_model_checkpoint_verbose_reports_the_finished_save(tmp_path, make_model, capsys):
+    cb = callbacks.ModelCheckpoint(str(tmp_path / "m-{epoch}.keras"), verbose=1)
+    _train(cb, make_model(), [1.0])
+    path = tmp_path / "m-1.keras"
+    assert capsys.readouterr().out == f"\nEpoch 1: saving model to {path}\n\nEpoch 1: finished saving model to {path}\n"
+
+
+def test_terminate_on_nan_raise_error(make_model):
+    cb = callbacks.TerminateOnNaN(raise_error=True)
+    cb.set_model(make_model())
+    cb.on_batch_end(0, {"loss": 1.0})
+    with pytest.raises(RuntimeError, match="NaN or Inf loss encountered at batch 3. Loss value: inf"):
+        cb.on_batch_end(3, {"loss": float("inf")})
+    assert not cb.model.stop_training
+    graceful = callbacks.TerminateOnNaN()
+    graceful.set_model(make_model())
+    graceful.on_batch_end(1, {"loss": float("nan")})
+    assert graceful.model.stop_training and graceful.raise_error is False

@@ -61,3 +61,122 @@ def test_loss_scale_optimizer_state_dtypes_match_keras():
     k.build([keras_ref.Variable(np.ones(2, "float32"), name="w")])
     c.build([cornu.Variable(np.ones(2, "float32"), name="w")])
     assert [(v.path, v.dtype) for v in c.variables][:6] == [(v.path, v.dtype) for v in k.variables][:6]
+
+
+# ---------------------------------------------------------------- callbacks
+
+def _tiny_model(lib, lr=0.05):
+    model = lib.Sequential([lib.Input((3,)), lib.layers.Dense(1, name="d")], name="seq")
+    model.compile(optimizer=lib.optimizers.SGD(learning_rate=lr), loss="mse")
+    model.set_weights([np.array([[0.1], [0.2], [-0.3]], "float32"), np.zeros((1,), "float32")])
+    return model
+
+
+def _drive(lib, make_callback, values):
+    """Feed ``val_loss`` values to the callback epoch by epoch; record stops, rates and logs."""
+    model = _tiny_model(lib, lr=0.1)
+    cb = make_callback(lib)
+    cb.set_model(model)
+    cb.on_train_begin({})
+    seen = []
+    for epoch, value in enumerate(values):
+        cb.on_epoch_begin(epoch, {})
+        model.set_weights([np.full((3, 1), float(epoch), "float32"), np.full((1,), float(epoch), "float32")])
+        logs = {"val_loss": value, "loss": value}
+        cb.on_epoch_end(epoch, logs)
+        seen.append((epoch, bool(model.stop_training), float(model.optimizer.learning_rate),
+                     logs.get("learning_rate")))
+        if model.stop_training:
+            break
+    cb.on_train_end({})
+    state = {a: getattr(cb, a) for a in ("wait", "stopped_epoch", "best", "cooldown_counter") if hasattr(cb, a)}
+    return seen, state, [w.tolist() for w in model.get_weights()]
+
+
+SEQUENCES = [[1.0, 0.9, 0.95, 0.94, 0.96, 0.97, 0.93, 0.99, 1.0, 1.1],
+             [1.0, 0.999, 0.998, 0.997, 0.5, 0.4, 0.41, 0.42, 0.43, 0.44]]
+EARLY_STOPPING = [dict(patience=2, min_delta=0.01), dict(patience=1, baseline=0.95), dict(patience=2, baseline=0.3),
+                  dict(patience=2, restore_best_weights=True), dict(patience=2, start_from_epoch=2,
+                                                                   restore_best_weights=True),
+                  dict(patience=0, mode="max"), dict(patience=3, baseline=2.0, restore_best_weights=True)]
+REDUCE_LR = [dict(patience=1, factor=0.5, cooldown=2), dict(patience=1, factor=0.1, min_lr=0.005),
+             dict(patience=2, factor=0.5, min_delta=0.01, cooldown=1), dict(patience=1, mode="max", factor=0.5)]
+
+
+@pytest.mark.parametrize("values", SEQUENCES, ids=["bumpy", "plateau"])
+@pytest.mark.parametrize("cls_name,kwargs", [("EarlyStopping", k) for k in EARLY_STOPPING]
+                         + [("ReduceLROnPlateau", k) for k in REDUCE_LR])
+def test_plateau_callbacks_follow_keras_epoch_by_epoch(cls_name, kwargs, values):
+    def make(lib):
+        return getattr(lib.callbacks, cls_name)(**kwargs)
+
+    assert _drive(cornu, make, values) == _drive(keras_ref, make, values)
+
+
+def _fit(lib, callbacks, epochs=3, **kwargs):
+    import contextlib
+    import io
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 3)).astype("float32")
+    y = x @ np.array([[1.0], [-2.0], [0.5]], "float32")
+    model = _tiny_model(lib)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        history = model.fit(x, y, batch_size=8, epochs=epochs, shuffle=False, verbose=0, callbacks=callbacks,
+                            validation_data=(x[:16], y[:16]), **kwargs)
+    return model, history, out.getvalue()
+
+
+def test_learning_rate_scheduler_sees_and_logs_what_keras_does():
+    def run(lib):
+        seen = []
+
+        def schedule(epoch, lr):
+            seen.append(lr)
+            return lr * 0.5
+
+        model, history, _ = _fit(lib, [lib.callbacks.LearningRateScheduler(schedule)], epochs=3)
+        return seen, history.history["learning_rate"], float(model.optimizer.learning_rate)
+
+    assert run(cornu) == run(keras_ref)
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(save_best_only=True, initial_value_threshold=3.0),
+                                    dict(save_weights_only=True, save_best_only=True)])
+def test_model_checkpoint_verbose_output_and_files_match_keras(tmp_path, kwargs):
+    def run(lib):
+        folder = tmp_path / lib.__name__
+        name = "w-{epoch:02d}-{val_loss:.2f}.weights.h5" if kwargs.get("save_weights_only") else "m-{epoch:02d}.keras"
+        cb = lib.callbacks.ModelCheckpoint(str(folder / name), verbose=1, **kwargs)
+        _, _, out = _fit(lib, [cb])
+        return sorted(p.name for p in folder.iterdir()), out.replace(str(folder), "DIR")
+
+    assert run(cornu) == run(keras_ref)
+
+
+@pytest.mark.parametrize("cls_name", ["ModelCheckpoint", "ReduceLROnPlateau", "EarlyStopping"])
+def test_unknown_monitor_in_auto_mode_raises_like_keras(tmp_path, cls_name):
+    def run(lib):
+        args = (str(tmp_path / f"{lib.__name__}.keras"),) if cls_name == "ModelCheckpoint" else ()
+        cb = getattr(lib.callbacks, cls_name)(*args, monitor="nope")
+        with pytest.raises(ValueError) as info:
+            _fit(lib, [cb], epochs=1)
+        return str(info.value)
+
+    assert run(cornu) == run(keras_ref)
+
+
+def test_terminate_on_nan_raise_error_matches_keras():
+    def run(lib):
+        rng = np.random.default_rng(0)
+        x = rng.normal(size=(8, 3)).astype("float32")
+        y = np.ones((8, 1), "float32")
+        y[5] = np.nan
+        model = _tiny_model(lib)
+        with pytest.raises(RuntimeError) as info:
+            model.fit(x, y, batch_size=2, epochs=2, shuffle=False, verbose=0,
+                      callbacks=[lib.callbacks.TerminateOnNaN(raise_error=True)])
+        return str(info.value)
+
+    assert run(cornu) == run(keras_ref)
