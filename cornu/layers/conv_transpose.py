@@ -51,6 +51,8 @@ def torch_crop_args(length: int, out: int, kernel: int, stride: int, dilation: i
 class BaseConvTranspose(BaseConv):
     """N-D transposed convolution (the gradient of a convolution) shared by Conv1D/2D/3DTranspose."""
 
+    _supports_lora = False
+
     def __init__(self, filters: int, kernel_size, strides=1, padding: str = "valid", output_padding=None,
                  data_format=None, dilation_rate=1, activation=None, use_bias: bool = True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,

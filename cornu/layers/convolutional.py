@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from cornu import activations, constraints, initializers, regularizers
 from cornu.utils import conv_utils
 from cornu.layers import conv_gemm
-from cornu.layers.core import _ser
+from cornu.layers.core import _MergedKernel, _ser
 from cornu.layers.layer import InputSpec, Layer
 
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
@@ -32,13 +32,20 @@ class BaseConv(Layer):
     """N-D convolution shared by Conv1D/2D/3D."""
 
     rank = 2
+    # Keras's Conv1D/2D/3D take `lora_rank` / `lora_alpha` through **kwargs; its transposed convolutions do not.
+    _supports_lora = True
 
     def __init__(self, filters: int, kernel_size, strides=1, padding: str = "valid", data_format=None,
                  dilation_rate=1, groups: int = 1, activation=None, use_bias: bool = True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
                  bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
                  bias_constraint=None, **kwargs):
+        lora_rank = kwargs.pop("lora_rank", None) if self._supports_lora else None
+        lora_alpha = kwargs.pop("lora_alpha", None) if self._supports_lora else None
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.lora_rank = lora_rank
+        self.lora_alpha = lora_alpha if lora_alpha is not None else lora_rank
+        self.lora_enabled = False
         if not isinstance(filters, int) or isinstance(filters, bool) or filters <= 0:
             raise ValueError(f"Invalid value for argument `filters`. Expected a strictly positive integer. "
                              f"Received filters={filters!r}")
@@ -102,6 +109,53 @@ class BaseConv(Layer):
                                     name="bias") if self.use_bias else None
         self.input_spec = InputSpec(ndim=rank + 2, axes={self._channel_axis: in_ch})
         self.built = True
+        if self.lora_rank:
+            # Unlike Dense and Embedding, Keras 3.15's convolutions keep the given ``lora_alpha`` when built.
+            self.enable_lora(self.lora_rank, lora_alpha=self.lora_alpha)
+
+    def enable_lora(self, rank: int, lora_alpha: float | None = None, a_initializer="he_uniform",
+                    b_initializer="zeros") -> None:
+        """Freeze the kernel and train ``A @ B * (lora_alpha / rank)`` instead: ``A`` is ``(*k, in, rank)``."""
+        if self.kernel_constraint is not None:
+            raise ValueError("Lora is incompatible with kernel constraints. In order to enable lora on this layer, "
+                             "remove the `kernel_constraint` argument.")
+        if not self.built:
+            raise ValueError("Cannot enable lora on a layer that isn't yet built.")
+        if self.lora_enabled:
+            raise ValueError("lora is already enabled. This can only be done once per layer.")
+        if not isinstance(rank, int) or isinstance(rank, bool) or rank <= 0:
+            raise ValueError(f"`rank` must be a positive integer. Received: rank={rank!r}")
+        self.lora_kernel_a = self.add_weight(name="lora_kernel_a", shape=self.kernel.shape[:-1] + (rank,),
+                                             initializer=initializers.get(a_initializer),
+                                             regularizer=self.kernel_regularizer)
+        self.lora_kernel_b = self.add_weight(name="lora_kernel_b", shape=(rank, self.filters),
+                                             initializer=initializers.get(b_initializer),
+                                             regularizer=self.kernel_regularizer)
+        self.kernel.trainable = False
+        self.kernel._trainable_wanted = False
+        self.lora_enabled = True
+        self.lora_rank = rank
+        self.lora_alpha = lora_alpha if lora_alpha is not None else rank
+
+    def _lora_delta(self) -> torch.Tensor:
+        """``A @ B * scale`` in the torch kernel layout ``(out, in, *k)``."""
+        delta = (self.lora_kernel_a.value @ self.lora_kernel_b.value) * (self.lora_alpha / self.lora_rank)
+        return delta.permute((self.rank + 1, self.rank) + tuple(range(self.rank)))
+
+    def _merged_kernel(self) -> torch.Tensor:
+        """The kernel in Keras layout with the LoRA update folded in (what Keras saves)."""
+        kernel = self.kernel.keras_value
+        if self.lora_enabled:
+            kernel = kernel + (self.lora_kernel_a.value @ self.lora_kernel_b.value) * (
+                self.lora_alpha / self.lora_rank)
+        return kernel
+
+    def _saved_variables(self) -> list:
+        """What weight files hold for this layer, as Keras writes it: the LoRA-merged kernel, then the bias."""
+        if not self.built:
+            return []
+        saved = [self.kernel] if not self.lora_enabled else [_MergedKernel(self)]
+        return saved + ([self.bias] if self.bias is not None else [])
 
     def call(self, inputs):
         return self.activation(self._convolve(inputs))
@@ -116,6 +170,8 @@ class BaseConv(Layer):
         elif self.padding == "causal":
             x = F.pad(x, ((self.kernel_size[0] - 1) * self.dilation_rate[0], 0))
         kernel, bias = self.kernel.value, self.bias.value if self.bias is not None else None
+        if self.lora_enabled:
+            kernel = kernel + self._lora_delta()
         if conv_gemm.applies(x, kernel, self.groups):
             pads = padding if isinstance(padding, tuple) else (padding,) * self.rank
             y = conv_gemm.convolve(x, kernel, bias, self.strides, pads, self.dilation_rate)
@@ -144,7 +200,8 @@ class BaseConv(Layer):
                 "bias_regularizer": _ser(regularizers, self.bias_regularizer),
                 "activity_regularizer": _ser(regularizers, self.activity_regularizer),
                 "kernel_constraint": _ser(constraints, self.kernel_constraint),
-                "bias_constraint": _ser(constraints, self.bias_constraint)}
+                "bias_constraint": _ser(constraints, self.bias_constraint),
+                **({"lora_rank": self.lora_rank, "lora_alpha": self.lora_alpha} if self.lora_rank else {})}
 
 
 class Conv1D(BaseConv):

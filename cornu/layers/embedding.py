@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 from cornu import constraints, initializers, regularizers
-from cornu.layers.core import _ser
+from cornu.layers.core import _MergedKernel, _ser
 from cornu.layers.layer import Layer
 from cornu.ops import numpy as numpy_ops
 
@@ -28,8 +29,6 @@ class Embedding(Layer):
         for arg, value in (("input_dim", input_dim), ("output_dim", output_dim)):
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ValueError(f"Argument `{arg}` of Embedding must be a positive integer. Received: {arg}={value!r}")
-        if lora_rank is not None:
-            raise NotImplementedError("LoRA (`lora_rank`) is not supported by cornu's Embedding layer.")
         if quantization_config is not None:
             raise ValueError("cornu does not quantize layers yet; `quantization_config` must be None. "
                              f"Received: quantization_config={quantization_config!r}")
@@ -40,6 +39,9 @@ class Embedding(Layer):
         self.embeddings_constraint = constraints.get(embeddings_constraint)
         self.mask_zero = mask_zero
         self.supports_masking = mask_zero
+        self.lora_rank = lora_rank
+        self.lora_alpha = lora_alpha if lora_alpha is not None else lora_rank
+        self.lora_enabled = False
         if weights is not None:
             self._maybe_build(None)
             if not (isinstance(weights, list) and len(weights) == 1):
@@ -52,12 +54,57 @@ class Embedding(Layer):
                                           regularizer=self.embeddings_regularizer,
                                           constraint=self.embeddings_constraint)
         self.built = True
+        if self.lora_rank:
+            # As Keras 3.15 does, building re-enables LoRA with ``lora_alpha`` equal to the rank.
+            self.enable_lora(self.lora_rank)
+
+    def enable_lora(self, rank: int, lora_alpha: float | None = None, a_initializer="he_uniform",
+                    b_initializer="zeros") -> None:
+        """Freeze the table and train a low-rank update ``A @ B * (lora_alpha / rank)`` instead (LoRA)."""
+        if self.embeddings_constraint is not None:
+            raise ValueError("Lora is incompatible with embedding constraints. In order to enable lora on this "
+                             "layer, remove the `embeddings_constraint` argument.")
+        if not self.built:
+            raise ValueError("Cannot enable lora on a layer that isn't yet built.")
+        if self.lora_enabled:
+            raise ValueError("lora is already enabled. This can only be done once per layer.")
+        if not isinstance(rank, int) or isinstance(rank, bool) or rank <= 0:
+            raise ValueError(f"`rank` must be a positive integer. Received: rank={rank!r}")
+        self.lora_embeddings_a = self.add_weight(name="lora_embeddings_a", shape=(self.input_dim, rank),
+                                                 initializer=initializers.get(a_initializer),
+                                                 regularizer=self.embeddings_regularizer)
+        self.lora_embeddings_b = self.add_weight(name="lora_embeddings_b", shape=(rank, self.output_dim),
+                                                 initializer=initializers.get(b_initializer),
+                                                 regularizer=self.embeddings_regularizer)
+        self.embeddings.trainable = False
+        self.embeddings._trainable_wanted = False
+        self.lora_enabled = True
+        self.lora_rank = rank
+        self.lora_alpha = lora_alpha if lora_alpha is not None else rank
+
+    def _merged_kernel(self):
+        """The table with the LoRA update folded in (what Keras saves)."""
+        table = self.embeddings.value
+        if self.lora_enabled:
+            table = table + (self.lora_embeddings_a.value @ self.lora_embeddings_b.value) * (
+                self.lora_alpha / self.lora_rank)
+        return table
+
+    def _saved_variables(self) -> list:
+        """What weight files hold for this layer, as Keras writes it: the LoRA-merged table."""
+        if not self.built:
+            return []
+        return [self.embeddings] if not self.lora_enabled else [_MergedEmbeddings(self)]
 
     def call(self, inputs):
         if inputs.dtype not in _INDEX_DTYPES:
             inputs = inputs.long()
         try:
-            return F.embedding(inputs, self.embeddings.value)
+            out = F.embedding(inputs, self.embeddings.value)
+            if self.lora_enabled:
+                low_rank = F.embedding(inputs, self.lora_embeddings_a.value) @ self.lora_embeddings_b.value
+                out = out + low_rank * (self.lora_alpha / self.lora_rank)
+            return out
         except IndexError:
             # Only reached when torch already checked the indices (CPU): no cost on the normal path.
             low, high = int(inputs.min()), int(inputs.max())
@@ -79,4 +126,24 @@ class Embedding(Layer):
                 "embeddings_regularizer": _ser(regularizers, self.embeddings_regularizer),
                 "activity_regularizer": _ser(regularizers, self.activity_regularizer),
                 "embeddings_constraint": _ser(constraints, self.embeddings_constraint),
-                "mask_zero": self.mask_zero, "quantization_config": None}
+                "mask_zero": self.mask_zero, "quantization_config": None,
+                **({"lora_rank": self.lora_rank, "lora_alpha": self.lora_alpha} if self.lora_rank else {})}
+
+
+class _MergedEmbeddings(_MergedKernel):
+    """A LoRA Embedding table as saved: reads merged; loading sets the table and resets the LoRA factors."""
+
+    name = "embeddings"
+
+    def __init__(self, layer: Embedding):
+        self.layer = layer
+        self.path = layer.embeddings.path
+
+    @property
+    def shape(self) -> tuple:
+        return self.layer.embeddings.shape
+
+    def assign(self, value) -> None:
+        self.layer.embeddings.assign(value)
+        for factor in (self.layer.lora_embeddings_a, self.layer.lora_embeddings_b):
+            factor.assign(np.zeros(factor.shape, "float32"))

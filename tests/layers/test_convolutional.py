@@ -123,3 +123,17 @@ def test_empty_output_is_a_value_error_with_keras_message(eager):
 def test_empty_output_error_class_matches_keras(keras_ref):
     with pytest.raises(ValueError, match="Computed output size would be zero or negative"):
         keras_ref.layers.Conv2D(2, 3)(np.zeros((1, 2, 2, 1), "float32"))
+
+
+def test_conv_lora_update_is_a_kernel_shaped_low_rank_product():
+    layer = Conv1D(4, 3, lora_rank=2, lora_alpha=4.0)
+    x = torch.as_tensor(np.random.default_rng(0).standard_normal((2, 6, 3)).astype("float32"))
+    layer(x)
+    rng = np.random.default_rng(1)
+    kernel, bias, a, b = (rng.standard_normal(w.shape).astype("float32") for w in layer.get_weights())
+    layer.set_weights([kernel, bias, a, b])
+    merged = kernel.astype(np.float64) + (a.astype(np.float64) @ b) * (4.0 / 2)
+    windows = np.stack([x.numpy()[:, i:i + 3, :] for i in range(4)], axis=1)  # (batch, out_steps, k, in)
+    expected = np.einsum("btki,kio->bto", windows, merged) + bias
+    np.testing.assert_allclose(layer(x).detach().numpy(), expected, rtol=1e-4, atol=1e-5)
+    assert not layer.kernel.trainable and layer.get_config()["lora_alpha"] == 4.0

@@ -95,5 +95,24 @@ def test_constructor_arguments():
         Embedding(0, 2)
     with pytest.raises(ValueError, match="output_dim"):
         Embedding(4, 2.5)
-    with pytest.raises(NotImplementedError, match="LoRA"):
-        Embedding(4, 2, lora_rank=2)
+    with pytest.raises(ValueError, match="rank"):
+        Embedding(4, 2, lora_rank=-1).build()
+
+
+def test_lora_adds_a_scaled_low_rank_update_and_freezes_the_table():
+    layer = Embedding(6, 4, lora_rank=2, name="e")
+    idx = torch.tensor([[1, 5, 0]])
+    layer(idx)
+    assert [(w.path, w.trainable) for w in layer.weights] == [
+        ("e/embeddings", False), ("e/lora_embeddings_a", True), ("e/lora_embeddings_b", True)]
+    rng = np.random.default_rng(0)
+    table, a, b = (rng.standard_normal(s).astype("float32") for s in ((6, 4), (6, 2), (2, 4)))
+    layer.set_weights([table, a, b])
+    expected = (table.astype(np.float64) + a.astype(np.float64) @ b * (2 / 2))[idx.numpy()]
+    np.testing.assert_allclose(layer(idx).detach().numpy(), expected, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="already enabled"):
+        layer.enable_lora(2)
+    with pytest.raises(ValueError, match="constraint"):
+        constrained = Embedding(6, 4, embeddings_constraint="non_neg")
+        constrained.build()
+        constrained.enable_lora(2)

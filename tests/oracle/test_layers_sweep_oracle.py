@@ -238,3 +238,47 @@ def test_wrapper_base_class_like_keras():
             lib.layers.Wrapper("dense")
     assert cornu.layers.Wrapper(cornu.layers.Dense(3, name="d"), name="w").get_config() == \
         keras_ref.layers.Wrapper(keras_ref.layers.Dense(3, name="d"), name="w").get_config()
+
+
+LORA_CASES = [("Embedding", (6, 4), {"lora_rank": 2}, (2, 3)),
+              ("Embedding", (6, 4), {"lora_rank": 2, "lora_alpha": 4.0}, (2, 3)),
+              ("Embedding", (6, 4), {"lora_rank": 0}, (2, 3)), ("Conv1D", (4, 3), {"lora_rank": 2}, (2, 6, 3)),
+              ("Conv2D", (4, 3), {"lora_rank": 2, "lora_alpha": 4.0, "strides": 2, "padding": "same"}, (2, 5, 5, 3)),
+              ("Conv2D", (4, 3), {"lora_rank": 1, "data_format": "channels_first"}, (2, 3, 5, 5)),
+              ("Conv3D", (2, 2), {"lora_rank": 1}, (1, 4, 4, 4, 2))]
+
+
+@pytest.mark.parametrize("name,args,kwargs,shape", LORA_CASES)
+def test_lora_layers_match_keras(name, args, kwargs, shape, tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 6, shape) if name == "Embedding" else rng.standard_normal(shape).astype("float32")
+    ref = getattr(keras_ref.layers, name)(*args, name="l", **kwargs)
+    ours = getattr(cornu.layers, name)(*args, name="l", **kwargs)
+    assert ours.get_config() == ref.get_config()
+    ref(x)
+    ours(torch.as_tensor(x))
+    assert ours.get_config() == ref.get_config()
+    assert [(w.path, w.trainable) for w in ours.weights] == [(w.path, w.trainable) for w in ref.weights]
+    weights = [(rng.standard_normal(w.shape) * 0.3).astype("float32") for w in ref.get_weights()]
+    ref.set_weights(weights)
+    ours.set_weights(weights)
+    np.testing.assert_allclose(_np(ours(torch.as_tensor(x))), _np(ref(x)), rtol=1e-5, atol=1e-5)
+    dtype = "int32" if name == "Embedding" else "float32"
+    model_ref = keras_ref.Sequential([keras_ref.Input(shape[1:], dtype=dtype), ref])
+    model_ours = cornu.Sequential([cornu.Input(shape[1:], dtype=dtype), ours])
+    model_ref.save_weights(tmp_path / "k.weights.h5")  # Keras writes the LoRA-merged kernel
+    fresh = cornu.Sequential([cornu.Input(shape[1:], dtype=dtype),
+                              getattr(cornu.layers, name)(*args, name="l", **kwargs)])
+    fresh.load_weights(tmp_path / "k.weights.h5")
+    np.testing.assert_allclose(_np(fresh(torch.as_tensor(x))), _np(ref(x)), rtol=1e-5, atol=1e-5)
+    model_ours.save_weights(tmp_path / "c.weights.h5")
+    model_ref.load_weights(tmp_path / "c.weights.h5")
+    np.testing.assert_allclose(_np(ref(x)), _np(ours(torch.as_tensor(x))), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D"])
+def test_lora_rank_refused_where_keras_refuses_it(name):
+    args = (3,) if name == "DepthwiseConv2D" else (2, 3)
+    for lib in (keras_ref, cornu):
+        with pytest.raises(ValueError):
+            getattr(lib.layers, name)(*args, lora_rank=2)
