@@ -39,11 +39,11 @@ def to_tensor(x: Any, dtype: Any = None, device: torch.device | None = None) -> 
                           dtype=config.torch_dtype(scalar_dtype), device=device or config.device())
     if not isinstance(x, torch.Tensor):
         arr = np.asarray(x)
-        if dtype is None:
-            if arr.dtype.kind == "f" and not isinstance(x, np.ndarray):
-                dtype = config.floatx()
-            elif arr.dtype.kind not in "biuf":
-                raise TypeError(f"Expected numeric values, received an array of dtype {arr.dtype}: {x!r}")
+        if arr.dtype.kind not in "biuf":
+            # Keras's torch backend raises ValueError for strings and objects.
+            raise ValueError(f"Expected numeric values, received an array of dtype {arr.dtype}: {x!r}")
+        if dtype is None and arr.dtype.kind == "f" and not isinstance(x, np.ndarray):
+            dtype = config.floatx()
         x = torch.as_tensor(arr, device=device or config.device())
     if dtype is not None:
         dt = config.torch_dtype(dtype)
@@ -153,6 +153,8 @@ def mean_squared_logarithmic_error(y_true: Any, y_pred: Any) -> torch.Tensor:
 
 def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> torch.Tensor:
     """Quadratic ``0.5 * e**2`` for ``|e| <= delta``, linear ``delta * (|e| - 0.5 * delta)`` beyond."""
+    if isinstance(delta, (str, bytes)) or delta is None:
+        raise ValueError(f"`delta` must be a number. Received: delta={delta!r}")
     y_pred = _pred(y_pred)
     y_true, y_pred = squeeze_or_expand_to_same_rank(_true_like(y_true, y_pred), y_pred)
     error = y_pred - y_true

@@ -303,3 +303,21 @@ def test_metrics_on_mixed_ranks_match_keras(keras_ref, cls_name):
     for m in (ours, ref):
         m.update_state(y, p, sample_weight=np.arange(1.0, 7.0))
     assert_same_tensor(ours.result(), ref.result())
+
+
+def _string_calls(lib):
+    return [
+        lambda: lib.losses.MeanSquaredError()(np.array(["a"]), np.array(["b"])),
+        lambda: lib.losses.mean_squared_error(["a"], ["b"]),
+        lambda: lib.metrics.MeanSquaredError()(["a"], ["b"]),
+        lambda: lib.metrics.Accuracy()(["a"], ["b"]),
+        lambda: lib.losses.Huber(delta="a")(np.ones((3, 4), "float32"), np.ones((3, 4), "float32")),
+    ]
+
+
+@pytest.mark.parametrize("index", range(5))
+def test_string_inputs_raise_value_error_like_keras(keras_ref, index):
+    with pytest.raises(ValueError):
+        _string_calls(keras_ref)[index]()
+    with pytest.raises(ValueError):
+        _string_calls(cornu)[index]()
