@@ -92,6 +92,18 @@ def squeeze_or_expand_to_same_rank(x1: torch.Tensor, x2: torch.Tensor,
     return x1, x2
 
 
+def standardize_compute_dtype(dtype: Any) -> str | None:
+    """A dtype name for a loss or metric ``dtype`` argument; a policy (``"mixed_float16"``, a ``DTypePolicy``)
+    gives its compute dtype, as in Keras. None stays None."""
+    if dtype is None:
+        return None
+    if hasattr(dtype, "compute_dtype") or (isinstance(dtype, str) and dtype.startswith("mixed_")):
+        from cornu import dtype_policies
+
+        return dtype_policies.get(dtype).compute_dtype
+    return config.standardize_dtype(dtype)
+
+
 def divide_no_nan(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """``a / b`` with 0 where ``b == 0``; a float64 quotient comes back float32.
 
@@ -541,7 +553,7 @@ class Loss:
             raise TypeError(f"Argument `name` must be a string. Received: name={name!r}")
         self.name = name or to_snake_case(type(self).__name__)
         self.reduction = standardize_reduction(reduction)
-        self._dtype_arg = None if dtype is None else config.standardize_dtype(dtype)
+        self._dtype_arg = standardize_compute_dtype(dtype)
 
     @property
     def dtype(self) -> str:

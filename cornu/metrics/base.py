@@ -12,7 +12,13 @@ import torch
 from torch import nn
 
 from cornu import config, initializers
-from cornu.losses import apply_mask, divide_no_nan, squeeze_or_expand_to_same_rank, to_tensor
+from cornu.losses import (
+    apply_mask,
+    divide_no_nan,
+    squeeze_or_expand_to_same_rank,
+    standardize_compute_dtype,
+    to_tensor,
+)
 from cornu.utils.naming import to_snake_case
 from cornu.variables import Variable
 
@@ -25,7 +31,7 @@ class Metric:
         if name is not None and not isinstance(name, str):
             raise TypeError(f"Argument `name` must be a string. Received: name={name!r}")
         self.name = name or to_snake_case(type(self).__name__)
-        self._dtype = config.standardize_dtype(dtype)
+        self._dtype = standardize_compute_dtype(dtype) or config.floatx()
         self._variables: list[Variable] = []
         self._device = config.device()
 

@@ -321,3 +321,18 @@ def test_string_inputs_raise_value_error_like_keras(keras_ref, index):
         _string_calls(keras_ref)[index]()
     with pytest.raises(ValueError):
         _string_calls(cornu)[index]()
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16", "policy_object"])
+def test_policy_dtypes_give_the_compute_dtype_like_keras(keras_ref, policy):
+    y, p = _loss_inputs("reg", (4, 3))
+    out = []
+    for lib in (cornu, keras_ref):
+        dtype = lib.dtype_policies.DTypePolicy("mixed_float16") if policy == "policy_object" else policy
+        loss, metric = lib.losses.MeanSquaredError(dtype=dtype), lib.metrics.MeanSquaredError(dtype=dtype)
+        metric.update_state(y, p)
+        out.append((loss.dtype, loss(y, p), metric.dtype, metric.result(), metric.get_config(), loss.get_config()))
+    ours, ref = out
+    assert ours[0] == ref[0] and ours[2] == ref[2] and ours[4] == ref[4] and ours[5] == ref[5]
+    assert_same_tensor(ours[1], ref[1], rtol=1e-2)
+    assert_same_tensor(ours[3], ref[3], rtol=1e-2)
