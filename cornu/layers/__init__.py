@@ -5,7 +5,7 @@ from cornu.layers.attention import (AdditiveAttention, Attention, EinsumDense, G
 from cornu.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose, Conv3DTranspose
 from cornu.layers.convolutional import Conv1D, Conv2D, Conv3D
 from cornu.layers.core import Activation, Dense, Identity, Lambda
-from cornu.layers.embedding import Embedding
+from cornu.layers.embedding import Embedding, ReversibleEmbedding
 from cornu.layers.input_layer import Input, InputLayer
 from cornu.layers.layer import InputSpec, Layer
 from cornu.layers.masking import Masking

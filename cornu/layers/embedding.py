@@ -147,3 +147,63 @@ class _MergedEmbeddings(_MergedKernel):
         self.layer.embeddings.assign(value)
         for factor in (self.layer.lora_embeddings_a, self.layer.lora_embeddings_b):
             factor.assign(np.zeros(factor.shape, "float32"))
+
+
+class ReversibleEmbedding(Embedding):
+    """An ``Embedding`` that can also project back: ``layer(hidden, reverse=True)`` gives ``(..., input_dim)`` logits.
+
+    The reverse projection uses the transposed table (``tie_weights=True``) or a
+    separate ``reverse_embeddings`` ``(output_dim, input_dim)`` weight, computed in
+    ``reverse_dtype`` when given; ``logit_soft_cap`` squashes the logits to
+    ``tanh(logits / cap) * cap``.
+    """
+
+    def __init__(self, input_dim: int, output_dim: int, tie_weights: bool = True, embeddings_initializer="uniform",
+                 embeddings_regularizer=None, embeddings_constraint=None, mask_zero: bool = False,
+                 reverse_dtype=None, logit_soft_cap=None, **kwargs):
+        super().__init__(input_dim, output_dim, embeddings_initializer=embeddings_initializer,
+                         embeddings_regularizer=embeddings_regularizer, embeddings_constraint=embeddings_constraint,
+                         mask_zero=mask_zero, **kwargs)
+        self.tie_weights = tie_weights
+        self.reverse_dtype = reverse_dtype
+        self.logit_soft_cap = logit_soft_cap
+
+    def build(self, input_shape=None) -> None:
+        super().build(input_shape)
+        if not self.tie_weights:
+            self.reverse_embeddings = self.add_weight(shape=(self.output_dim, self.input_dim),
+                                                      initializer=self.embeddings_initializer,
+                                                      name="reverse_embeddings")
+
+    def call(self, inputs, reverse: bool = False):
+        if not reverse:
+            return super().call(inputs)
+        kernel = self._merged_kernel().T if self.tie_weights else self.reverse_embeddings.value
+        if self.reverse_dtype is not None:
+            dtype = getattr(torch, str(self.reverse_dtype))
+            inputs, kernel = inputs.to(dtype), kernel.to(dtype)
+        logits = torch.matmul(inputs, kernel.to(inputs.dtype))
+        if self.logit_soft_cap is not None:
+            logits = torch.tanh(logits / self.logit_soft_cap) * self.logit_soft_cap
+        return logits
+
+    def compute_output_shape(self, input_shape, reverse: bool = False):
+        if reverse:
+            return tuple(input_shape)[:-1] + (self.input_dim,)
+        return super().compute_output_shape(input_shape)
+
+    def compute_output_spec(self, inputs, reverse: bool = False):
+        from cornu.symbolic import KerasTensor
+
+        if not reverse:
+            return super().compute_output_spec(inputs)
+        return KerasTensor(self.compute_output_shape(inputs.shape, reverse=True),
+                           dtype=self.reverse_dtype or self.compute_dtype)
+
+    def _saved_variables(self) -> list:
+        saved = super()._saved_variables()
+        return saved + [self.reverse_embeddings] if saved and not self.tie_weights else saved
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "tie_weights": self.tie_weights, "reverse_dtype": self.reverse_dtype,
+                "logit_soft_cap": self.logit_soft_cap}

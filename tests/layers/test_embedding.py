@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from cornu.layers.embedding import Embedding
+from cornu.layers.embedding import Embedding, ReversibleEmbedding
 from cornu.symbolic import KerasTensor
 
 RNG = np.random.default_rng(3)
@@ -116,3 +116,20 @@ def test_lora_adds_a_scaled_low_rank_update_and_freezes_the_table():
         constrained = Embedding(6, 4, embeddings_constraint="non_neg")
         constrained.build()
         constrained.enable_lora(2)
+
+
+def test_reversible_embedding_projects_back_with_the_tied_or_separate_table():
+    h = np.random.default_rng(0).standard_normal((2, 3, 4)).astype("float32")
+    tied = ReversibleEmbedding(6, 4, logit_soft_cap=3.0)
+    tied.build()
+    table = tied.get_weights()[0].astype(np.float64)
+    np.testing.assert_allclose(tied(torch.as_tensor(h), reverse=True).detach().numpy(),
+                               np.tanh(h @ table.T / 3.0) * 3.0, rtol=1e-5, atol=1e-6)
+    untied = ReversibleEmbedding(6, 4, tie_weights=False)
+    untied.build()
+    reverse = untied.get_weights()[1]
+    assert reverse.shape == (4, 6)
+    np.testing.assert_allclose(untied(torch.as_tensor(h), reverse=True).detach().numpy(),
+                               h.astype(np.float64) @ reverse, rtol=1e-5, atol=1e-6)
+    assert untied.compute_output_shape((None, 3, 4), reverse=True) == (None, 3, 6)
+    assert untied.compute_output_shape((None, 3)) == (None, 3, 4)

@@ -282,3 +282,36 @@ def test_lora_rank_refused_where_keras_refuses_it(name):
     for lib in (keras_ref, cornu):
         with pytest.raises(ValueError):
             getattr(lib.layers, name)(*args, lora_rank=2)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"tie_weights": False}, {"logit_soft_cap": 2.0}, {"reverse_dtype": "float16"},
+                                    {"lora_rank": 2}, {"mask_zero": True}])
+def test_reversible_embedding_matches_keras(kwargs, tmp_path):
+    x = np.array([[1, 0, 5], [2, 3, 4]])
+    h = np.random.default_rng(0).standard_normal((2, 3, 4)).astype("float32")
+    ref = keras_ref.layers.ReversibleEmbedding(6, 4, name="r", **kwargs)
+    ours = cornu.layers.ReversibleEmbedding(6, 4, name="r", **kwargs)
+    assert ours.get_config() == ref.get_config()
+    ref(x)
+    ours(torch.as_tensor(x))
+    assert [(w.path, w.trainable) for w in ours.weights] == [(w.path, w.trainable) for w in ref.weights]
+    weights = [np.random.default_rng(i).standard_normal(w.shape).astype("float32") for i, w in enumerate(
+        ref.get_weights())]
+    ref.set_weights(weights)
+    ours.set_weights(weights)
+    tol = 1e-2 if "reverse_dtype" in kwargs else 1e-5
+    out, expected = ours(torch.as_tensor(h), reverse=True), ref(h, reverse=True)
+    assert str(out.dtype) == str(expected.dtype)
+    np.testing.assert_allclose(_np(out.float()), _np(expected).astype("float32"), rtol=tol, atol=tol)
+    forward = ours(torch.as_tensor(x))
+    np.testing.assert_allclose(_np(forward), _np(ref(x)), rtol=1e-6)
+    if kwargs.get("mask_zero"):
+        np.testing.assert_array_equal(_np(forward._keras_mask), x != 0)
+    symbolic = ours(cornu.Input((3, 4)), reverse=True)
+    assert tuple(symbolic.shape) == tuple(ref(keras_ref.Input((3, 4)), reverse=True).shape)
+    model_ref = keras_ref.Sequential([keras_ref.Input((3,), dtype="int32"), ref])
+    model_ref.save_weights(tmp_path / "k.weights.h5")
+    fresh = cornu.layers.ReversibleEmbedding(6, 4, name="r", **kwargs)
+    cornu.Sequential([cornu.Input((3,), dtype="int32"), fresh]).load_weights(tmp_path / "k.weights.h5")
+    np.testing.assert_allclose(_np(fresh(torch.as_tensor(h), reverse=True).float()),
+                               _np(ref(h, reverse=True)).astype("float32"), rtol=tol, atol=tol)
