@@ -55,18 +55,27 @@ class Progbar:
     """A progress bar for ``target`` steps (``None`` when unknown).
 
     ``update(current, values)`` averages each value over the steps it covers,
-    except names in ``stateful_metrics``, shown as given; ``verbose=2`` prints
-    a single summary line when finished.
+    except names in ``stateful_metrics``, shown as given (or, with
+    ``stateless_metrics``, averages only those names); ``verbose=2`` prints a
+    single summary line when finished.
     """
 
     def __init__(self, target: int | None, width: int = 20, verbose: int = 1, interval: float = 0.05,
-                 stateful_metrics: Iterable[str] | None = None, unit_name: str = "step"):
+                 stateful_metrics: Iterable[str] | None = None, stateless_metrics: Iterable[str] | None = None,
+                 unit_name: str = "step"):
+        if stateful_metrics and stateless_metrics:
+            raise ValueError(
+                "Only one of `stateful_metrics` or `stateless_metrics` can be provided. `stateful_metrics` is "
+                "used to make metrics stateless by default (with an exclusion list), while `stateless_metrics` "
+                "is used to make metrics stateful by default (with an exclusion list)."
+            )
         self.target = target
         self.width = width
         self.verbose = verbose
         self.interval = interval
         self.unit_name = unit_name
-        self.stateful_metrics = set(stateful_metrics or ())
+        self.stateless_metrics = set(stateless_metrics) if stateless_metrics else None
+        self.stateful_metrics = None if self.stateless_metrics is not None else set(stateful_metrics or ())
         self._dynamic_display = _interactive()
         self._seen_so_far = 0
         self._values: dict[str, list[float]] = {}
@@ -92,7 +101,7 @@ class Progbar:
             if key not in self._values_order:
                 self._values_order.append(key)
             value = _number(value)
-            if key in self.stateful_metrics or finalize:
+            if finalize or not self._averaged(key):
                 self._values[key] = [value, 1]
             else:
                 base = max(current - self._seen_so_far, 1)
@@ -108,6 +117,11 @@ class Progbar:
         elif self.verbose == 2 and finalize:
             self._summary(current, now, time_per_unit)
             self._last_update = now
+
+    def _averaged(self, key: str) -> bool:
+        if self.stateless_metrics is not None:
+            return key in self.stateless_metrics
+        return key not in self.stateful_metrics
 
     def add(self, n: int, values: list[tuple[str, Any]] | None = None) -> None:
         """Advance by ``n`` steps."""

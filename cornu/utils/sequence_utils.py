@@ -37,9 +37,15 @@ def pad_sequences(
             )
         rows.append(seq if hasattr(seq, "__len__") else list(seq))
     if maxlen is None:
-        maxlen = max((len(s) for s in rows), default=0)
-    elif isinstance(maxlen, bool) or not isinstance(maxlen, (int, np.integer)) or maxlen < 0:
+        if not rows:
+            raise ValueError("`sequences` is empty: pass `maxlen` to pad an empty list of sequences.")
+        maxlen = max(len(s) for s in rows)
+    elif isinstance(maxlen, bool) or not isinstance(maxlen, (int, np.integer)):
+        raise TypeError(f"`maxlen` must be an integer. Received: maxlen={maxlen!r} of type {type(maxlen).__name__}")
+    elif maxlen < 0:
         raise ValueError(f"`maxlen` must be a non-negative integer. Received: maxlen={maxlen!r}")
+    elif maxlen == 0 and any(len(s) for s in rows):
+        raise ValueError("`maxlen=0` cannot hold a non-empty sequence (Keras refuses it too).")
     is_str_dtype = np.issubdtype(np.dtype(dtype), np.str_)
     if isinstance(value, str) and np.dtype(dtype) != object and not is_str_dtype:
         raise ValueError(

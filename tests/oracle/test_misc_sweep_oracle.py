@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 import cornu
 from tests.helpers import keras_oracle_module
@@ -180,3 +181,55 @@ def test_terminate_on_nan_raise_error_matches_keras():
         return str(info.value)
 
     assert run(cornu) == run(keras_ref)
+
+
+# ---------------------------------------------------------------- utils
+
+def _call(lib, fn, args, kwargs):
+    try:
+        out = getattr(lib.utils, fn)(*args, **kwargs)
+    except Exception as e:  # the exception class is part of what must match
+        return type(e).__name__
+    array = out.detach().cpu().numpy() if hasattr(out, "detach") else np.asarray(out)
+    return type(out).__name__, array.dtype.name, array.shape, np.round(array.astype("float64"), 6).tolist()
+
+
+UTILS_CASES = [
+    ("to_categorical", ([0, 2, 1],), {}), ("to_categorical", ([0, 2, 1],), dict(num_classes=5)),
+    ("to_categorical", (np.array([[0], [2]]),), {}), ("to_categorical", (np.array([[0, 1], [2, 1]]),), {}),
+    ("to_categorical", (np.array([0.0, 2.7, 1.0]),), {}), ("to_categorical", (np.array(3),), {}),
+    ("to_categorical", ([0, 5],), dict(num_classes=3)), ("to_categorical", ([-1, 1],), {}),
+    ("to_categorical", (np.array([0, 1], dtype="int8"),), {}), ("to_categorical", ([],), dict(num_classes=3)),
+    ("to_categorical", ([0, 1],), dict(num_classes=2.0)), ("to_categorical", (["a"],), {}),
+    ("normalize", (np.array([[3.0, 4.0], [1.0, 0.0]]),), {}),
+    ("normalize", (np.array([[3.0, 4.0], [1.0, 0.0]]),), dict(axis=0)),
+    ("normalize", (np.array([[3.0, 4.0], [1.0, 0.0]]),), dict(order=1)),
+    ("normalize", (np.array([[3.0, 4.0], [0.0, 0.0]], "float32"),), dict(order=np.inf)),
+    ("normalize", (np.array([3, 4]),), {}), ("normalize", (np.array([[3.0, -4.0]]),), dict(order=3)),
+    ("normalize", (torch.tensor([[3.0, 4.0], [1.0, 0.0]]),), dict(axis=0)), ("normalize", ([[3.0, 4.0]],), {}),
+    ("normalize", ([3, 4],), {}), ("normalize", (torch.tensor([3, 4]),), {}),
+    ("normalize", (torch.tensor([[3.0, 4.0]]),), dict(order=1.5)),
+    ("normalize", (np.array([[3.0, 4.0]], "float16"),), {}),
+    ("normalize", (np.ones((2, 3, 4)),), dict(axis=1, order=1)),
+    ("pad_sequences", ([[1, 2, 3], [4, 5], [6]],), dict(maxlen=2, truncating="post")),
+    ("pad_sequences", ([[1, 2, 3], [4, 5], [6]],), dict(padding="post", value=-1)),
+    ("pad_sequences", ([[1.5, 2], [3]],), dict(dtype="float32")), ("pad_sequences", ([[1.5, 2], [3]],), {}),
+    ("pad_sequences", ([],), {}), ("pad_sequences", ([[1, 2]],), dict(maxlen=0)),
+    ("pad_sequences", ([[1, 2]],), dict(maxlen=2.0)), ("pad_sequences", ([[1, 2]],), dict(maxlen=-1)),
+    ("pad_sequences", ([[1, 2]],), dict(padding="mid")), ("pad_sequences", ([[], []],), {}),
+    ("pad_sequences", ([[[1, 2], [3, 4]], [[5, 6]]],), {}),
+]
+
+
+@pytest.mark.parametrize("fn,args,kwargs", UTILS_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(UTILS_CASES)])
+def test_array_utils_match_keras(fn, args, kwargs):
+    assert _call(cornu, fn, args, kwargs) == _call(keras_ref, fn, args, kwargs)
+
+
+def test_progbar_metric_lists_match_keras():
+    for kwargs in (dict(), dict(stateful_metrics=["a"]), dict(stateless_metrics=["b"])):
+        k, c = keras_ref.utils.Progbar(5, **kwargs), cornu.utils.Progbar(5, **kwargs)
+        assert (c.stateful_metrics, c.stateless_metrics) == (k.stateful_metrics, k.stateless_metrics)
+    for lib in (keras_ref, cornu):
+        with pytest.raises(ValueError):
+            lib.utils.Progbar(5, stateful_metrics=["a"], stateless_metrics=["b"])

@@ -67,3 +67,15 @@ def test_format_time(seconds, text):
 def test_format_value():
     assert format_value(0.28713) == "0.2871"
     assert format_value(0.0005) == "5.0000e-04"
+
+
+def test_stateless_metrics_average_only_the_names_given():
+    bar = Progbar(target=10, verbose=0, stateless_metrics=["loss"])
+    assert bar.stateful_metrics is None and bar.stateless_metrics == {"loss"}
+    bar.update(1, [("loss", 1.0), ("acc", 0.1)])
+    bar.update(3, [("loss", 4.0), ("acc", 0.5)])
+    loss_total, loss_count = bar._values["loss"]
+    assert loss_total / loss_count == pytest.approx((1.0 * 1 + 4.0 * 2) / 3)
+    assert bar._values["acc"] == [0.5, 1]
+    with pytest.raises(ValueError, match="Only one of"):
+        Progbar(target=3, stateful_metrics=["a"], stateless_metrics=["b"])

@@ -50,3 +50,14 @@ def test_bad_arguments(kwargs, name):
 def test_non_iterable_sequence():
     with pytest.raises(ValueError, match="iterable"):
         pad_sequences([[1], 5])
+
+
+def test_maxlen_type_zero_and_empty_input_errors():
+    with pytest.raises(TypeError, match="maxlen"):
+        pad_sequences(SEQS, maxlen=2.0)
+    with pytest.raises(ValueError, match="maxlen"):
+        pad_sequences([[1, 2]], maxlen=0)
+    with pytest.raises(ValueError, match="empty"):
+        pad_sequences([])
+    assert pad_sequences([[], []], maxlen=0).shape == (2, 0)
+    assert pad_sequences([], maxlen=3).shape == (0, 3)
