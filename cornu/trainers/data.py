@@ -8,6 +8,7 @@ to the device once per call when they fit, then batched by index on the device
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, Iterator
 
 import numpy as np
@@ -228,6 +229,46 @@ class IterableDataAdapter:
             yield self._convert(batch)
             if self.steps and step + 1 >= self.steps:
                 break
+
+
+class StepsPerEpochIterator:
+    """``fit``'s epochs of ``steps`` batches, as Keras counts them.
+
+    Each epoch carries on in the data from where the previous one stopped. Data that runs out at the start of an
+    epoch starts again; data that runs out in the middle of one ends that epoch early (with Keras's warning), and
+    the next epoch starts the data again.
+    """
+
+    def __init__(self, adapter: Any, steps: int):
+        self.adapter = adapter
+        self.steps = steps
+        self._iterator: Iterator | None = None
+
+    @property
+    def num_batches(self) -> int:
+        return self.steps
+
+    def __iter__(self) -> Iterator[tuple]:
+        for step in range(self.steps):
+            batch = self._next()
+            if batch is None and step == 0:
+                batch = self._next()
+            if batch is None:
+                if step:
+                    warnings.warn("Your input ran out of data; interrupting training. Make sure that your dataset "
+                                  "or generator can generate at least `steps_per_epoch * epochs` batches.",
+                                  stacklevel=2)
+                return
+            yield batch
+
+    def _next(self) -> tuple | None:
+        if self._iterator is None:
+            self._iterator = iter(self.adapter)
+        try:
+            return next(self._iterator)
+        except StopIteration:
+            self._iterator = None
+            return None
 
 
 def get_data_adapter(x: Any, y: Any = None, sample_weight: Any = None, batch_size: int | None = None,

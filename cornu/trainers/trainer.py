@@ -210,7 +210,7 @@ class Trainer:
                 s = torch.stack([torch.as_tensor(l, device=config.device()).float().reshape(()) for l in extra]).sum()
                 total = s if total is None else total + s
         if total is None:
-            total = torch.zeros((), device=config.device())
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
         return total
 
     def _call_compute_loss(self, x: Any, y: Any, y_pred: Any, sample_weight: Any, training: bool) -> torch.Tensor:
@@ -333,15 +333,18 @@ class Trainer:
             (x, y, sample_weight), validation_data = data_module.train_validation_split(
                 (x, y, sample_weight), validation_split)
         epochs = min(epochs, config.max_epochs()) if config.max_epochs() else epochs
+        spread = distributed.active()
+        steps = _capped_steps(steps_per_epoch)
         train = data_module.get_data_adapter(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle,
-                                             steps=_capped_steps(steps_per_epoch))
+                                             steps=steps if spread is not None else None)
+        if steps and spread is None:
+            train = data_module.StepsPerEpochIterator(train, steps)
         val = None
         if validation_data is not None:
             vx, vy, vsw = data_module.unpack_x_y_sample_weight(validation_data)
             val = data_module.get_data_adapter(vx, vy, vsw, batch_size=validation_batch_size or batch_size,
                                                steps=_capped_steps(validation_steps))
-        class_weights = _class_weight_tensor(class_weight)
-        spread = distributed.active()
+        class_weights = _class_weight_tensor(class_weight, sample_weight)
         if spread is not None:
             distributed.sync_random_state()
             train = distributed.shard(train, "training", spread)
@@ -545,7 +548,7 @@ class Trainer:
         self.reset_metrics()
         adapter = data_module.ArrayDataAdapter(x, y, sample_weight, batch_size=batch_size_of(x) or 1)
         bx, by, bsw = next(iter(adapter))
-        cw = _class_weight_tensor(class_weight)
+        cw = _class_weight_tensor(class_weight, sample_weight)
         if cw is not None:
             bsw = _apply_class_weight(cw, by, bsw)
         logs = _to_float_logs(self.make_train_function()(data_module.pack_x_y_sample_weight(bx, by, bsw)))
@@ -669,21 +672,26 @@ class _NanWatch:
                       "(add keras.callbacks.TerminateOnNaN() to stop).", RuntimeWarning, stacklevel=3)
 
 
-def _class_weight_tensor(class_weight: dict | None) -> torch.Tensor | None:
+def _class_weight_tensor(class_weight: dict | None, sample_weight: Any = None) -> torch.Tensor | None:
     if not class_weight:
         return None
+    if sample_weight is not None:
+        raise ValueError("You cannot `class_weight` and `sample_weight` at the same time.")
     if not isinstance(class_weight, dict):
         raise TypeError(f"`class_weight` must be a dict mapping class index to weight. Received: {class_weight!r}")
-    n = max(int(k) for k in class_weight) + 1
-    w = torch.ones(n)
-    for k, v in class_weight.items():
-        w[int(k)] = float(v)
+    # Only integer keys name classes (Keras looks classes up by integer; a key "1" matches none).
+    keys = [k for k in class_weight if isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k >= 0]
+    w = torch.ones(max(keys, default=0) + 1)
+    for k in keys:
+        w[int(k)] = float(class_weight[k])
     return w.to(config.device())
 
 
 def _apply_class_weight(weights: torch.Tensor, y: Any, sample_weight: Any) -> torch.Tensor:
+    """Per-sample weights from the target classes; a class missing from `class_weight` weighs 1, as in Keras."""
     if not isinstance(y, torch.Tensor):
         raise ValueError("`class_weight` is only supported for models with a single output.")
     cls = y.argmax(-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(-1).round().long()
-    sw = weights[cls.long()]
+    known = (cls >= 0) & (cls < weights.numel())
+    sw = torch.where(known, weights[cls.clamp(0, weights.numel() - 1)], torch.ones_like(weights[:1]))
     return sw if sample_weight is None else sw * sample_weight

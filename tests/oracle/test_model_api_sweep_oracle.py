@@ -213,3 +213,39 @@ def test_one_input_given_in_a_list_and_dict_inputs_like_keras(keras_ref):
     for m in models:
         with pytest.raises(ValueError, match="ib"):
             m.predict({"ia": X, "zz": x2}, verbose=0)
+
+
+@pytest.mark.parametrize("steps", [2, 3, 4])
+def test_steps_per_epoch_carries_on_in_the_data_like_keras(keras_ref, steps):
+    ref, ours = _both(keras_ref, _seq, loss="mse")
+    kwargs = dict(batch_size=8, epochs=4, steps_per_epoch=steps, shuffle=False, verbose=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _close(ours.fit(X, Y1, **kwargs).history, ref.fit(X, Y1, **kwargs).history)
+    _close(ours.get_weights(), ref.get_weights())
+
+
+@pytest.mark.parametrize("class_weight", [{0: 2.0}, {1: 2.0, 2: 0.5}, {"0": 1.0, "1": 2.0}])
+def test_class_weight_for_missing_classes_like_keras(keras_ref, class_weight):
+    classes = seeded(2).integers(0, 3, 20)
+    ref, ours = _both(keras_ref, _seq, loss="mse")
+    kwargs = dict(batch_size=8, epochs=2, shuffle=False, verbose=0, class_weight=class_weight)
+    _close(ours.fit(X, classes, **kwargs).history, ref.fit(X, classes, **kwargs).history)
+
+
+def test_class_weight_with_sample_weight_and_missing_losses_are_value_errors(keras_ref):
+    for lib in (keras_ref, cornu):
+        model = _seq(lib)
+        with pytest.raises(ValueError):
+            model.compute_loss(X, Y1, Y1)  # not compiled: no loss
+        model.compile(optimizer="sgd", loss="mse")
+        with pytest.raises(ValueError):
+            model.fit(X, Y1, sample_weight=SW, class_weight={0: 1.0}, verbose=0)
+        with pytest.raises(ValueError):
+            model.train_on_batch(X, Y1, sample_weight=SW, class_weight={0: 1.0})
+        model = _seq(lib)
+        model.compile(optimizer="sgd", metrics=["mae"])
+        for call in (lambda: model.evaluate(X, Y1, verbose=0), lambda: model.fit(X, Y1, verbose=0),
+                     lambda: model.test_on_batch(X, Y1)):
+            with pytest.raises(ValueError, match="No loss to compute"):
+                call()

@@ -72,3 +72,30 @@ def test_bad_loss_and_metric_arguments():
         model.fit(X, [YA, YB], verbose=0)
     with pytest.raises(ValueError, match="list, tuple, or dict"):
         model.compile(optimizer="sgd", loss="mse", metrics="mae")
+
+
+def test_steps_per_epoch_epochs_carry_on_in_the_data():
+    seen = []
+
+    class Sizes(cornu.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            seen.append("|")
+
+    model = cornu.Sequential([cornu.Input((3,)), cornu.layers.Dense(1)])
+    model.compile(optimizer=cornu.optimizers.SGD(0.0), loss="mse")
+    step = model.train_step
+    model.train_step = lambda data: (seen.append(len(data[0])), step(data))[1]
+    with pytest.warns(UserWarning, match="ran out of data"):  # 10 samples in batches of 4: 4, 4, 2
+        model.fit(X, YA, batch_size=4, epochs=4, steps_per_epoch=2, shuffle=False, verbose=0, callbacks=[Sizes()])
+    assert seen == ["|", 4, 4, "|", 2, "|", 4, 4, "|", 2]
+
+
+def test_class_weight_missing_classes_weigh_one():
+    model = cornu.Sequential([cornu.Input((3,)), cornu.layers.Dense(1)])
+    model.compile(optimizer=cornu.optimizers.SGD(0.0), loss="mse")
+    classes = np.array([0, 1, 2, 2, 1, 0, 3, 1, 0, 2])
+    loss = model.fit(X, classes, batch_size=10, class_weight={1: 3.0}, verbose=0).history["loss"][0]
+    err = (f64(model.predict(X, verbose=0))[:, 0] - classes) ** 2
+    np.testing.assert_allclose(loss, np.mean(err * np.where(classes == 1, 3.0, 1.0)), rtol=1e-5)
+    with pytest.raises(ValueError, match="class_weight"):
+        model.fit(X, classes, sample_weight=np.ones(10), class_weight={1: 3.0}, verbose=0)
