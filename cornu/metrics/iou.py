@@ -79,8 +79,8 @@ class IoU(Metric):
         y_true = y_true.to(dt).reshape(-1)
         y_pred = self._predicted_classes(self._tensor(y_pred).detach()).to(dt).reshape(-1)
         if y_true.shape != y_pred.shape:
-            raise ValueError(f"`y_true` and `y_pred` must hold the same number of labels. Received: "
-                             f"{y_true.numel()} true and {y_pred.numel()} predicted labels")
+            raise RuntimeError(f"`y_true` and `y_pred` must hold the same number of labels (torch's RuntimeError "
+                               f"in Keras). Received: {y_true.numel()} true and {y_pred.numel()} predicted labels")
         n = self.num_classes
         valid = (y_true >= 0) & (y_true < n) & (y_pred >= 0) & (y_pred < n)
         if self.ignore_class is not None:
@@ -97,9 +97,9 @@ class IoU(Metric):
                 weight = weight.reshape(-1)
             try:
                 weight = torch.broadcast_to(weight, y_true.shape)
-            except RuntimeError:
-                raise ValueError(f"`sample_weight` of shape {tuple(weight.shape)} cannot be broadcast to the "
-                                 f"{y_true.numel()} labels of this batch") from None
+            except RuntimeError:  # Keras's torch backend lets torch's RuntimeError through
+                raise RuntimeError(f"`sample_weight` of shape {tuple(weight.shape)} cannot be broadcast to the "
+                                   f"{y_true.numel()} labels of this batch") from None
             weight = torch.where(valid, weight, torch.zeros_like(weight))
         if dt.is_floating_point:
             y_true, y_pred = torch.floor(y_true), torch.floor(y_pred)
@@ -109,9 +109,7 @@ class IoU(Metric):
 
 
     def result(self) -> torch.Tensor:
-        cm = self.total_cm.value.detach()
-        if not cm.dtype.is_floating_point:
-            cm = cm.to(torch.float32)
+        cm = self.total_cm.value.detach().to(torch.float32)  # Keras's result is float32 whatever the dtype
         true_positives = torch.diagonal(cm)
         denominator = cm.sum(dim=0) + cm.sum(dim=1) - true_positives
         if self.target_class_ids != list(range(self.num_classes)):

@@ -337,3 +337,41 @@ def test_policy_dtypes_give_the_compute_dtype_like_keras(keras_ref, policy):
     for a, b in ((ours[1], ref[1]), (ours[3], ref[3])):
         assert a.dtype == b.dtype
         np.testing.assert_allclose(to_np(a.float()), to_np(b.float()), rtol=1e-2)
+
+
+IOU_MAKERS = {"IoU": (4, [0, 2]), "MeanIoU": (4,), "BinaryIoU": (), "OneHotIoU": (4, [1, 3]), "OneHotMeanIoU": (4,)}
+
+
+def _iou_batch(cls_name, weight_kind):
+    rng = seeded(14)
+    if cls_name.startswith("OneHot"):
+        y, p = np.eye(4)[rng.integers(0, 4, 8)], rng.uniform(size=(8, 4)).astype("float32")
+    elif cls_name == "BinaryIoU":
+        y, p = rng.integers(0, 2, (8, 4)), rng.uniform(size=(8, 4)).astype("float32")
+    else:
+        y, p = rng.integers(0, 4, (8, 4)), rng.integers(0, 4, (8, 4))
+    w = None if weight_kind == "none" else rng.uniform(0, 2, 8 if weight_kind == "batch" else (8, 4)).astype("float32")
+    return y, p, w
+
+
+@pytest.mark.parametrize("cls_name", sorted(IOU_MAKERS))
+@pytest.mark.parametrize("dtype", ["float16", "float64"])
+@pytest.mark.parametrize("weight_kind", ["none", "batch", "entries"])
+def test_iou_results_are_float32_and_weight_errors_match_keras(keras_ref, cls_name, dtype, weight_kind):
+    y, p, w = _iou_batch(cls_name, weight_kind)
+    ours, ref = (getattr(lib.metrics, cls_name)(*IOU_MAKERS[cls_name], dtype=dtype) for lib in (cornu, keras_ref))
+    try:
+        ref.update_state(y, p, sample_weight=w)
+    except Exception as err:  # weights that do not match the labels: torch's RuntimeError in Keras
+        with pytest.raises(type(err)):
+            ours.update_state(y, p, sample_weight=w)
+        return
+    ours.update_state(y, p, sample_weight=w)
+    assert_same_tensor(ours.result(), ref.result(), rtol=1e-3)
+
+
+@pytest.mark.parametrize("cls_name", ["MeanIoU", "IoU"])
+def test_iou_label_count_mismatch_raises_like_keras(keras_ref, cls_name):
+    for lib in (keras_ref, cornu):
+        with pytest.raises(RuntimeError):
+            getattr(lib.metrics, cls_name)(*IOU_MAKERS[cls_name]).update_state([0, 1, 2], [0, 1])
