@@ -28,15 +28,30 @@ def _tensor(x: Any) -> torch.Tensor:
     return torch.as_tensor(arr, dtype=config.torch_dtype(dtype), device=config.device())
 
 
+def _tensor_keeping_ints(x: Any) -> torch.Tensor:
+    """Like ``_tensor``, but integer input stays integer (a NumPy array its dtype, Python ints int32), as the
+    clipping activations keep it in Keras."""
+    if isinstance(x, torch.Tensor):
+        return x if x.dtype != torch.bool else _tensor(x)
+    if hasattr(x, "keras_value"):
+        return x.keras_value
+    arr = np.asarray(x)
+    if arr.dtype.kind in "iu":
+        dtype = arr.dtype if isinstance(x, np.ndarray) else np.dtype("int32")
+        return torch.as_tensor(arr.astype(dtype, copy=False), device=config.device())
+    return _tensor(x)
+
+
 def relu(x: Any, negative_slope: float = 0.0, max_value: float | None = None, threshold: float = 0.0) -> torch.Tensor:
     """Rectified linear unit with Keras's optional leak, ceiling and threshold.
 
     ``x`` above ``threshold`` passes (clipped to ``[0, max_value]`` when a
     ceiling is set); below it the output is ``negative_slope * (x - threshold)``.
+    Integer input keeps its dtype when no option is set.
     """
-    x = _tensor(x)
     if negative_slope == 0.0 and max_value is None and threshold == 0.0:
-        return torch.relu(x)
+        return torch.relu(_tensor_keeping_ints(x))
+    x = _tensor(x)
     out = torch.where(x > threshold, x, torch.zeros_like(x)) if threshold != 0.0 else torch.relu(x)
     if max_value is not None:
         out = out.clamp(0.0, max_value)
@@ -51,8 +66,9 @@ def leaky_relu(x: Any, negative_slope: float = 0.2) -> torch.Tensor:
 
 
 def relu6(x: Any) -> torch.Tensor:
-    """ReLU capped at 6: ``min(max(x, 0), 6)``."""
-    return F.relu6(_tensor(x))
+    """ReLU capped at 6: ``min(max(x, 0), 6)`` (integer input keeps its dtype)."""
+    x = _tensor_keeping_ints(x)
+    return F.relu6(x) if x.is_floating_point() else x.clamp(0, 6)
 
 
 def elu(x: Any, alpha: float = 1.0) -> torch.Tensor:
@@ -132,8 +148,9 @@ def tanh(x: Any) -> torch.Tensor:
 
 
 def hard_tanh(x: Any) -> torch.Tensor:
-    """``x`` clipped to ``[-1, 1]``."""
-    return F.hardtanh(_tensor(x))
+    """``x`` clipped to ``[-1, 1]`` (integer input keeps its dtype)."""
+    x = _tensor_keeping_ints(x)
+    return F.hardtanh(x) if x.is_floating_point() else x.clamp(-1, 1)
 
 
 def tanh_shrink(x: Any) -> torch.Tensor:
@@ -165,8 +182,26 @@ def sparse_plus(x: Any) -> torch.Tensor:
 
 
 def threshold(x: Any, threshold: float, default_value: float) -> torch.Tensor:
-    """``x`` where ``x > threshold``, else ``default_value``."""
-    return F.threshold(_tensor(x), threshold, default_value)
+    """``x`` where ``x > threshold``, else ``default_value`` (integer input keeps its dtype)."""
+    x = _tensor_keeping_ints(x)
+    if x.is_floating_point():
+        return F.threshold(x, threshold, default_value)
+    return torch.where(x > threshold, x, torch.tensor(default_value, device=x.device).to(x.dtype))
+
+
+def sparse_sigmoid(x: Any) -> torch.Tensor:
+    """0 for ``x <= -1``, ``(x + 1) / 2`` in between, 1 for ``x >= 1``."""
+    return torch.clamp((_tensor(x) + 1) / 2, 0.0, 1.0)
+
+
+def sparsemax(x: Any, axis: int = -1) -> torch.Tensor:
+    """Euclidean projection of ``x`` onto the probability simplex along ``axis`` (a sparse softmax).
+
+    Every slice sums to 1 (Keras 3.15's torch backend mixes rows up for inputs of rank > 1).
+    """
+    from cornu.ops.nn import sparsemax as simplex_projection
+
+    return simplex_projection(_tensor(x), axis=axis)
 
 
 def glu(x: Any, axis: int = -1) -> torch.Tensor:
@@ -194,7 +229,8 @@ _FUNCTIONS: dict[str, Callable] = {
     for fn in (
         relu, leaky_relu, relu6, elu, selu, celu, gelu, sigmoid, log_sigmoid, hard_sigmoid, silu,
         hard_silu, softmax, log_softmax, softplus, softsign, tanh, hard_tanh, tanh_shrink, hard_shrink,
-        soft_shrink, squareplus, sparse_plus, threshold, glu, mish, exponential, linear,
+        soft_shrink, squareplus, sparse_plus, sparse_sigmoid, sparsemax, threshold, glu, mish, exponential,
+        linear,
     )
 }
 _ALIASES: dict[str, Callable] = {"swish": silu, "hard_swish": hard_silu}

@@ -47,6 +47,7 @@ CASES = {
     "soft_shrink": lambda x: np.where(x > 0.5, x - 0.5, np.where(x < -0.5, x + 0.5, 0)),
     "squareplus": lambda x: (x + np.sqrt(x * x + 4)) / 2,
     "sparse_plus": lambda x: np.where(x <= -1, 0, np.where(x >= 1, x, (x + 1) ** 2 / 4)),
+    "sparse_sigmoid": lambda x: np.clip((x + 1) / 2, 0, 1),
 }
 
 
@@ -98,6 +99,37 @@ def test_numpy_input_becomes_floatx_tensor():
     out = activations.relu([-1.0, 2.0])
     assert isinstance(out, torch.Tensor) and out.dtype == torch.float32
     assert out.tolist() == [0.0, 2.0]
+
+
+@pytest.mark.parametrize("name", ["relu", "relu6", "hard_tanh"])
+def test_clipping_activations_keep_integer_dtypes(name):
+    ref = {"relu": lambda x: np.maximum(x, 0), "relu6": lambda x: np.clip(x, 0, 6),
+           "hard_tanh": lambda x: np.clip(x, -1, 1)}[name]
+    values = np.array([-3, 0, 2, 9])
+    fn = activations.get(name)
+    out = fn(values)
+    assert out.dtype == torch.int64 and out.tolist() == ref(values).tolist()
+    assert fn([-3, 0, 2, 9]).dtype == torch.int32
+    assert fn(torch.tensor(values, dtype=torch.int16)).dtype == torch.int16
+    assert activations.threshold(values, 1, -5).tolist() == np.where(values > 1, values, -5).tolist()
+
+
+def test_sparsemax_projects_each_slice_onto_the_simplex():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3, 4, 5))
+    for axis in (-1, 1):
+        out = activations.sparsemax(torch.tensor(x), axis=axis).numpy()
+        np.testing.assert_allclose(out.sum(axis=axis), 1.0, rtol=1e-12)
+        z = np.moveaxis(x, axis, -1).reshape(-1, x.shape[axis])
+        want = []
+        for row in z:  # reference: tau solves sum(max(row - tau, 0)) = 1, by bisection
+            lo, hi = row.min() - 1, row.max()
+            for _ in range(200):
+                mid = (lo + hi) / 2
+                lo, hi = (mid, hi) if np.maximum(row - mid, 0).sum() > 1 else (lo, mid)
+            want.append(np.maximum(row - lo, 0))
+        want = np.moveaxis(np.array(want).reshape(np.moveaxis(x, axis, -1).shape), -1, axis)
+        np.testing.assert_allclose(out, want, atol=1e-9)
 
 
 def test_get_none_callable_and_aliases():

@@ -233,3 +233,32 @@ def test_progbar_metric_lists_match_keras():
     for lib in (keras_ref, cornu):
         with pytest.raises(ValueError):
             lib.utils.Progbar(5, stateful_metrics=["a"], stateless_metrics=["b"])
+
+
+# ---------------------------------------------------------------- activations
+
+ACTIVATION_NAMES = sorted(n for n in dir(keras_ref.activations)
+                          if not n.startswith("_") and n not in ("get", "serialize", "deserialize"))
+
+
+@pytest.mark.parametrize("name", ACTIVATION_NAMES)
+def test_every_keras_activation_exists_resolves_and_serializes(name):
+    ours = getattr(cornu.activations, name)
+    assert cornu.activations.get(name).__name__ == keras_ref.activations.get(name).__name__
+    assert cornu.activations.serialize(ours) == keras_ref.activations.serialize(getattr(keras_ref.activations, name))
+    if name == "sparsemax":  # Keras 3.15 on torch departs from the definition when several entries survive
+        x = torch.tensor([[3.0, 0.1, -1.0, 0.5], [0.2, -1.0, 4.0, 1.0]])
+    else:
+        x = torch.tensor(np.linspace(-3, 3, 24).reshape(2, 3, 4).astype("float32"))
+    args = (0.5, -1.0) if name == "threshold" else ()
+    np.testing.assert_allclose(ours(x, *args).numpy(), getattr(keras_ref.activations, name)(x, *args).numpy(),
+                               rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["relu", "relu6", "hard_tanh", "sigmoid", "tanh", "softsign", "exponential"])
+@pytest.mark.parametrize("values", [np.array([-1, 2, 7]), [-1, 2, 7], [-1.0, 2.0], np.array([-1.0, 2.0])],
+                         ids=["np-int", "list-int", "list-float", "np-float64"])
+def test_activation_result_dtypes_match_keras(name, values):
+    k, c = getattr(keras_ref.activations, name)(values), getattr(cornu.activations, name)(values)
+    assert c.dtype == k.dtype
+    np.testing.assert_allclose(c.numpy(), k.numpy(), rtol=1e-6)
