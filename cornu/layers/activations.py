@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from cornu import constraints, initializers, regularizers
 from cornu.layers.core import _ser
-from cornu.layers.layer import InputSpec, Layer
+from cornu.layers.layer import AxisError, InputSpec, Layer
 
 
 def _non_negative(value, what: str, layer: str) -> float:
@@ -87,7 +87,7 @@ class PReLU(_ElementwiseActivation):
         param_shape = list(input_shape[1:])
         for axis in self.shared_axes or []:
             if not 1 <= axis < rank:
-                raise ValueError(f"Invalid shared axis {axis} for an input of shape {tuple(input_shape)}: "
+                raise AxisError(f"Invalid shared axis {axis} for an input of shape {tuple(input_shape)}: "
                                  "shared axes must be in [1, rank).")
             param_shape[axis - 1] = 1
         if None in param_shape:

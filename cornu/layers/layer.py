@@ -37,6 +37,11 @@ class _CallContext:
         self.autocast: torch.dtype | None = None  # the compute dtype of the mixed-precision region in progress
 
 
+class AxisError(ValueError, IndexError):
+    """An axis outside the input's rank. Keras's layers fail there with an ``IndexError`` from indexing the shape;
+    this is also a ``ValueError``, so code catching either (and Keras-shaped tests) sees what it expects."""
+
+
 class InputSpec:
     """What a layer accepts: rank (``ndim``/``min_ndim``/``max_ndim``) and fixed axes."""
 
@@ -78,6 +83,11 @@ def _shape_of(x: Any) -> tuple | None:
             return symbolic.shape_from_fake(shape)
         return shape
     return None
+
+
+def _mask_to_tensor(mask: Any) -> Any:
+    """A NumPy mask passed as ``mask=`` to a device tensor (others unchanged)."""
+    return torch.as_tensor(mask, device=config.device()) if isinstance(mask, np.ndarray) else mask
 
 
 def _int_to(dtype: torch.dtype) -> Callable[[Any], Any]:
@@ -597,6 +607,8 @@ class Layer(nn.Module):
             else:
                 kwargs.pop("training", None)
             in_mask = kwargs.get("mask")
+            if in_mask is not None and not isinstance(in_mask, (torch.Tensor, KerasTensor)):
+                in_mask = kwargs["mask"] = tree.map_structure(_mask_to_tensor, in_mask)
             if in_mask is None:
                 in_mask = _mask_of(inputs)
             several = len(args) > 1 or any(k != "training" and k != "mask" for k in kwargs)

@@ -6,7 +6,7 @@ from typing import Any, Sequence
 import torch
 
 from cornu import config
-from cornu.layers.layer import Layer
+from cornu.layers.layer import AxisError, Layer
 
 
 def _is_shape_list(input_shape: Any) -> bool:
@@ -186,7 +186,7 @@ class Concatenate(Merge):
         if any(len(s) != rank for s in shapes):
             raise ValueError(message)
         if not -rank <= self.axis < rank:
-            raise ValueError(f"Invalid `axis` {self.axis} for inputs of rank {rank}. Received: input_shape={shapes}")
+            raise AxisError(f"Invalid `axis` {self.axis} for inputs of rank {rank}. Received: input_shape={shapes}")
         axis = self.axis % rank
         for dim in range(rank):
             known = {s[dim] for s in shapes} - {None}
@@ -253,6 +253,8 @@ class Dot(Merge):
 
     def _resolve_axes(self, rank1: int, rank2: int) -> tuple[int, int]:
         axes = (self.axes, self.axes) if isinstance(self.axes, int) else self.axes
+        if not (-rank1 <= axes[0] < rank1 and -rank2 <= axes[1] < rank2):
+            raise AxisError(f"Invalid `axes` {self.axes} for inputs of ranks {rank1} and {rank2}.")
         out = (axes[0] % rank1, axes[1] % rank2)
         if 0 in out:
             raise ValueError(f"Cannot perform a batched dot product over the batch axis 0. Received: axes={self.axes}")

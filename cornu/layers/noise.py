@@ -13,9 +13,12 @@ from cornu.layers.regularization import Dropout, SeededLayer
 
 
 def _check_rate(value, arg: str = "rate") -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-        raise ValueError(f"Invalid value received for argument `{arg}`. Expected a float value between 0 and 1. "
-                         f"Received: {arg}={value!r}")
+    message = (f"Invalid value received for argument `{arg}`. Expected a float value between 0 and 1. "
+               f"Received: {arg}={value!r}")
+    if not isinstance(value, (int, float)):  # Keras's range check fails on a non-number with a TypeError
+        raise TypeError(message)
+    if not 0 <= value <= 1:
+        raise ValueError(message)
     return float(value)
 
 

@@ -6,16 +6,16 @@ import torch.nn.functional as F
 
 from cornu import constraints, initializers, regularizers, symbolic
 from cornu.layers.core import _ser
-from cornu.layers.layer import InputSpec, Layer
+from cornu.layers.layer import AxisError, InputSpec, Layer
 
 
 def _canonical_axes(axis, rank: int, input_shape) -> list[int]:
-    """Sorted, non-negative axes; ValueError for an axis outside ``rank``."""
+    """Sorted, non-negative axes; ``AxisError`` for an axis outside ``rank``."""
     axes = [axis] if isinstance(axis, int) else list(axis)
     out = []
     for a in axes:
         if not -rank <= a < rank:
-            raise ValueError(f"Invalid axis: {a} for an input of rank {rank}. "
+            raise AxisError(f"Invalid axis: {a} for an input of rank {rank}. "
                              f"Received input_shape={tuple(input_shape)}")
         out.append(a % rank)
     if len(set(out)) != len(out):

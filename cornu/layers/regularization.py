@@ -30,7 +30,10 @@ class Dropout(SeededLayer):
 
     def __init__(self, rate: float, noise_shape=None, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
-        if not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+        if not isinstance(rate, (int, float)):  # Keras's range check fails on a non-number with a TypeError
+            raise TypeError(f"Invalid value received for argument `rate`. Expected a float value between 0 and 1. "
+                            f"Received: rate={rate!r}")
+        if not 0 <= rate <= 1:
             raise ValueError(f"Invalid value received for argument `rate`. Expected a float value between 0 "
                              f"and 1. Received: rate={rate!r}")
         self.rate = float(rate)

@@ -4,6 +4,7 @@ import torch
 
 from cornu.layers.noise import (ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise,
                                 SpatialDropout1D, SpatialDropout2D, SpatialDropout3D)
+from cornu.layers.regularization import Dropout
 from cornu.symbolic import KerasTensor
 
 
@@ -106,3 +107,9 @@ def test_activity_regularization_adds_loss():
     assert layer(KerasTensor((None, 2))).shape == (None, 2)
     layer(torch.zeros(3, 2))
     assert len(layer.losses) == 1 and float(layer.losses[0]) == 0.0
+
+
+def test_non_numeric_rates_are_type_errors():
+    for make in (lambda: GaussianNoise("a"), lambda: GaussianDropout(None), lambda: Dropout("0.5")):
+        with pytest.raises(TypeError, match="Expected a float value between 0 and 1"):
+            make()

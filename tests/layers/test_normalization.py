@@ -283,3 +283,11 @@ def test_integer_inputs_are_normalized_in_float():
     np.testing.assert_allclose(out.numpy(), x / np.linalg.norm(x, axis=-1, keepdims=True), rtol=1e-6)
     bn = BatchNormalization(epsilon=0.5)
     np.testing.assert_allclose(bn(torch.as_tensor(x)).detach().numpy(), x / np.sqrt(1.5), rtol=1e-6)
+
+
+def test_out_of_range_axis_is_both_value_and_index_error():
+    from cornu.layers.layer import AxisError
+
+    assert issubclass(AxisError, ValueError) and issubclass(AxisError, IndexError)
+    with pytest.raises(AxisError, match="Invalid axis: 5"):
+        LayerNormalization(axis=5)(torch.ones(2, 3))

@@ -315,3 +315,52 @@ def test_reversible_embedding_matches_keras(kwargs, tmp_path):
     cornu.Sequential([cornu.Input((3,), dtype="int32"), fresh]).load_weights(tmp_path / "k.weights.h5")
     np.testing.assert_allclose(_np(fresh(torch.as_tensor(h), reverse=True).float()),
                                _np(ref(h, reverse=True)).astype("float32"), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_time_distributed_batch_normalization_per_step_like_keras(training):
+    x = np.random.default_rng(0).standard_normal((2, 3, 4)).astype("float32")
+    ref = keras_ref.layers.TimeDistributed(keras_ref.layers.BatchNormalization(momentum=0.5))
+    ours = cornu.layers.TimeDistributed(cornu.layers.BatchNormalization(momentum=0.5))
+    np.testing.assert_allclose(_np(ours(torch.as_tensor(x), training=training)), _np(ref(x, training=training)),
+                               rtol=1e-5, atol=1e-5)
+    for a, b in zip(ours.get_weights(), ref.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+AXIS_ERRORS = [
+    ("BatchNormalization", {"axis": -5}, [(2, 3)]), ("LayerNormalization", {"axis": [1, 5]}, [(2, 3, 4)]),
+    ("GroupNormalization", {"groups": 1, "axis": 5}, [(2, 3)]), ("RMSNormalization", {"axis": 5}, [(2, 3)]),
+    ("Concatenate", {"axis": -4}, [(2, 3), (2, 3)]), ("Dot", {"axes": (1, 3)}, [(2, 3), (2, 3)]),
+    ("Dot", {"axes": 2}, [(2, 3), (2, 3)]), ("PReLU", {"shared_axes": [5]}, [(2, 3)])]
+
+
+@pytest.mark.parametrize("name,kwargs,shapes", AXIS_ERRORS, ids=[f"{c[0]}-{c[1]}" for c in AXIS_ERRORS])
+def test_out_of_range_axes_raise_what_keras_raises(name, kwargs, shapes):
+    arrays = [np.ones(s, "float32") for s in shapes]
+    with pytest.raises(Exception) as ref_error:
+        getattr(keras_ref.layers, name)(**kwargs)(arrays if len(arrays) > 1 else arrays[0])
+    with pytest.raises(type(ref_error.value)):  # an AxisError: Keras's IndexError and a ValueError at once
+        getattr(cornu.layers, name)(**kwargs)([torch.as_tensor(a) for a in arrays] if len(arrays) > 1
+                                              else torch.as_tensor(arrays[0]))
+
+
+@pytest.mark.parametrize("name,kwargs", [("Dropout", {"rate": "a"}), ("Dropout", {"rate": None}),
+                                         ("GaussianNoise", {"stddev": "a"}), ("GaussianDropout", {"rate": "a"}),
+                                         ("AlphaDropout", {"rate": None}), ("SpatialDropout1D", {"rate": "a"}),
+                                         ("GaussianNoise", {"stddev": 2.0})])
+def test_non_numeric_rates_raise_type_error_like_keras(name, kwargs):
+    with pytest.raises(Exception) as ref_error:
+        getattr(keras_ref.layers, name)(**kwargs)
+    with pytest.raises(type(ref_error.value)):
+        getattr(cornu.layers, name)(**kwargs)
+
+
+@pytest.mark.parametrize("name,make_x", [("Softmax", lambda: np.random.default_rng(0).standard_normal((2, 3))),
+                                         ("GlobalAveragePooling1D",
+                                          lambda: np.random.default_rng(0).standard_normal((2, 3, 4)))])
+def test_numpy_masks_passed_to_call(name, make_x):
+    x = make_x().astype("float32")
+    mask = np.array([[1, 0, 1], [1, 1, 0]], bool)
+    np.testing.assert_allclose(_np(getattr(cornu.layers, name)()(x, mask=mask)),
+                               _np(getattr(keras_ref.layers, name)()(x, mask=mask)), rtol=1e-6)

@@ -9,11 +9,26 @@ from cornu.layers.layer import Layer
 from cornu.layers.wrapper import Wrapper
 
 
+def _uses_batch_statistics(layer: Layer) -> bool:
+    """Whether ``layer`` or a layer inside it normalizes by batch statistics while training."""
+    from cornu.layers.normalization import BatchNormalization
+
+    stack = [layer]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, BatchNormalization):
+            return True
+        stack.extend(current._flat_layers())
+    return False
+
+
 class TimeDistributed(Wrapper):
     """Runs ``layer`` on all ``batch * timesteps`` slices at once (one call, the time axis folded into the batch).
 
     The input mask passes through unchanged; a layer whose ``call`` takes a
-    ``mask`` gets the mask of each slice.
+    ``mask`` gets the mask of each slice. A layer holding a ``BatchNormalization``
+    runs once per time step while training, as Keras runs it: each step is
+    normalized by its own batch statistics and updates the moving averages.
     """
 
     def __init__(self, layer, **kwargs):
@@ -46,6 +61,13 @@ class TimeDistributed(Wrapper):
         kwargs = {"training": training}
         if mask is not None and self._layer_takes_mask:
             mask = torch.as_tensor(mask, device=inputs.device)
+        else:
+            mask = None
+        if training and _uses_batch_statistics(self.layer):
+            outputs = [self.layer(inputs[:, t], **kwargs, **({"mask": mask[:, t]} if mask is not None else {}))
+                       for t in range(steps)]
+            return torch.stack(outputs, dim=1)
+        if mask is not None:
             kwargs["mask"] = mask.reshape(batch * steps, *mask.shape[2:])
         outputs = self.layer(inputs.reshape(batch * steps, *inputs.shape[2:]), **kwargs)
         return outputs.reshape(batch, steps, *outputs.shape[1:])
