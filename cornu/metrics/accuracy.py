@@ -57,6 +57,8 @@ def sparse_categorical_accuracy(y_true: Any, y_pred: Any) -> torch.Tensor:
 
 def _in_top_k(targets: torch.Tensor, predictions: torch.Tensor, k: int) -> torch.Tensor:
     """Whether each target's score is among the ``k`` largest (ties count as in)."""
+    if k == 0:  # nothing is in the top 0, as in Keras
+        return torch.zeros(targets.shape, dtype=torch.bool, device=predictions.device)
     k = min(k, predictions.shape[-1])
     kth = torch.topk(predictions, k, dim=-1).values[..., -1:]
     target_scores = torch.gather(predictions, -1, targets.long().unsqueeze(-1))

@@ -375,3 +375,11 @@ def test_iou_label_count_mismatch_raises_like_keras(keras_ref, cls_name):
     for lib in (keras_ref, cornu):
         with pytest.raises(RuntimeError):
             getattr(lib.metrics, cls_name)(*IOU_MAKERS[cls_name]).update_state([0, 1, 2], [0, 1])
+
+
+@pytest.mark.parametrize("cls_name", ["TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy"])
+def test_top_zero_accuracy_is_zero_like_keras(keras_ref, cls_name):
+    p = random_probs((5, 3), seed=15)
+    y = np.arange(5) % 3 if cls_name.startswith("Sparse") else np.eye(3)[np.arange(5) % 3]
+    ours, ref = (getattr(lib.metrics, cls_name)(k=0)(y, p) for lib in (cornu, keras_ref))
+    assert_same_tensor(ours, ref)
