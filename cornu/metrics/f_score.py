@@ -60,17 +60,26 @@ class FBetaScore(Metric):
             predicted = y_pred > self.threshold
         predicted = predicted.to(dt)
         weight = None if sample_weight is None else self._tensor(sample_weight, dtype=dt)
+        micro = self.average == "micro"
         if weight is not None:
-            # Keras takes one weight per sample, or (micro only) one per entry.
-            per_entry = self.average == "micro" and weight.shape == y_pred.shape
-            if not per_entry and (weight.ndim != 1 or weight.shape[0] != y_pred.shape[0]):
-                raise ValueError(f"`sample_weight` must have shape (batch_size,) = ({y_pred.shape[0]},). "
+            # Keras multiplies by ``expand_dims(sample_weight, 1)``: per-class sums need (batch,) weights;
+            # the micro total of that broadcast is ``sum_c (sum_j w[j, c]) * (sum_i x[i, c])`` for 2-D weights.
+            batch, classes = y_pred.shape
+            if (weight.ndim == 1 and weight.shape[0] != batch) or (weight.ndim == 2
+                                                                  and weight.shape[-1] not in (1, classes)):
+                raise RuntimeError(f"`sample_weight` of shape {tuple(weight.shape)} does not broadcast against "
+                                   f"the predictions of shape {(batch, classes)}")
+            if not (weight.ndim == 1 or (micro and weight.ndim == 2)):
+                raise ValueError(f"`sample_weight` must have shape (batch_size,) = ({batch},). "
                                  f"Received: sample_weight.shape={tuple(weight.shape)}")
-            weight = weight if per_entry else weight.reshape(-1, 1)
-        dims = (0, 1) if self.average == "micro" else 0
 
         def weighted_sum(x: torch.Tensor) -> torch.Tensor:
-            return torch.sum(x if weight is None else x * weight, dim=dims)
+            if weight is None:
+                return torch.sum(x) if micro else torch.sum(x, dim=0)
+            if weight.ndim == 2:
+                return torch.sum(torch.sum(weight, dim=0) * torch.sum(x, dim=0))
+            x = x * weight.unsqueeze(-1)
+            return torch.sum(x) if micro else torch.sum(x, dim=0)
 
         with torch.no_grad():
             self.true_positives.value.add_(weighted_sum(predicted * y_true))

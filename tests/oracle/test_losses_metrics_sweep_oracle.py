@@ -383,3 +383,36 @@ def test_top_zero_accuracy_is_zero_like_keras(keras_ref, cls_name):
     y = np.arange(5) % 3 if cls_name.startswith("Sparse") else np.eye(3)[np.arange(5) % 3]
     ours, ref = (getattr(lib.metrics, cls_name)(k=0)(y, p) for lib in (cornu, keras_ref))
     assert_same_tensor(ours, ref)
+
+
+@pytest.mark.parametrize("weight_shape", [(8,), (8, 1), (8, 4)])
+@pytest.mark.parametrize("threshold", [None, 0.5])
+def test_micro_fscore_weights_of_rank_two_match_keras(keras_ref, weight_shape, threshold):
+    y, p, _ = _binary_batches(False)[0]
+    w = seeded(16).uniform(0, 2, weight_shape).astype("float32")
+    ours, ref = (lib.metrics.FBetaScore(average="micro", beta=2.0, threshold=threshold) for lib in (cornu, keras_ref))
+    for m in (ours, ref):
+        m.update_state(y, p, sample_weight=w)
+        m.update_state(y, p)
+    assert_same_tensor(ours.result(), ref.result())
+
+
+def test_fscore_micro_weights_plain():
+    """(batch, 1) weights scale every count by their total, so the micro score equals the unweighted one."""
+    y, p, _ = _binary_batches(False)[0]
+    weighted, plain = cornu.metrics.F1Score(average="micro", threshold=0.5), cornu.metrics.F1Score(average="micro",
+                                                                                                  threshold=0.5)
+    weighted.update_state(y, p, sample_weight=np.full((8, 1), 3.0))
+    plain.update_state(y, p)
+    tp = ((p > 0.5) * y).sum()
+    expected = 2 * tp / (2 * tp + ((p > 0.5) * (1 - y)).sum() + ((p <= 0.5) * y).sum())
+    np.testing.assert_allclose(to_np(weighted.result()), expected, rtol=1e-5)
+    np.testing.assert_allclose(to_np(plain.result()), expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("weight_shape", [(5,), (8, 2)])
+def test_fscore_unbroadcastable_weights_raise_like_keras(keras_ref, weight_shape):
+    y, p, _ = _binary_batches(False)[0]
+    for lib in (keras_ref, cornu):
+        with pytest.raises(RuntimeError):
+            lib.metrics.F1Score(average="micro").update_state(y, p, sample_weight=np.ones(weight_shape))
