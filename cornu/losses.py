@@ -506,7 +506,9 @@ def apply_mask(sample_weight: torch.Tensor | None, mask: torch.Tensor | None, dt
     mask = mask.to(dtype)
     if reduction in ("mean", "sum_over_batch_size"):
         valid = torch.sum(mask)
-        mask = mask * (mask.numel() / (valid + config.epsilon()))
+        scale = mask.numel() / (valid + config.epsilon())
+        # Nothing valid: weight 0 (in half precision the scale would overflow to inf and 0 * inf is NaN).
+        mask = mask * torch.where(valid == 0, torch.zeros_like(scale), scale)
     if sample_weight is None:
         return mask
     mask, sample_weight = squeeze_or_expand_to_same_rank(mask, sample_weight.to(dtype))

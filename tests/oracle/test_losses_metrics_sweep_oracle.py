@@ -416,3 +416,13 @@ def test_fscore_unbroadcastable_weights_raise_like_keras(keras_ref, weight_shape
     for lib in (keras_ref, cornu):
         with pytest.raises(RuntimeError):
             lib.metrics.F1Score(average="micro").update_state(y, p, sample_weight=np.ones(weight_shape))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32"])
+@pytest.mark.parametrize("labels", [[0, 0, 0, 0, 0, 0], [0, 1, 0, 1, 0, 0]])
+def test_ignore_class_reductions_in_half_precision_match_keras(keras_ref, dtype, labels):
+    y, p = np.array(labels), np.full((6, 2), 0.5, "float32")
+    ours, ref = (lib.losses.SparseCategoricalCrossentropy(ignore_class=0, dtype=dtype)(y, p)
+                 for lib in (cornu, keras_ref))
+    assert ours.dtype == ref.dtype and torch.isfinite(ours)
+    np.testing.assert_allclose(to_np(ours.float()), to_np(ref.float()), rtol=1e-3)
