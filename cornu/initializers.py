@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from cornu import config
+from cornu import config, symbolic
 from cornu.utils import identifiers
 
 
@@ -40,6 +40,24 @@ def _axes(axes: Any, name: str) -> list[int] | None:
     if not all(isinstance(a, int) and not isinstance(a, bool) for a in values):
         raise ValueError(f"`{name}` must be an integer or a list of integers. Received: {name}={axes!r}")
     return values
+
+
+def _is_seed_generator(seed: Any) -> bool:
+    return type(seed).__name__ == "SeedGenerator" and hasattr(seed, "next")
+
+
+def _draw_seed() -> int:
+    """A seed from torch's global RNG, drawn on real tensors even inside a symbolic trace."""
+    with symbolic.real_mode():
+        return int(torch.randint(0, 2**31 - 1, ()).item())
+
+
+def _serialize_seed(seed: Any) -> Any:
+    """An int or None as it is; a ``SeedGenerator`` in Keras's object form."""
+    if not _is_seed_generator(seed):
+        return seed
+    return {"module": "keras.random", "class_name": "SeedGenerator",
+            "config": {"seed": seed.get_config()["seed"], "name": seed.name}, "registered_name": None}
 
 
 def _float_dtype(dtype: Any, who: str) -> torch.dtype:
@@ -108,18 +126,29 @@ class Constant(Initializer):
 
 
 class RandomInitializer(Initializer):
-    """Base of seeded initializers: ``seed`` is None (global torch RNG) or an int."""
+    """Base of seeded initializers: ``seed`` is None, an int or a ``keras.random.SeedGenerator``.
 
-    def __init__(self, seed: int | None = None):
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+    As in Keras 3, an unseeded initializer draws its own seed once, when it is built (from torch's global
+    RNG, so ``set_random_seed`` makes it reproducible): every call of the same instance then gives the same
+    values, and ``get_config()`` still says ``seed=None``. A ``SeedGenerator`` gives new values each call.
+    """
+
+    def __init__(self, seed: Any = None):
+        if seed is not None and not isinstance(seed, (int, np.integer)) and not _is_seed_generator(seed):
             raise ValueError(
-                f"`seed` argument should be an integer or None. Received: seed={seed!r}"
+                "`seed` argument should be an instance of `keras.random.SeedGenerator()` or an integer. "
+                f"Received: seed={seed!r}"
             )
-        self.seed = None if seed is None else int(seed)
+        self.seed = int(seed) if isinstance(seed, (int, np.integer)) else seed
+        self._call_seed = self.seed if seed is not None else _draw_seed()
 
-    def _generator(self) -> torch.Generator | None:
-        """A fresh generator for an int seed (same values each call), else the global RNG."""
-        return None if self.seed is None else torch.Generator().manual_seed(self.seed)
+    def _generator(self) -> torch.Generator:
+        """A fresh generator: the same stream on every call for an int (or drawn) seed."""
+        if _is_seed_generator(self._call_seed):
+            from cornu.random import _generator
+
+            return _generator(self._call_seed, torch.device("cpu"))
+        return torch.Generator().manual_seed(self._call_seed)
 
     def _empty(self, shape: tuple, dtype: Any) -> tuple[torch.Tensor, torch.dtype]:
         """Buffer to sample into: float64 stays float64, lower precisions sample in float32."""
@@ -133,7 +162,8 @@ class RandomInitializer(Initializer):
 
     def _uniform(self, shape, dtype, low: float, high: float) -> torch.Tensor:
         buf, target = self._empty(shape, dtype)
-        return buf.uniform_(low, high, generator=self._generator()).to(target)
+        buf.uniform_(0.0, 1.0, generator=self._generator())
+        return (low + (high - low) * buf).to(target)
 
     def _truncated_normal(self, shape, dtype, mean: float, stddev: float) -> torch.Tensor:
         """Normal(mean, stddev) restricted to ``mean +- 2 * stddev``."""
@@ -143,7 +173,16 @@ class RandomInitializer(Initializer):
         return buf.to(target)
 
     def get_config(self) -> dict:
-        return {"seed": self.seed}
+        return {"seed": _serialize_seed(self.seed)}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "RandomInitializer":
+        seed = config.get("seed")
+        if isinstance(seed, dict):
+            from cornu.random import SeedGenerator
+
+            config = {**config, "seed": SeedGenerator(**seed.get("config", {}))}
+        return cls(**config)
 
 
 class RandomNormal(RandomInitializer):
@@ -255,7 +294,7 @@ class _FixedVarianceScaling(VarianceScaling):
                          output_axes=output_axes)
 
     def get_config(self) -> dict:
-        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
+        return {"seed": _serialize_seed(self.seed), "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
 class GlorotUniform(_FixedVarianceScaling):
@@ -341,7 +380,8 @@ class Identity(Initializer):
         return self.gain * torch.eye(*shape, dtype=dt)
 
     def get_config(self) -> dict:
-        return {"gain": self.gain}
+        # Keras 3.15's Identity reports an empty config (``gain`` is not saved); kept identical.
+        return {}
 
 
 OrthogonalInitializer = Orthogonal

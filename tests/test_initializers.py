@@ -121,6 +121,30 @@ def test_seeded_is_deterministic_and_unseeded_follows_torch_seed(cls):
     assert not torch.equal(first, cls()((5, 5)))
 
 
+@pytest.mark.parametrize("cls", [initializers.RandomNormal, initializers.GlorotUniform, initializers.Orthogonal])
+def test_unseeded_instance_repeats_its_values_and_a_seed_generator_does_not(cls):
+    """Keras 3: an unseeded initializer fixes its seed when built (config still says None)."""
+    init = cls()
+    assert torch.equal(init((4, 4)), init((4, 4))) and init.get_config()["seed"] is None
+    assert not torch.equal(init((4, 4)), cls()((4, 4)))
+    from cornu.random import SeedGenerator
+
+    stream = cls(seed=SeedGenerator(3))
+    assert not torch.equal(stream((4, 4)), stream((4, 4)))
+    config = stream.get_config()["seed"]
+    assert config["class_name"] == "SeedGenerator" and config["config"]["seed"] == 3
+    assert isinstance(cls.from_config(stream.get_config()).seed, SeedGenerator)
+
+
+def test_random_uniform_with_swapped_bounds_samples_between_them():
+    values = initializers.RandomUniform(minval=3.0, maxval=1.0, seed=0)((1000,)).numpy()
+    assert values.min() >= 1.0 and values.max() <= 3.0 and values.std() > 0.4
+
+
+def test_identity_config_is_empty_as_in_keras():
+    assert initializers.Identity(gain=3.0).get_config() == {}
+
+
 def test_bad_seed_and_int_dtype():
     with pytest.raises(ValueError, match="seed"):
         initializers.RandomNormal(seed="abc")

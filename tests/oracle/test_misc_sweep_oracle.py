@@ -262,3 +262,49 @@ def test_activation_result_dtypes_match_keras(name, values):
     k, c = getattr(keras_ref.activations, name)(values), getattr(cornu.activations, name)(values)
     assert c.dtype == k.dtype
     np.testing.assert_allclose(c.numpy(), k.numpy(), rtol=1e-6)
+
+
+# ---------------------------------------------------------------- initializers
+
+INITIALIZER_CASES = [
+    ("RandomNormal", {}), ("RandomUniform", dict(minval=3.0, maxval=1.0, seed=1)), ("TruncatedNormal", dict(seed=4)),
+    ("GlorotUniform", {}), ("HeNormal", dict(seed=2)), ("Orthogonal", dict(gain=2.0)),
+    ("VarianceScaling", dict(scale=2.0, mode="fan_out", distribution="untruncated_normal")),
+    ("Identity", dict(gain=3.0)), ("Constant", dict(value=2.5)),
+]
+
+
+@pytest.mark.parametrize("cls_name,kwargs", INITIALIZER_CASES, ids=[c[0] for c in INITIALIZER_CASES])
+def test_initializer_config_and_repeat_semantics_match_keras(cls_name, kwargs):
+    k = getattr(keras_ref.initializers, cls_name)(**kwargs)
+    c = getattr(cornu.initializers, cls_name)(**kwargs)
+    assert c.get_config() == k.get_config()
+    assert cornu.initializers.serialize(c) == keras_ref.initializers.serialize(k)
+    shape = (5, 4)
+    kv, cv = np.asarray(k(shape)), c(shape).numpy()
+    assert cv.dtype == kv.dtype and cv.shape == kv.shape
+    assert np.array_equal(c(shape).numpy(), cv) == np.array_equal(np.asarray(k(shape)), kv)
+    assert (cv.min() >= 1.0 and cv.max() <= 3.0) if cls_name == "RandomUniform" else True
+
+
+def test_seed_generator_seed_config_and_fresh_draws_match_keras():
+    k = keras_ref.initializers.RandomNormal(seed=keras_ref.random.SeedGenerator(3))
+    c = cornu.initializers.RandomNormal(seed=cornu.random.SeedGenerator(3))
+    assert c.get_config() == k.get_config()
+    assert np.array_equal(c((3,)).numpy(), c((3,)).numpy()) == np.array_equal(np.asarray(k((3,))), np.asarray(k((3,))))
+    for bad in ("x", 1.5):
+        with pytest.raises(ValueError):
+            keras_ref.initializers.RandomNormal(seed=bad)
+        with pytest.raises(ValueError):
+            cornu.initializers.RandomNormal(seed=bad)
+
+
+def test_a_shared_unseeded_initializer_gives_two_layers_the_same_kernel_like_keras():
+    def same(lib):
+        init = lib.initializers.GlorotUniform()
+        a, b = lib.layers.Dense(3, kernel_initializer=init), lib.layers.Dense(3, kernel_initializer=init)
+        a.build((None, 4))
+        b.build((None, 4))
+        return np.array_equal(np.asarray(a.kernel.numpy()), np.asarray(b.kernel.numpy()))
+
+    assert same(cornu) == same(keras_ref) is True
