@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -128,7 +129,8 @@ class OrthogonalRegularizer(Regularizer):
         return self.factor * 0.5 * torch.sum(torch.abs(off_diagonal)) / num_pairs
 
     def get_config(self) -> dict:
-        return {"factor": self.factor, "mode": self.mode}
+        # Keras stores the factor as a float32 scalar: its config holds the float32-rounded value.
+        return {"factor": float(np.float32(self.factor)), "mode": self.mode}
 
 
 # Keras exports lowercase aliases of the classes.

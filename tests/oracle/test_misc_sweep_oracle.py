@@ -308,3 +308,23 @@ def test_a_shared_unseeded_initializer_gives_two_layers_the_same_kernel_like_ker
         return np.array_equal(np.asarray(a.kernel.numpy()), np.asarray(b.kernel.numpy()))
 
     assert same(cornu) == same(keras_ref) is True
+
+
+# ---------------------------------------------------------------- regularizers and constraints
+
+PENALTIES = [("regularizers", "L1", dict(l1=0.5)), ("regularizers", "L2", dict(l2=0.3)),
+             ("regularizers", "L1L2", dict(l1=0.1, l2=0.2)), ("regularizers", "OrthogonalRegularizer", {}),
+             ("regularizers", "OrthogonalRegularizer", dict(factor=0.1, mode="columns")),
+             ("constraints", "MaxNorm", dict(max_value=1.0, axis=1)),
+             ("constraints", "MinMaxNorm", dict(min_value=0.5, max_value=1.5, rate=0.5, axis=1)),
+             ("constraints", "NonNeg", {}), ("constraints", "UnitNorm", dict(axis=1))]
+
+
+@pytest.mark.parametrize("module,cls_name,kwargs", PENALTIES, ids=[f"{c[1]}-{i}" for i, c in enumerate(PENALTIES)])
+def test_regularizer_and_constraint_configs_and_values_match_keras(module, cls_name, kwargs):
+    k = getattr(getattr(keras_ref, module), cls_name)(**kwargs)
+    c = getattr(getattr(cornu, module), cls_name)(**kwargs)
+    assert c.get_config() == k.get_config()
+    assert getattr(cornu, module).serialize(c) == getattr(keras_ref, module).serialize(k)
+    w = torch.tensor(np.linspace(-2, 2, 12).reshape(3, 4).astype("float32"))
+    np.testing.assert_allclose(np.asarray(c(w)), np.asarray(k(w)), rtol=1e-5, atol=1e-6)
