@@ -313,6 +313,10 @@ class Functional(Model):
             cached = self.__dict__["_fusion_cache"] = layer_fusion.relu_pool_nodes(self._nodes, self.outputs)
         return cached
 
+    def get_build_config(self) -> dict:
+        """Keras's: a functional model is built from its graph, so its build config names no shape."""
+        return {"input_shape": None}
+
     def get_config(self) -> dict:
         from cornu.saving.functional_config import functional_config
 

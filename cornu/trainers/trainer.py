@@ -81,6 +81,8 @@ class Trainer:
                 and not isinstance(self.optimizer, optimizers_module.LossScaleOptimizer):
             # float16 gradients underflow: scale the loss up, and the gradients back down, dynamically (as Keras).
             self.optimizer = optimizers_module.LossScaleOptimizer(self.optimizer, name="loss_scale_optimizer")
+        if loss is None:
+            loss = self.loss  # Keras keeps the loss of an earlier `compile` when given none
         self.loss = loss
         self._loss_tracker = metrics_module.Mean(name="loss")
         names = self._output_names()

@@ -249,3 +249,24 @@ def test_class_weight_with_sample_weight_and_missing_losses_are_value_errors(ker
                      lambda: model.test_on_batch(X, Y1)):
             with pytest.raises(ValueError, match="No loss to compute"):
                 call()
+
+
+def test_to_json_and_build_config_of_a_functional_model_like_keras(keras_ref):
+    import json
+
+    ref, ours = _outputs(keras_ref), _outputs(cornu)
+    assert ours.get_build_config() == ref.get_build_config() == {"input_shape": None}
+    theirs, mine = json.loads(ref.to_json()), json.loads(ours.to_json())
+    assert sorted(mine) == sorted(theirs)
+    assert mine["build_config"] == theirs["build_config"]
+
+
+def test_compile_without_a_loss_keeps_the_earlier_loss_like_keras(keras_ref):
+    results = []
+    for lib in (keras_ref, cornu):
+        model = _seq(lib)
+        model.compile(optimizer="sgd", loss="mse")
+        model.compile(optimizer="sgd", metrics=["mae"])
+        results.append((model.loss, model.evaluate(X, Y1, verbose=0)))
+    assert results[1][0] == results[0][0] == "mse"
+    _close(results[1][1], results[0][1])
