@@ -219,7 +219,8 @@ def split_dataset(dataset: Any, left_size: int | float | None = None, right_size
                   preferred_backend: str | None = None) -> tuple[Dataset, Dataset]:
     """Split a dataset (arrays, a tuple of arrays, a torch map-style ``Dataset`` or a cornu ``Dataset``) in two.
 
-    Sizes are counts or fractions; the missing one is the complement. The left part takes the first samples
+    Sizes are counts or fractions; the missing one is the complement, and two given sizes must add up to the
+    whole dataset (``ValueError`` otherwise, as Keras on torch). The left part takes the first samples
     (after a seeded shuffle when ``shuffle``), the right part the next ones. Returns two cornu ``Dataset``s.
     """
     if left_size is None and right_size is None:
@@ -249,6 +250,10 @@ def split_dataset(dataset: Any, left_size: int | float | None = None, right_size
     if left == 0 or right == 0:
         raise ValueError(f"Both `left_size` and `right_size` should be non-zero. Received: left_size={left} and "
                          f"right_size={right} of {total} samples.")
+    if left + right != total:
+        # Keras 3.15 on torch splits with ``random_split``, which needs the two parts to cover the dataset.
+        raise ValueError(f"Sum of input lengths does not equal the length of the input dataset! Received: "
+                         f"left_size={left} + right_size={right} for {total} samples.")
     if shuffle:
         order = order.copy()
         np.random.RandomState(np.random.randint(1e6) if seed is None else seed).shuffle(order)

@@ -328,3 +328,23 @@ def test_regularizer_and_constraint_configs_and_values_match_keras(module, cls_n
     assert getattr(cornu, module).serialize(c) == getattr(keras_ref, module).serialize(k)
     w = torch.tensor(np.linspace(-2, 2, 12).reshape(3, 4).astype("float32"))
     np.testing.assert_allclose(np.asarray(c(w)), np.asarray(k(w)), rtol=1e-5, atol=1e-6)
+
+
+# ---------------------------------------------------------------- datasets helpers
+
+@pytest.mark.parametrize("kwargs", [dict(left_size=0.8), dict(right_size=3), dict(left_size=4, right_size=6),
+                                    dict(left_size=4, right_size=2), dict(left_size=0.5, right_size=0.3),
+                                    dict(left_size=10), dict(left_size=1.5), dict(), dict(left_size=0.0)],
+                         ids=lambda k: "-".join(f"{a}={b}" for a, b in k.items()) or "none")
+def test_split_dataset_sizes_and_errors_match_keras(kwargs):
+    data, labels = np.arange(20, dtype="float32").reshape(10, 2), np.arange(10)
+
+    def run(lib):
+        try:
+            left, right = lib.utils.split_dataset((data, labels), **kwargs)
+        except Exception as e:  # the exception class is part of what must match
+            return type(e).__name__
+        first = next(iter(left))
+        return len(left), len(right), [(type(v).__name__, str(v.dtype)) for v in first]
+
+    assert run(cornu) == run(keras_ref)
