@@ -350,7 +350,9 @@ def categorical_focal_crossentropy(y_true: Any, y_pred: Any, alpha: float = 0.25
     y_true = _true_like(y_true, y_pred)
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[-1]  # as Keras: the last axis
-    log_p = _log_probs(y_pred, from_logits, axis)
+    if from_logits:  # Keras softmaxes, then clips like probabilities (saturated logits cost -log(epsilon))
+        y_pred = torch.softmax(_upcast(y_pred), dim=axis)
+    log_p = _log_probs(y_pred, False, axis)
     weight = alpha * torch.pow(1.0 - torch.exp(log_p), gamma)
     return -torch.sum(weight * _upcast(y_true) * log_p, dim=axis)
 

@@ -426,3 +426,28 @@ def test_ignore_class_reductions_in_half_precision_match_keras(keras_ref, dtype,
                  for lib in (cornu, keras_ref))
     assert ours.dtype == ref.dtype and torch.isfinite(ours)
     np.testing.assert_allclose(to_np(ours.float()), to_np(ref.float()), rtol=1e-3)
+
+
+def test_categorical_focal_from_saturated_logits_clips_like_keras(keras_ref):
+    y = np.array([[0, 1, 1, 0], [1, 0, 0, 1]], "float32")
+    logits = np.array([[-100.0, 100.0, 30.0, -30.0], [50.0, -50.0, 0.0, 1e-3]], "float32")
+    for lib_fn in ("categorical_focal_crossentropy",):
+        ref = getattr(keras_ref.losses, lib_fn)(y, logits, from_logits=True)
+        assert_same_tensor(getattr(cornu.losses, lib_fn)(y, logits, from_logits=True), ref)
+    grads = []
+    for lib in (keras_ref, cornu):
+        x = torch.tensor(logits * 0.05, requires_grad=True)
+        lib.losses.CategoricalFocalCrossentropy(from_logits=True, gamma=1.5)(y, x).backward()
+        grads.append(x.grad)
+    np.testing.assert_allclose(to_np(grads[1]), to_np(grads[0]), rtol=1e-4, atol=1e-6)
+
+
+def test_categorical_focal_from_logits_plain():
+    """Softmax, clip to [eps, 1 - eps], then ``-alpha * (1 - p)**gamma * y * log(p)`` summed over classes."""
+    y = np.array([[0.0, 1.0, 0.0]])
+    logits = np.array([[40.0, -40.0, 0.0]])
+    p = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+    p = np.clip(p, 1e-7, 1 - 1e-7)
+    expected = -(0.25 * (1 - p) ** 2 * y * np.log(p)).sum(-1)
+    ours = cornu.losses.categorical_focal_crossentropy(torch.tensor(y), torch.tensor(logits), from_logits=True)
+    np.testing.assert_allclose(to_np(ours), expected, rtol=1e-6)
