@@ -18,6 +18,8 @@ def _non_negative(value, what: str, layer: str) -> float:
 
 
 class _ElementwiseActivation(Layer):
+    _built_at_init = True
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.supports_masking = True
@@ -68,6 +70,7 @@ class LeakyReLU(_ElementwiseActivation):
 
 class PReLU(_ElementwiseActivation):
     """Leaky ReLU with a learned slope ``alpha`` (one per input element, shared along ``shared_axes``)."""
+    _built_at_init = False
 
     def __init__(self, alpha_initializer="Zeros", alpha_regularizer=None, alpha_constraint=None, shared_axes=None,
                  **kwargs):

@@ -160,6 +160,7 @@ class _MergedKernel:
 
 class Activation(Layer):
     """Applies an activation function (by name or callable)."""
+    _built_at_init = True
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
@@ -178,7 +179,12 @@ class Activation(Layer):
 
 class Identity(Layer):
     """Returns its input unchanged."""
+    _built_at_init = True
     _keeps_input_dtype = True
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
 
     def call(self, inputs):
         return inputs

@@ -512,13 +512,17 @@ class Layer(nn.Module):
             return contextlib.nullcontext()
         return name_scope(self.name, caller=self)
 
-    def build_from_config(self, config: dict) -> None:
-        shape = config.get("input_shape")
+    # Keras builds its stateless layers (Dropout, pooling, Reshape ...) in their constructor: they have no build
+    # config, so the shapes they first see are not recorded.
+    _built_at_init = False
+
+    def build_from_config(self, config: dict | None) -> None:
+        shape = (config or {}).get("input_shape")
         if shape is not None:
             self._maybe_build(tree.map_structure(lambda d: d, shape))
 
     def get_build_config(self) -> dict | None:
-        if self._build_shapes is None:
+        if self._build_shapes is None or self._built_at_init:
             return None
         return {"input_shape": self._build_shapes}
 

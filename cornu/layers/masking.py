@@ -9,6 +9,7 @@ from cornu.ops import numpy as numpy_ops
 
 class Masking(Layer):
     """Masks (and zeroes) every step whose features all equal ``mask_value``; later layers skip those steps."""
+    _built_at_init = True
 
     _mask_from_ops = True
 

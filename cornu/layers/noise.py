@@ -24,6 +24,7 @@ def _check_rate(value, arg: str = "rate") -> float:
 
 class _SeededNoise(SeededLayer):
     """Noise layers: Gaussian draws from the layer's (optionally seeded) generator."""
+    _built_at_init = True
 
     def _normal(self, like: torch.Tensor) -> torch.Tensor:
         return torch.randn(like.shape, dtype=like.dtype, device=like.device, generator=self._rng(like.device))
@@ -154,6 +155,7 @@ class AlphaDropout(_SeededNoise):
 
 class ActivityRegularization(Layer):
     """Identity that adds ``l1 * sum|x| + l2 * sum(x**2)`` (per sample) to the layer's losses."""
+    _built_at_init = True
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0, **kwargs):
         kwargs.pop("activity_regularizer", None)

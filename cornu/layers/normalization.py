@@ -303,6 +303,7 @@ class GroupNormalization(Layer):
 
 class UnitNormalization(Layer):
     """Scales each sample to unit L2 norm over ``axis``: ``x / max(||x||, 1e-12)``."""
+    _built_at_init = True
     _casts_int_inputs = True
 
     def __init__(self, axis=-1, **kwargs):
@@ -330,7 +331,7 @@ class RMSNormalization(Layer):
         _check_axis_arg(axis)
         self.axis = list(axis) if isinstance(axis, (list, tuple)) else axis
         self.epsilon = float(epsilon)
-        self.supports_masking = True
+        self.supports_masking = False  # as Keras's RMSNormalization
         self._axes: list[int] = []
 
     def build(self, input_shape) -> None:

@@ -13,6 +13,7 @@ _AVG = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
 
 class BasePooling(Layer):
     """Pooling over ``rank`` spatial axes; ``mode`` is ``"max"`` or ``"average"``."""
+    _built_at_init = True
 
     rank = 2
     mode = "max"
@@ -108,6 +109,7 @@ class AveragePooling3D(_AveragePooling):
 
 class BaseGlobalPooling(Layer):
     """Reduce all spatial axes with max or mean."""
+    _built_at_init = True
 
     rank = 2
     mode = "max"
@@ -116,7 +118,7 @@ class BaseGlobalPooling(Layer):
         super().__init__(**kwargs)
         self.data_format = conv_utils.normalize_data_format(data_format)
         self.keepdims = keepdims
-        self.supports_masking = True
+        self.supports_masking = self.rank == 1 and self.mode == "average"  # the one Keras marks as masking
         self.input_spec = InputSpec(ndim=self.rank + 2)
 
     def _axes(self) -> tuple:

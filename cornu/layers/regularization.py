@@ -27,6 +27,7 @@ class SeededLayer(Layer):
 
 class Dropout(SeededLayer):
     """Zeroes a ``rate`` fraction of inputs during training and scales the rest by ``1/(1-rate)``."""
+    _built_at_init = True
 
     def __init__(self, rate: float, noise_shape=None, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)

@@ -62,6 +62,7 @@ def resolve_target_shape(input_shape: tuple, target_shape: tuple) -> tuple:
 
 class Reshape(Layer):
     """Reshapes each sample to ``target_shape`` (batch axis kept); one entry may be ``-1``."""
+    _built_at_init = True
     _keeps_input_dtype = True
 
     def __init__(self, target_shape, **kwargs):

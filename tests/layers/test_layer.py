@@ -144,3 +144,16 @@ def test_overwrite_with_gradient_matches_keras(keras_ref):
         values.append((np.asarray(w.numpy()), float(np.asarray(s.numpy()))))
     np.testing.assert_allclose(values[1][0], values[0][0])
     assert values[1][1] == values[0][1]
+
+
+def test_layers_keras_builds_in_their_constructor_have_no_build_config():
+    from cornu.layers import Dense, Dropout, Identity
+
+    dropout, dense = Dropout(0.5), Dense(2)
+    dropout(torch.ones(2, 3))
+    dense(torch.ones(2, 3))
+    assert dropout.get_build_config() is None
+    assert dense.get_build_config() == {"input_shape": (2, 3)}
+    dropout.build_from_config(None)
+    mask = torch.tensor([[True, False, True]])
+    assert torch.equal(Identity().compute_mask(torch.ones(1, 3), mask), mask)

@@ -364,3 +364,30 @@ def test_numpy_masks_passed_to_call(name, make_x):
     mask = np.array([[1, 0, 1], [1, 1, 0]], bool)
     np.testing.assert_allclose(_np(getattr(cornu.layers, name)()(x, mask=mask)),
                                _np(getattr(keras_ref.layers, name)()(x, mask=mask)), rtol=1e-6)
+
+
+BUILT_AT_INIT = [("Dropout", (0.2,), (2, 3)), ("Activation", ("relu",), (2, 3)), ("ReLU", (), (2, 3)),
+                 ("Softmax", (), (2, 3)), ("MaxPooling1D", (), (2, 4, 3)), ("AveragePooling2D", (2,), (2, 4, 4, 3)),
+                 ("GlobalAveragePooling2D", (), (2, 4, 4, 3)), ("Reshape", ((3, 1),), (2, 3)),
+                 ("Identity", (), (2, 3)), ("GaussianNoise", (0.1,), (2, 3)), ("Masking", (), (2, 4, 3)),
+                 ("UnitNormalization", (), (2, 3)), ("SpatialDropout1D", (0.1,), (2, 4, 3)),
+                 ("PReLU", (), (2, 3)), ("Dense", (2,), (2, 3)), ("Flatten", (), (2, 3, 2))]
+
+
+@pytest.mark.parametrize("name,args,shape", BUILT_AT_INIT, ids=[c[0] for c in BUILT_AT_INIT])
+def test_build_config_and_masking_flags_like_keras(name, args, shape):
+    x = np.random.default_rng(0).random(shape).astype("float32")
+    ref, ours = getattr(keras_ref.layers, name)(*args), getattr(cornu.layers, name)(*args)
+    ref(x)
+    ours(torch.as_tensor(x))
+    assert ours.get_build_config() == ref.get_build_config()
+    assert ours.supports_masking == ref.supports_masking
+    clone = getattr(cornu.layers, name).from_config(ours.get_config())
+    clone.build_from_config(ref.get_build_config())
+    assert [w.shape for w in clone.weights] == [tuple(w.shape) for w in ref.weights]
+
+
+@pytest.mark.parametrize("name", ["GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalAveragePooling3D",
+                                  "RMSNormalization", "Identity", "GlobalAveragePooling1D"])
+def test_supports_masking_flags_like_keras(name):
+    assert getattr(cornu.layers, name)().supports_masking == getattr(keras_ref.layers, name)().supports_masking

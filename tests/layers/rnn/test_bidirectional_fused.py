@@ -48,9 +48,10 @@ def test_fused_bidirectional_matches_the_two_layers(cls, kw, merge_mode, return_
         assert_close(g.detach().numpy(), w.detach().numpy(), rtol=1e-5, atol=1e-6)
     sum(g.square().sum() for g in got).backward()
     sum(w.square().sum() for w in want).backward()
-    assert_close(xs[0].grad.numpy(), xs[1].grad.numpy(), rtol=1e-4, atol=1e-6)
+    # float32 gradients summed in another order: elements near zero next to ones of size ~5 differ by ~1e-6
+    assert_close(xs[0].grad.numpy(), xs[1].grad.numpy(), rtol=1e-4, atol=1e-5)
     for a, b in zip(fast.trainable_weights, slow.trainable_weights):
-        assert_close(a.value.grad.numpy(), b.value.grad.numpy(), rtol=1e-4, atol=1e-6)
+        assert_close(a.value.grad.numpy(), b.value.grad.numpy(), rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("cls,kw", LAYERS[:2])
