@@ -44,6 +44,10 @@ class Sequential(Model):
             return
         if any(layer is l for l in self._stack):
             raise ValueError(f"Layer {layer.name!r} is already in the Sequential model {self.name!r}.")
+        if any(layer.name == l.name for l in self._stack):
+            raise ValueError("All layers added to a Sequential model should have unique names. Name "
+                             f"{layer.name!r} is already the name of a layer in this model. Update the `name` "
+                             "argument to pass a unique name.")
         if not len(self._stack) and self._input_layer is None and layer._input_shape_arg is not None:
             self._input_layer = InputLayer(batch_shape=layer._input_shape_arg, dtype=None)
             self._outputs = [self._input_layer.output_tensor]
@@ -76,6 +80,9 @@ class Sequential(Model):
 
     def build(self, input_shape: Any = None) -> None:
         """Build every layer for ``input_shape`` (batch dimension included)."""
+        if not self._stack:
+            raise ValueError(f"Sequential model {self.name} cannot be built because it has no layers. Call "
+                             "`model.add(layer)`.")
         if self._input_layer is None:
             if input_shape is None:
                 raise ValueError("You must provide an `input_shape` argument to build the Sequential model.")
@@ -103,6 +110,9 @@ class Sequential(Model):
             check_input_shapes(self.name, [self._input_layer.batch_shape], [inputs])
 
     def call(self, inputs, training=None, mask=None):
+        if not self._stack:
+            raise ValueError(f"Sequential model {self.name} cannot be built because it has no layers. Call "
+                             "`model.add(layer)`.")
         x = inputs
         if self._input_layer is not None:
             from cornu.models.functional import adjust_input_rank

@@ -270,3 +270,13 @@ def test_compile_without_a_loss_keeps_the_earlier_loss_like_keras(keras_ref):
         results.append((model.loss, model.evaluate(X, Y1, verbose=0)))
     assert results[1][0] == results[0][0] == "mse"
     _close(results[1][1], results[0][1])
+
+
+def test_sequential_with_no_layers_or_a_repeated_name_is_a_value_error(keras_ref):
+    for lib in (keras_ref, cornu):
+        with pytest.raises(ValueError, match="no layers"):
+            lib.Sequential().predict(X, verbose=0)
+        model = _seq(lib)
+        with pytest.raises(ValueError, match="unique names"):
+            model.add(lib.layers.Dense(2, name="h"))
+        assert [layer.name for layer in model.layers] == ["h", "o"]
