@@ -11,6 +11,7 @@ import numbers
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import torch
 
 from cornu import config
@@ -41,6 +42,10 @@ def _filter_top_k(x: torch.Tensor, k: int) -> torch.Tensor:
 class _ConfusionMetric(Metric):
     """Shared input handling: labels/predictions/weights as float tensors of one shape."""
 
+    # Keras on torch: mismatched shapes surface as torch's RuntimeError, except on its evenly-spaced-thresholds
+    # path (AUC, X-at-Y), whose segment sum raises ValueError.
+    _shape_error: type[Exception] = RuntimeError
+
     def _prepare(self, y_true: Any, y_pred: Any, sample_weight: Any, top_k: int | None = None,
                  class_id: int | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         self._to_device(y_pred, y_true)
@@ -49,7 +54,7 @@ class _ConfusionMetric(Metric):
         y_true = (self._tensor(y_true).detach() != 0).to(dt)
         y_pred, y_true = squeeze_or_expand_to_same_rank(y_pred, y_true)
         if y_pred.shape != y_true.shape:
-            raise ValueError(
+            raise self._shape_error(
                 f"`y_true` and `y_pred` must have the same shape. Received: y_true.shape={tuple(y_true.shape)}, "
                 f"y_pred.shape={tuple(y_pred.shape)}"
             )
@@ -220,6 +225,8 @@ class AUC(_ConfusionMetric):
             inner = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
         eps = config.epsilon()
         self._thresholds = [0.0 - eps] + inner + [1.0 + eps]
+        evenly = [(i + 1) / (len(inner) + 1) for i in range(len(inner))]
+        self._shape_error = ValueError if np.allclose(inner, evenly) else RuntimeError
         self.curve = _CURVES[str(curve).lower()]
         self.summation_method = str(summation_method).lower()
         self.multi_label = multi_label
@@ -368,6 +375,7 @@ class _AtThreshold(_ConfusionMetric):
     """
 
     _ARG = "value"
+    _shape_error = ValueError
 
     def __init__(self, value: float, num_thresholds: int = 200, class_id: int | None = None,
                  name: str | None = None, dtype: Any = None):

@@ -451,3 +451,18 @@ def test_categorical_focal_from_logits_plain():
     expected = -(0.25 * (1 - p) ** 2 * y * np.log(p)).sum(-1)
     ours = cornu.losses.categorical_focal_crossentropy(torch.tensor(y), torch.tensor(logits), from_logits=True)
     np.testing.assert_allclose(to_np(ours), expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("make", [lambda lib: lib.metrics.Precision(), lambda lib: lib.metrics.TruePositives(),
+                                  lambda lib: lib.metrics.Recall(thresholds=[0.25, 0.5, 0.75]),
+                                  lambda lib: lib.metrics.AUC(),
+                                  lambda lib: lib.metrics.AUC(thresholds=[0.2, 0.5, 0.7]),
+                                  lambda lib: lib.metrics.AUC(thresholds=[0.25, 0.5, 0.75]),
+                                  lambda lib: lib.metrics.RecallAtPrecision(0.5)])
+@pytest.mark.parametrize("shapes", [((3, 4), (3, 5)), ((6, 3), (3, 3)), ((3,), (4,))])
+def test_confusion_shape_errors_match_keras_classes(keras_ref, make, shapes):
+    y, p = np.ones(shapes[0]), np.full(shapes[1], 0.5)
+    with pytest.raises(Exception) as ref:
+        make(keras_ref).update_state(y, p)
+    with pytest.raises(type(ref.value)):
+        make(cornu).update_state(y, p)
