@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from cornu.datasets._npz import check_pairs, load_npz_arrays
-from cornu.utils.file_utils import get_file
+from cornu.utils.file_utils import get_file_at
 
 ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/boston_housing.npz"
 FILE_HASH = "f553886a1f8d56431e820c5b82552d9d95cfcb96d1e678153f8839538947dff5"
@@ -24,7 +24,7 @@ def load_data(
     """
     if not 0 <= test_split < 1:
         raise ValueError(f"`test_split` must be in [0, 1). Received: test_split={test_split}")
-    path = get_file(path, origin=ORIGIN, file_hash=FILE_HASH)
+    path = get_file_at(path, origin=ORIGIN, file_hash=FILE_HASH)
     arrays = load_npz_arrays(path, ("x", "y"))
     check_pairs(path, arrays, [("x", "y")])
     x, y = arrays["x"], arrays["y"]

@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 
 from cornu.datasets import _sequences as seq
-from cornu.utils.file_utils import get_file
+from cornu.utils.file_utils import get_file_at
 
 ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/imdb.npz"
 FILE_HASH = "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f"
@@ -38,7 +38,7 @@ def load_data(path: str = "imdb.npz", num_words: int | None = None, skip_top: in
     if kwargs:
         warnings.warn(f"imdb.load_data ignores the unrecognized arguments {sorted(kwargs)}, as Keras does.",
                       stacklevel=2)
-    path = get_file(fname=path, origin=ORIGIN, file_hash=FILE_HASH)
+    path = get_file_at(path, origin=ORIGIN, file_hash=FILE_HASH)
     arrays = seq.load_sequence_arrays(path, ("x_train", "x_test"), ("y_train", "y_test"))
     seq.check_lengths(path, arrays, [("x_train", "y_train"), ("x_test", "y_test")])
     rng = np.random.RandomState(seed)
@@ -59,5 +59,5 @@ def load_data(path: str = "imdb.npz", num_words: int | None = None, skip_top: in
 
 def get_word_index(path: str = "imdb_word_index.json") -> dict[str, int]:
     """The ``{word: index}`` dictionary behind the reviews (before the ``index_from`` shift)."""
-    path = get_file(fname=path, origin=WORD_INDEX_ORIGIN, file_hash=WORD_INDEX_HASH)
+    path = get_file_at(path, origin=WORD_INDEX_ORIGIN, file_hash=WORD_INDEX_HASH)
     return seq.load_word_index(path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from cornu.datasets._npz import check_pairs, load_npz_arrays
-from cornu.utils.file_utils import get_file
+from cornu.utils.file_utils import get_file_at
 
 ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 FILE_HASH = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
@@ -21,7 +21,7 @@ def load_data(path: str = "mnist.npz") -> tuple[Split, Split]:
     ``~/.keras/datasets`` (or ``$KERAS_HOME/datasets``), or absolute. A file
     already there is used as is; otherwise it is downloaded and verified.
     """
-    path = get_file(path, origin=ORIGIN, file_hash=FILE_HASH)
+    path = get_file_at(path, origin=ORIGIN, file_hash=FILE_HASH)
     arrays = load_npz_arrays(path, _KEYS)
     check_pairs(path, arrays, [("x_train", "y_train"), ("x_test", "y_test")])
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from cornu.datasets import _sequences as seq
-from cornu.utils.file_utils import get_file
+from cornu.utils.file_utils import get_file_at
 
 ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/reuters.npz"
 FILE_HASH = "d6586e694ee56d7a4e65172e12b3e987c03096cb01eab99753921ef915959916"
@@ -32,7 +32,7 @@ def load_data(path: str = "reuters.npz", num_words: int | None = None, skip_top:
     ``num_words``, ``skip_top``, ``oov_char``), then the last ``test_split``
     fraction is held out. ``y`` holds topic indices (see ``get_label_names``).
     """
-    path = get_file(fname=path, origin=ORIGIN, file_hash=FILE_HASH)
+    path = get_file_at(path, origin=ORIGIN, file_hash=FILE_HASH)
     arrays = seq.load_sequence_arrays(path, ("x",), ("y",))
     seq.check_lengths(path, arrays, [("x", "y")])
     x, y = seq.shuffled(np.random.RandomState(seed), arrays["x"], arrays["y"])
@@ -48,7 +48,7 @@ def load_data(path: str = "reuters.npz", num_words: int | None = None, skip_top:
 
 def get_word_index(path: str = "reuters_word_index.json") -> dict[str, int]:
     """The ``{word: index}`` dictionary behind the articles (before the ``index_from`` shift)."""
-    path = get_file(fname=path, origin=WORD_INDEX_ORIGIN, file_hash=WORD_INDEX_HASH)
+    path = get_file_at(path, origin=WORD_INDEX_ORIGIN, file_hash=WORD_INDEX_HASH)
     return seq.load_word_index(path)
 
 

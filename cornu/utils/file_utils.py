@@ -19,6 +19,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
+from typing import Any
 
 _CHUNK_SIZE = 1 << 16
 _TIMEOUT_S = 60
@@ -76,36 +77,56 @@ def get_file(
 ) -> str:
     """Download ``origin`` into the cache unless it is already there; return its path.
 
-    The file goes to ``cache_dir/cache_subdir/fname`` (an absolute ``fname`` is
-    used as is). ``file_hash`` (sha256 or md5) checks a fresh download. With
-    ``extract=True`` (or the deprecated ``untar=True``) the archive is
-    unpacked and the extraction directory is returned instead.
+    The file goes to ``cache_dir/cache_subdir/fname`` (``fname`` is a bare file
+    name, as in Keras; it defaults to the origin's). ``file_hash`` (sha256 or
+    md5) checks a fresh download. With ``extract=True`` (or the deprecated
+    ``untar=True``) the archive is unpacked and the extraction directory is
+    returned instead.
     """
     if md5_hash is not None and file_hash is None:
         file_hash, hash_algorithm = md5_hash, "md5"
     if file_hash is not None:
         hash_algorithm = resolve_hash_algorithm(file_hash, hash_algorithm)
+    named = fname is not None and bool(os.fspath(fname))
     fname = _resolve_fname(fname, origin)
     extract = extract or untar
     if untar:
         archive_format = "tar"
 
     if not force_download:
-        cached = _find_cached(cache_dir, cache_subdir, fname, extract, archive_format)
+        cached = _find_cached(cache_dir, cache_subdir, fname, extract, archive_format, named)
         if cached is not None:
             return cached
     if origin is None:
         raise ValueError('Please specify the "origin" argument (URL of the file to download).')
     datadir = _writable_dir(cache_dir, cache_subdir)
-    target, extraction_dir = _targets(datadir, fname, extract)
+    target, extraction_dir = _targets(datadir, fname, extract, named)
     _download(origin, target, file_hash, hash_algorithm)
     return _extract(target, extraction_dir, archive_format, replace=True) if extract else target
+
+
+def get_file_at(path: str | os.PathLike, **kwargs: Any) -> str:
+    """``get_file`` for the datasets' ``path`` argument, which may also name a directory (a cornu extension).
+
+    A bare name goes to the cache as in Keras; a path with a directory is used where it is (downloaded
+    there when missing), since ``get_file`` itself refuses directories in ``fname`` as Keras does.
+    """
+    path = os.path.expanduser(os.fspath(path))
+    head, name = os.path.split(path)
+    if not head:
+        return get_file(path, **kwargs)
+    return get_file(name, cache_dir=head, cache_subdir="", **kwargs)
 
 
 def _resolve_fname(fname, origin: str | None) -> str:
     if fname is not None:
         fname = os.fspath(fname)
     if fname:
+        if os.path.basename(fname) != fname:
+            raise ValueError(
+                "Paths are no longer accepted as the `fname` argument. To specify the file's parent directory, "
+                f"use the `cache_dir` argument. Received: fname={fname}"
+            )
         return fname
     if origin is None:
         raise ValueError('Please specify the "origin" argument (URL of the file to download).')
@@ -117,10 +138,10 @@ def _resolve_fname(fname, origin: str | None) -> str:
     return name
 
 
-def _find_cached(cache_dir, cache_subdir: str, fname: str, extract: bool, archive_format):
+def _find_cached(cache_dir, cache_subdir: str, fname: str, extract: bool, archive_format, named: bool = True):
     """Path of the cached file (or extraction directory), used as is; ``None`` if absent."""
     for datadir in _candidate_dirs(cache_dir, cache_subdir):
-        target, extraction_dir = _targets(datadir, fname, extract)
+        target, extraction_dir = _targets(datadir, fname, extract, named)
         if extract and _is_nonempty_dir(extraction_dir):
             return extraction_dir
         if os.path.isfile(target):
@@ -161,18 +182,19 @@ def _writable_dir(cache_dir, cache_subdir: str) -> str:
     raise OSError(f"None of the cache directories {candidates} is writable.")
 
 
-def _targets(datadir: str, fname: str, extract: bool) -> tuple[str, str | None]:
+def _targets(datadir: str, fname: str, extract: bool, named: bool = True) -> tuple[str, str | None]:
     """(download path, extraction directory) for ``fname`` in ``datadir``.
 
-    When extracting, a name with an extension is the archive's own name and
-    the files go to ``<stem>_extracted``; a name without one is the extraction
-    directory and the archive is stored as ``<name>_archive``.
+    When extracting, a given name with an extension is the archive's own name
+    and the files go to ``<stem>_extracted``; a name without one, or one taken
+    from the origin, is the extraction directory and the archive is stored as
+    ``<name>_archive`` (Keras's layout).
     """
     path = os.path.join(datadir, fname)
     if not extract:
         return path, None
     head, base = os.path.split(path)
-    if "." in base:
+    if named and "." in base:
         return path, os.path.join(head, base[: base.find(".")] + "_extracted")
     return path + "_archive", path
 

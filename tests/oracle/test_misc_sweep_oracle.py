@@ -348,3 +348,64 @@ def test_split_dataset_sizes_and_errors_match_keras(kwargs):
         return len(left), len(right), [(type(v).__name__, str(v.dtype)) for v in first]
 
     assert run(cornu) == run(keras_ref)
+
+
+@pytest.fixture
+def local_origins(tmp_path):
+    """file:// origins for a plain file, a .tar.gz and a .zip holding it, and the file's sha256 and md5."""
+    import hashlib
+    import tarfile
+    import zipfile
+
+    source = tmp_path / "src"
+    source.mkdir()
+    plain = source / "data.txt"
+    plain.write_bytes(b"hello world\n" * 50)
+    with tarfile.open(source / "arch.tar.gz", "w:gz") as tar:
+        tar.add(plain, arcname="inner/data.txt")
+    with zipfile.ZipFile(source / "arch.zip", "w") as z:
+        z.write(plain, arcname="zinner/data.txt")
+    payload = plain.read_bytes()
+    return ({name: (source / name).as_uri() for name in ("data.txt", "arch.tar.gz", "arch.zip")},
+            hashlib.sha256(payload).hexdigest(), hashlib.md5(payload).hexdigest())
+
+
+GET_FILE_CASES = [
+    ("plain", dict(fname="d.txt", origin="data.txt")), ("sha256", dict(fname="d.txt", origin="data.txt", hash="sha")),
+    ("md5", dict(fname="d.txt", origin="data.txt", hash="md5")), ("bad hash", dict(fname="d.txt", origin="data.txt",
+                                                                                 file_hash="0" * 64)),
+    ("no fname", dict(origin="data.txt")), ("subdir", dict(fname="d.txt", origin="data.txt", cache_subdir="sub")),
+    ("untar", dict(fname="arch", origin="arch.tar.gz", untar=True)),
+    ("extract tar", dict(fname="arch.tar.gz", origin="arch.tar.gz", extract=True)),
+    ("extract zip", dict(fname="arch.zip", origin="arch.zip", extract=True)),
+    ("extract zip no fname", dict(origin="arch.zip", extract=True)),
+    ("fname with a directory", dict(fname="sub/d.txt", origin="data.txt")),
+    ("no origin", dict(fname="x.txt", origin=None)),
+]
+
+
+@pytest.mark.parametrize("name,kwargs", GET_FILE_CASES, ids=[c[0] for c in GET_FILE_CASES])
+def test_get_file_layout_and_errors_match_keras(tmp_path, local_origins, name, kwargs):
+    import contextlib
+    import io
+    import os
+
+    origins, sha, md5 = local_origins
+    kwargs = dict(kwargs)
+    if kwargs.get("origin") is not None:
+        kwargs["origin"] = origins[kwargs["origin"]]
+    if "hash" in kwargs:
+        kwargs["file_hash"] = {"sha": sha, "md5": md5}[kwargs.pop("hash")]
+
+    def run(lib):
+        cache = tmp_path / lib.__name__
+        cache.mkdir()  # Keras falls back to /tmp/.keras when extracting into a cache_dir that does not exist yet
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                path = lib.utils.get_file(cache_dir=str(cache), **kwargs)
+        except Exception as e:  # the exception class is part of what must match
+            return type(e).__name__
+        files = sorted(os.path.relpath(os.path.join(d, f), cache) for d, _, fs in os.walk(cache) for f in fs)
+        return os.path.relpath(path, cache), os.path.isdir(path), files
+
+    assert run(cornu) == run(keras_ref)

@@ -124,11 +124,10 @@ def test_fname_defaults_to_origin_basename(home, source):
     assert get_file(origin=origin) == str(home / "datasets" / "payload.bin")
 
 
-def test_absolute_fname_and_cache_dir(tmp_path, home, no_network):
-    target = tmp_path / "elsewhere" / "given.bin"
-    target.parent.mkdir()
-    target.write_bytes(b"x")
-    assert get_file(str(target), origin="https://example.invalid/x") == str(target)
+def test_fname_with_a_directory_is_refused_and_cache_dir_is_used(tmp_path, home, no_network):
+    for fname in (str(tmp_path / "elsewhere" / "given.bin"), "sub/given.bin"):
+        with pytest.raises(ValueError, match="Paths are no longer accepted"):
+            get_file(fname, origin="https://example.invalid/x")
     cached = tmp_path / "cd" / "sub" / "f.bin"
     cached.parent.mkdir(parents=True)
     cached.write_bytes(b"y")
@@ -230,3 +229,17 @@ def test_tmp_fallback_ignored_when_cache_is_writable(tmp_path, home, monkeypatch
     monkeypatch.setattr(urllib.request, "urlopen", unreachable)
     with pytest.raises(Exception, match=str(home / "datasets" / "data.bin")):
         get_file("data.bin", origin="https://example.invalid/data.bin")
+
+
+def test_extracting_without_fname_uses_the_origin_name_as_the_directory(home, tmp_path):
+    member = tmp_path / "inner.txt"
+    member.write_bytes(b"inside")
+    archive = tmp_path / "pack.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(member, arcname="folder/inner.txt")
+    path = get_file(origin=archive.as_uri(), extract=True)
+    assert path == str(home / "datasets" / "pack.zip") and os.path.isdir(path)
+    assert (home / "datasets" / "pack.zip_archive").is_file()
+    assert (home / "datasets" / "pack.zip" / "folder" / "inner.txt").read_bytes() == b"inside"
+    named = get_file("pack.zip", origin=archive.as_uri(), extract=True, cache_dir=tmp_path / "other")
+    assert named == str(tmp_path / "other" / "datasets" / "pack_extracted")
