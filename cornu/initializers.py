@@ -384,12 +384,49 @@ class Identity(Initializer):
         return {}
 
 
+class STFT(Initializer):
+    """Windowed DFT kernels for a ``(frame_length, 1, bins)`` Conv1D: the ``"real"`` or ``"imag"`` part.
+
+    ``window`` is a name (``"hann"``, ``"hamming"``, ... or any SciPy window), an array of
+    ``frame_length`` values or None; ``scaling`` divides it by its L2 norm (``"density"``), its sum
+    (``"spectrum"``) or nothing (None). The DFT period is ``2 * (bins - 1)``, as ``STFTSpectrogram`` uses.
+    """
+
+    def __init__(self, side: str = "real", window: Any = "hann", scaling: str | None = "density",
+                 periodic: bool = False):
+        from cornu.layers.preprocessing.audio.stft_spectrogram import named_window
+
+        if side not in ("real", "imag"):
+            raise ValueError(f"side should be 'real' or 'imag', not {side}")
+        if isinstance(window, str):
+            named_window(window, 2, periodic)  # an unknown name fails here, as in Keras
+        if scaling not in (None, "density", "spectrum"):
+            raise ValueError("Scaling is invalid, it must be `None`, 'density' or 'spectrum'. "
+                             f"Received scaling={scaling}")
+        self.side = side
+        self.window = window
+        self.scaling = scaling
+        self.periodic = periodic
+
+    def __call__(self, shape: tuple, dtype: Any = None) -> torch.Tensor:
+        from cornu.layers.preprocessing.audio.stft_spectrogram import dft_kernels
+
+        frame_length, bins = shape[0], shape[-1]
+        real, imag = dft_kernels(frame_length, 2 * (bins - 1), self.window, self.periodic, self.scaling)
+        target = _float_dtype(dtype or config.floatx(), "STFT")
+        return torch.from_numpy(real if self.side == "real" else imag).to(target)
+
+    def get_config(self) -> dict:
+        return {"side": self.side, "window": self.window, "periodic": self.periodic, "scaling": self.scaling}
+
+
 OrthogonalInitializer = Orthogonal
 IdentityInitializer = Identity
+STFTInitializer = STFT
 
 _CLASSES = (
     Initializer, Zeros, Ones, Constant, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling,
-    GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal, Orthogonal, Identity,
+    GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal, Orthogonal, Identity, STFT,
 )
 ALL_OBJECTS_DICT: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
 ALL_OBJECTS_DICT.update({
@@ -400,13 +437,14 @@ ALL_OBJECTS_DICT.update({
     "lecun_normal": LecunNormal, "orthogonal": Orthogonal, "identity": Identity,
     "OrthogonalInitializer": Orthogonal, "IdentityInitializer": Identity,
     "orthogonal_initializer": Orthogonal, "identity_initializer": Identity,
+    "STFTInitializer": STFT, "stft": STFT, "stft_initializer": STFT,
     "uniform": RandomUniform, "normal": RandomNormal, "one": Ones, "zero": Zeros,
 })
 
 # Keras also exports the snake_case names as callables (``keras.initializers.glorot_uniform``).
 zeros, ones, constant = Zeros, Ones, Constant
 random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
-variance_scaling, orthogonal, identity = VarianceScaling, Orthogonal, Identity
+variance_scaling, orthogonal, identity, stft = VarianceScaling, Orthogonal, Identity, STFT
 glorot_uniform, glorot_normal, he_uniform, he_normal = GlorotUniform, GlorotNormal, HeUniform, HeNormal
 lecun_uniform, lecun_normal = LecunUniform, LecunNormal
 
@@ -431,7 +469,8 @@ def get(identifier: Any) -> Any:
 
 
 __all__ = [cls.__name__ for cls in _CLASSES] + [
-    "OrthogonalInitializer", "IdentityInitializer", "compute_fans", "get", "serialize", "deserialize",
+    "OrthogonalInitializer", "IdentityInitializer", "STFTInitializer", "stft", "compute_fans", "get", "serialize",
+    "deserialize",
     "zeros", "ones", "constant", "random_normal", "random_uniform", "truncated_normal", "variance_scaling",
     "orthogonal", "identity", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
     "lecun_uniform", "lecun_normal",

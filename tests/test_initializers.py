@@ -207,3 +207,21 @@ def test_variance_scaling_configs_match_keras(keras_ref):
         ref = getattr(keras_ref.initializers, name)(input_axes=[0], output_axes=[1])
         assert ours.get_config() == ref.get_config()
         assert getattr(initializers, name).from_config(ref.get_config()).get_config() == ref.get_config()
+
+
+def test_stft_kernels_are_the_windowed_dft():
+    frame, bins = 8, 5
+    period = 2 * (bins - 1)
+    n, k = np.arange(frame)[:, None], np.arange(bins)[None, :]
+    hann = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(frame) / (frame - 1))
+    w = hann / np.sqrt(np.sum(hann ** 2))
+    real = initializers.STFT()((frame, 1, bins), dtype="float64").numpy()[:, 0, :]
+    np.testing.assert_allclose(real, w[:, None] * np.cos(2 * np.pi * n * k / period), atol=1e-12)
+    ones = np.ones(frame) / frame
+    imag = initializers.STFTInitializer("imag", None, "spectrum")((frame, 1, bins), dtype="float64").numpy()[:, 0]
+    np.testing.assert_allclose(imag, -ones[:, None] * np.sin(2 * np.pi * n * k / period), atol=1e-12)
+    assert initializers.get("stft").get_config() == {"side": "real", "window": "hann", "periodic": False,
+                                                     "scaling": "density"}
+    for bad in (dict(side="x"), dict(scaling="x")):
+        with pytest.raises(ValueError):
+            initializers.STFT(**bad)

@@ -409,3 +409,18 @@ def test_get_file_layout_and_errors_match_keras(tmp_path, local_origins, name, k
         return os.path.relpath(path, cache), os.path.isdir(path), files
 
     assert run(cornu) == run(keras_ref)
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(side="imag", window="hamming", scaling="spectrum", periodic=True),
+                                    dict(window=None, scaling=None)], ids=["default", "imag", "plain"])
+@pytest.mark.parametrize("shape", [(8, 1, 5), (7, 1, 9), (8, 2, 6)])
+def test_stft_initializer_matches_keras(kwargs, shape):
+    k, c = keras_ref.initializers.STFT(**kwargs), cornu.initializers.STFT(**kwargs)
+    assert c.get_config() == k.get_config()
+    assert cornu.initializers.serialize(c) == keras_ref.initializers.serialize(k)
+    kv, cv = np.asarray(k(shape)), c(shape).numpy()
+    assert cv.shape == kv.shape and cv.dtype == kv.dtype
+    np.testing.assert_allclose(cv, kv, rtol=1e-5, atol=1e-6)
+    for bad in (dict(side="x"), dict(scaling="x"), dict(window="nope")):
+        with pytest.raises(ValueError):
+            cornu.initializers.STFT(**bad)
