@@ -1,6 +1,7 @@
 """What ``compile`` builds: the loss and the metrics over a model's (possibly many) outputs."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import torch
@@ -152,7 +153,8 @@ def _as_loss(identifier: Any):
 
 
 def _resolve_metric(identifier: Any, y_true: torch.Tensor, y_pred: torch.Tensor):
-    """Keras's rules for 'accuracy' and 'crossentropy' from target/prediction shapes."""
+    """Keras's rule for 'accuracy'/'acc' from target/prediction shapes; other names through `metrics.get`
+    (Keras 3.15 resolves no 'crossentropy' string here)."""
     if identifier in ("accuracy", "acc"):
         name = identifier
         if y_pred.shape[-1] == 1 if y_pred.ndim else True:
@@ -161,19 +163,24 @@ def _resolve_metric(identifier: Any, y_true: torch.Tensor, y_pred: torch.Tensor)
         if sparse:
             return metrics_module.SparseCategoricalAccuracy(name=name)
         return metrics_module.CategoricalAccuracy(name=name)
-    if identifier in ("crossentropy", "ce"):
-        name = identifier
-        if y_pred.shape[-1] == 1:
-            return metrics_module.BinaryCrossentropy(name=name)
-        if y_true.ndim < y_pred.ndim or y_true.shape[-1] == 1:
-            return metrics_module.SparseCategoricalCrossentropy(name=name)
-        return metrics_module.CategoricalCrossentropy(name=name)
     metric = metrics_module.get(identifier)
     if not isinstance(metric, metrics_module.Metric):
-        metric = metrics_module.MeanMetricWrapper(metric, name=getattr(metric, "__name__", "metric"))
+        # A function logs under its name in word characters (`<lambda>` -> `lambda`), as in Keras.
+        metric = metrics_module.MeanMetricWrapper(metric, name=re.sub(r"\W+", "", getattr(metric, "__name__", ""))
+                                                  or "metric")
     if isinstance(identifier, str):
         metric.name = identifier  # Keras logs a string metric under the string given
     return metric
+
+
+def _unique(name: str, taken: set) -> str:
+    """``name``, or Keras's ``name_1``, ``name_2``... when another compiled metric has it."""
+    unique, i = name, 0
+    while unique in taken:
+        i += 1
+        unique = f"{name}_{i}"
+    taken.add(unique)
+    return unique
 
 
 def _metric_items(spec: Any) -> list:
@@ -246,13 +253,15 @@ class CompileMetrics(metrics_module.Metric):
         self._metrics, self._weighted = [], []
         for name, spec, wspec, t, p in zip(names, self._specs, self._wspecs, yt, yp):
             plain = [_resolve_metric(s, t, p) for s in _metric_items(spec)]
-            taken = {m.name for m in plain}
+            plain_names = {m.name for m in plain}
             weighted = [_resolve_metric(s, t, p) for s in _metric_items(wspec)]
+            taken: set = set()
             for m in plain + weighted:
                 m._compile_base_name = m.name
+            for m in plain:
+                m.name = _unique(m.name, taken)
             for m in weighted:
-                if m.name in taken:
-                    m.name = f"weighted_{m.name}"
+                m.name = _unique(f"weighted_{m.name}" if m.name in plain_names else m.name, taken)
             if multi:
                 for m in plain + weighted:
                     m.name = f"{name}_{m.name}"

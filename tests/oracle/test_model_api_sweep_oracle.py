@@ -280,3 +280,27 @@ def test_sequential_with_no_layers_or_a_repeated_name_is_a_value_error(keras_ref
         with pytest.raises(ValueError, match="unique names"):
             model.add(lib.layers.Dense(2, name="h"))
         assert [layer.name for layer in model.layers] == ["h", "o"]
+
+
+def test_repeated_and_function_metric_names_like_keras(keras_ref):
+    def mean_pred(y_true, y_pred):
+        return y_pred
+
+    results = []
+    for lib in (keras_ref, cornu):
+        model = _seq(lib)
+        model.compile(optimizer="sgd", loss="mse", weighted_metrics=["mae", "mae", "mse"],
+                      metrics=[lambda t, p: p, lambda t, p: p, mean_pred, lib.metrics.MeanAbsoluteError(), "mae",
+                               "mean_absolute_error"])
+        results.append((model.evaluate(X, Y1, sample_weight=SW, verbose=0, return_dict=True),
+                        model.evaluate(X, Y1, sample_weight=SW, verbose=0)))
+    _close(results[1], results[0])
+
+
+@pytest.mark.parametrize("name", ["crossentropy", "ce"])
+def test_crossentropy_metric_string_is_not_resolved_like_keras(keras_ref, name):
+    for lib in (keras_ref, cornu):
+        model = _seq(lib)
+        model.compile(optimizer="sgd", loss="mse", metrics=[name])
+        with pytest.raises(ValueError):
+            model.evaluate(X, Y1, verbose=0)
