@@ -32,6 +32,7 @@ class ModelCheckpoint(Callback):
         self.save_freq = save_freq
         self.initial_value_threshold = initial_value_threshold
         self.best = initial_value_threshold
+        self.min_delta = 0  # Keras's monitor-callback attribute; any improvement counts
         if mode not in ("auto", "min", "max"):
             warnings.warn(f"ModelCheckpoint mode '{mode}' is unknown, fallback to auto mode.", stacklevel=2)
             mode = "auto"

@@ -424,3 +424,19 @@ def test_stft_initializer_matches_keras(kwargs, shape):
     for bad in (dict(side="x"), dict(scaling="x"), dict(window="nope")):
         with pytest.raises(ValueError):
             cornu.initializers.STFT(**bad)
+
+
+@pytest.mark.parametrize("cls_name", ["EarlyStopping", "ReduceLROnPlateau", "ModelCheckpoint", "CSVLogger",
+                                      "LearningRateScheduler", "TerminateOnNaN", "History", "ProgbarLogger",
+                                      "LambdaCallback", "BackupAndRestore"])
+def test_callback_public_attributes_and_signatures_match_keras(tmp_path, cls_name):
+    import inspect
+
+    kwargs = {"ModelCheckpoint": dict(filepath=str(tmp_path / "m.keras")), "CSVLogger": dict(filename="l.csv"),
+              "LearningRateScheduler": dict(schedule=abs), "BackupAndRestore": dict(backup_dir=str(tmp_path))}
+    k = getattr(keras_ref.callbacks, cls_name)(**kwargs.get(cls_name, {}))
+    c = getattr(cornu.callbacks, cls_name)(**kwargs.get(cls_name, {}))
+    public = {a: v for a, v in vars(k).items() if not a.startswith("_") and a not in ("params", "model", "monitor_op")}
+    assert {a: getattr(c, a, "<missing>") for a in public} == public
+    signature = [(p.name, p.default) for p in inspect.signature(type(k).__init__).parameters.values()]
+    assert [(p.name, p.default) for p in inspect.signature(type(c).__init__).parameters.values()] == signature
