@@ -207,10 +207,9 @@ class Functional(Model):
         if dup is not None:
             raise ValueError(f"The name {dup!r} is used 2 times in the model. All layer names should be unique.")
         self._graph_layers = list(layers)
-        if isinstance(outputs, dict):
-            self.output_names = list(outputs.keys())
-        else:
-            self.output_names = [_tensor_name(t) for t in self.outputs]
+        # Keras names outputs by their layers, even in a dict; `compile`/`fit` match dict outputs by key.
+        self.output_names = [_tensor_name(t) for t in self.outputs]
+        self._output_keys = list(outputs.keys()) if isinstance(outputs, dict) else None
         self.input_names = list(inputs.keys()) if isinstance(inputs, dict) else [_tensor_name(t) for t in self.inputs]
         self.built = True
 

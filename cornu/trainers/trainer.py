@@ -102,6 +102,10 @@ class Trainer:
         self.stop_training = False
 
     def _output_names(self) -> list[str]:
+        """What losses, metrics and logs are keyed by: a dict output's keys, else ``output_names``."""
+        keys = self.__dict__.get("_output_keys")
+        if keys:
+            return list(keys)
         names = getattr(self, "output_names", None)
         return list(names) if names else ["output"]
 

@@ -304,3 +304,19 @@ def test_crossentropy_metric_string_is_not_resolved_like_keras(keras_ref, name):
         model.compile(optimizer="sgd", loss="mse", metrics=[name])
         with pytest.raises(ValueError):
             model.evaluate(X, Y1, verbose=0)
+
+
+def test_dict_outputs_are_named_by_their_layers_and_trained_by_key_like_keras(keras_ref):
+    models = []
+    for lib in (keras_ref, cornu):
+        i = lib.Input((4,), name="inp")
+        outs = {"kb": lib.layers.Dense(3, activation="softmax", name="lb")(i), "ka": lib.layers.Dense(1, name="la")(i)}
+        model = _init(lib.Model(i, outs))
+        model.compile(optimizer=lib.optimizers.SGD(0.05), loss={"ka": "mse", "kb": "categorical_crossentropy"},
+                      metrics={"ka": ["mae"]})
+        models.append(model)
+    ref, ours = models
+    assert ours.output_names == ref.output_names == ["la", "lb"]
+    kwargs = dict(batch_size=8, epochs=2, shuffle=False, verbose=0)
+    _close(ours.fit(X, {"ka": Y1, "kb": YOH}, **kwargs).history, ref.fit(X, {"ka": Y1, "kb": YOH}, **kwargs).history)
+    assert sorted(ours.predict(X, verbose=0)) == sorted(ref.predict(X, verbose=0)) == ["ka", "kb"]
