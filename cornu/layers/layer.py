@@ -149,7 +149,7 @@ class Layer(nn.Module):
         self.autocast = autocast
         self._set_dtype_policy(dtype_policies.get(dtype))
         self._trainable = trainable
-        self.built = False
+        self.built = self._built_at_init
         self.input_spec: Any = None
         self.supports_masking = False
         self._variables: list[Variable] = []

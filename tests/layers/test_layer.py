@@ -150,6 +150,7 @@ def test_layers_keras_builds_in_their_constructor_have_no_build_config():
     from cornu.layers import Dense, Dropout, Identity
 
     dropout, dense = Dropout(0.5), Dense(2)
+    assert dropout.built and not dense.built
     dropout(torch.ones(2, 3))
     dense(torch.ones(2, 3))
     assert dropout.get_build_config() is None

@@ -378,13 +378,14 @@ BUILT_AT_INIT = [("Dropout", (0.2,), (2, 3)), ("Activation", ("relu",), (2, 3)),
 def test_build_config_and_masking_flags_like_keras(name, args, shape):
     x = np.random.default_rng(0).random(shape).astype("float32")
     ref, ours = getattr(keras_ref.layers, name)(*args), getattr(cornu.layers, name)(*args)
+    assert ours.built == ref.built
     ref(x)
     ours(torch.as_tensor(x))
     assert ours.get_build_config() == ref.get_build_config()
     assert ours.supports_masking == ref.supports_masking
     clone = getattr(cornu.layers, name).from_config(ours.get_config())
     clone.build_from_config(ref.get_build_config())
-    assert [w.shape for w in clone.weights] == [tuple(w.shape) for w in ref.weights]
+    assert [w.shape for w in clone.weights] == [tuple(w.shape) for w in ref.weights] and clone.built
 
 
 @pytest.mark.parametrize("name", ["GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalAveragePooling3D",
