@@ -41,11 +41,10 @@ def _to_float_logs(logs: Mapping) -> dict:
 
 
 def _verbose(verbose: Any) -> int:
-    if verbose == "auto":
-        return 1
-    if verbose not in (0, 1, 2, True, False):
-        raise ValueError(f"`verbose` must be 'auto', 0, 1 or 2. Received: verbose={verbose!r}")
-    return int(verbose)
+    """'auto' and 1 show a progress bar, 2 one line per epoch; Keras prints nothing for any other value."""
+    if isinstance(verbose, str):
+        return 1 if verbose == "auto" else 0
+    return int(verbose) if verbose in (1, 2) else 0
 
 
 def _to_numpy(t: Any) -> Any:

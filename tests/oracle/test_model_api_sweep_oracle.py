@@ -320,3 +320,14 @@ def test_dict_outputs_are_named_by_their_layers_and_trained_by_key_like_keras(ke
     kwargs = dict(batch_size=8, epochs=2, shuffle=False, verbose=0)
     _close(ours.fit(X, {"ka": Y1, "kb": YOH}, **kwargs).history, ref.fit(X, {"ka": Y1, "kb": YOH}, **kwargs).history)
     assert sorted(ours.predict(X, verbose=0)) == sorted(ref.predict(X, verbose=0)) == ["ka", "kb"]
+
+
+@pytest.mark.parametrize("verbose", [3, -1, None, "x"])
+def test_other_verbose_values_print_nothing_like_keras(keras_ref, capfd, verbose):
+    for lib in (keras_ref, cornu):
+        model = _seq(lib)
+        model.compile(optimizer="sgd", loss="mse")
+        model.fit(X, Y1, epochs=1, verbose=verbose)
+        model.evaluate(X, Y1, verbose=verbose)
+        model.predict(X, verbose=verbose)
+        assert capfd.readouterr().out == ""
