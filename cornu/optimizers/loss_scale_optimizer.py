@@ -103,6 +103,13 @@ class LossScaleOptimizer(Optimizer):
             counter.copy_(torch.where(finite & ~grow, counted, 0))
             scale.copy_(torch.where(finite, torch.where(grow, scale * 2.0, scale), scale * 0.5))
 
+    def check_finite(self, grads: Sequence[Any]) -> torch.Tensor:
+        """A 0-d bool device tensor: every gradient value is finite (``None`` gradients are skipped)."""
+        flags = [torch.isfinite(torch.as_tensor(g)).all() for g in grads if g is not None]
+        if not flags:
+            return torch.ones((), dtype=torch.bool, device=self._dynamic_scale.value.device)
+        return torch.stack([f.to(flags[0].device) for f in flags]).all()
+
     @staticmethod
     def _unscale(grads: list[Any], scale: torch.Tensor) -> tuple[list[Any], torch.Tensor]:
         """``grads / scale`` (new tensors) and a device flag, > 0 when any value is not finite."""

@@ -261,3 +261,11 @@ def test_loss_scale_optimizer_delegates_and_round_trips():
         optimizers.LossScaleOptimizer("adam")
     with pytest.raises(ValueError, match="clipnorm"):
         optimizers.LossScaleOptimizer(inner, clipnorm=1.0)
+
+
+def test_loss_scale_optimizer_check_finite():
+    opt = optimizers.LossScaleOptimizer(optimizers.SGD())
+    assert bool(opt.check_finite([torch.tensor([1.0, -2.0]), None, torch.tensor(3.0)]))
+    assert not bool(opt.check_finite([torch.tensor([1.0, float("inf")])]))
+    assert not bool(opt.check_finite([torch.tensor(float("nan"))]))
+    assert opt.check_finite([None]).dtype == torch.bool and bool(opt.check_finite([None]))

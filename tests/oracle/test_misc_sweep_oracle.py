@@ -440,3 +440,14 @@ def test_callback_public_attributes_and_signatures_match_keras(tmp_path, cls_nam
     assert {a: getattr(c, a, "<missing>") for a in public} == public
     signature = [(p.name, p.default) for p in inspect.signature(type(k).__init__).parameters.values()]
     assert [(p.name, p.default) for p in inspect.signature(type(c).__init__).parameters.values()] == signature
+
+
+@pytest.mark.parametrize("grads", [[[1.0, 2.0], 3.0], [[1.0, float("inf")], 3.0], [[1.0, 2.0], None],
+                                   [[float("nan")], None]], ids=["finite", "inf", "none", "nan"])
+def test_loss_scale_optimizer_check_finite_matches_keras(grads):
+    def run(lib):
+        opt = lib.optimizers.LossScaleOptimizer(lib.optimizers.SGD())
+        out = opt.check_finite([None if g is None else torch.tensor(g) for g in grads])
+        return out.dtype, bool(out)
+
+    assert run(cornu) == run(keras_ref)
