@@ -66,15 +66,15 @@ class Adafactor(Optimizer):
         for variable in var_list:
             param = _param_of(variable)
             shape = variable.shape if isinstance(variable, Variable) else tuple(param.shape)
-            ref = str(getattr(variable, "path", None) or getattr(variable, "name", None) or "variable")
-            ref = ref.replace("/", "_").replace(":", "_")
+            # Keras names both statistics after the variable itself ("kernel"); below rank 2 the int32
+            # placeholders are not even scoped under the optimizer (path "bias").
+            ref = str(getattr(variable, "name", None) or "variable")
             if len(shape) >= 2:
-                rows.append(self._add_state(shape[:-1], param.dtype, param.device, f"{ref}_velocity_row"))
-                cols.append(self._add_state(shape[:-2] + shape[-1:], param.dtype, param.device,
-                                            f"{ref}_velocity_col"))
+                rows.append(self._add_state(shape[:-1], param.dtype, param.device, ref))
+                cols.append(self._add_state(shape[:-2] + shape[-1:], param.dtype, param.device, ref))
             else:
-                rows.append(self._add_state((), torch.int32, param.device, f"{ref}_velocity_row"))
-                cols.append(self._add_state((), torch.int32, param.device, f"{ref}_velocity_col"))
+                rows.append(self._add_state((), torch.int32, param.device, ref, path=ref))
+                cols.append(self._add_state((), torch.int32, param.device, ref, path=ref))
             velocities.append(self.add_variable_from_reference(variable, "velocity"))
         self._r, self._c, self._v = rows, cols, velocities
         self._slots.update({"velocity_row": rows, "velocity_col": cols, "velocity": velocities})

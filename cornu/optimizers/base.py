@@ -432,10 +432,11 @@ class Optimizer:
         value = self._initial_value(tuple(shape), initializer, torch_dtype, None).to(self._scalar_device())
         return self._track(Variable(_state(value), name=name or "variable", path=f"{self.name}/{name or 'variable'}"))
 
-    def _add_state(self, shape: Sequence[int], dtype: torch.dtype, device: torch.device, name: str) -> Variable:
+    def _add_state(self, shape: Sequence[int], dtype: torch.dtype, device: torch.device, name: str,
+                   path: str | None = None) -> Variable:
         """A zero state variable of ``shape`` (no layout) on ``device``, tracked in ``variables`` order."""
         value = torch.zeros(tuple(shape), dtype=dtype, device=device)
-        return self._track(Variable(_state(value), name=name, path=f"{self.name}/{name}"))
+        return self._track(Variable(_state(value), name=name, path=path or f"{self.name}/{name}"))
 
     def add_variable_from_reference(self, reference_variable: Any, name: str | None = None,
                                     initializer: Any = "zeros") -> Variable:

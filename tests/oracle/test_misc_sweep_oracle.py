@@ -451,3 +451,15 @@ def test_loss_scale_optimizer_check_finite_matches_keras(grads):
         return out.dtype, bool(out)
 
     assert run(cornu) == run(keras_ref)
+
+
+@pytest.mark.parametrize("cls_name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Ftrl",
+                                      "Lion", "Lamb", "Adafactor", "Muon"])
+def test_optimizer_variables_after_fit_match_keras(cls_name):
+    def run(lib):
+        model = lib.Sequential([lib.Input((3,)), lib.layers.Dense(2, name="d")], name="s")
+        model.compile(optimizer=getattr(lib.optimizers, cls_name)(name="o"), loss="mse")
+        model.fit(np.ones((8, 3), "float32"), np.ones((8, 2), "float32"), epochs=1, batch_size=4, verbose=0)
+        return [(v.path, v.name, v.dtype, tuple(v.shape)) for v in model.optimizer.variables]
+
+    assert run(cornu) == run(keras_ref)
