@@ -463,3 +463,29 @@ def test_optimizer_variables_after_fit_match_keras(cls_name):
         return [(v.path, v.name, v.dtype, tuple(v.shape)) for v in model.optimizer.variables]
 
     assert run(cornu) == run(keras_ref)
+
+
+def test_multi_optimizer_routes_and_reports_like_keras():
+    def run(lib):
+        rng = np.random.default_rng(0)
+        x, y = rng.normal(size=(8, 3)).astype("float32"), np.ones((8, 2), "float32")
+        model = lib.Sequential([lib.Input((3,)), lib.layers.Dense(4, name="enc"), lib.layers.Dense(2, name="dec")],
+                               name="s")
+        model.set_weights([np.full(w.shape, 0.1 * (i + 1), "float32") for i, w in enumerate(model.get_weights())])
+        mapping = lib.optimizers.OptimizerMap(default_optimizer=lib.optimizers.SGD(name="sgd", learning_rate=0.1),
+                                              optimizer_map={"s/enc/.*": lib.optimizers.Adam(name="adam",
+                                                                                           learning_rate=0.05)})
+        multi = lib.optimizers.MultiOptimizer(mapping, name="multi")
+        model.compile(optimizer=multi, loss="mse")
+        model.fit(x, y, epochs=2, batch_size=4, shuffle=False, verbose=0)
+        config = multi.get_config()
+        inner = config["optimizer_map"]["config"]
+        for entry in [inner["default_optimizer"], *inner["optimizer_map"].values()]:
+            entry.pop("module"), entry.pop("registered_name")  # Keras names its torch subclasses there
+        with pytest.raises(AttributeError):
+            multi.learning_rate
+        return ([np.round(w, 5).tolist() for w in model.get_weights()],
+                [(v.path, v.dtype, tuple(v.shape)) for v in multi.variables],
+                int(multi.iterations), [(o.name, int(o.iterations)) for o in multi.optimizers], config)
+
+    assert run(cornu) == run(keras_ref)
