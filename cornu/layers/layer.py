@@ -610,6 +610,10 @@ class Layer(nn.Module):
                     kwargs["training"] = bool(ctx.training)
             else:
                 kwargs.pop("training", None)
+            if "mask" in kwargs and not self._call_takes_mask:  # as Keras: `call` has no `mask` to receive it
+                raise TypeError(f"{type(self).__name__}.call() got an unexpected keyword argument 'mask' (layer "
+                                f"{self.name!r} does not take a mask; masks attached to its inputs are handled "
+                                "without it)")
             in_mask = kwargs.get("mask")
             if in_mask is not None and not isinstance(in_mask, (torch.Tensor, KerasTensor)):
                 in_mask = kwargs["mask"] = tree.map_structure(_mask_to_tensor, in_mask)

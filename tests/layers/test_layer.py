@@ -158,3 +158,12 @@ def test_layers_keras_builds_in_their_constructor_have_no_build_config():
     dropout.build_from_config(None)
     mask = torch.tensor([[True, False, True]])
     assert torch.equal(Identity().compute_mask(torch.ones(1, 3), mask), mask)
+
+
+def test_explicit_mask_to_a_call_without_mask_is_a_type_error():
+    from cornu.layers import Dense, Softmax
+
+    with pytest.raises(TypeError, match="unexpected keyword argument 'mask'"):
+        Dense(2)(torch.ones(2, 3), mask=None)
+    out = Softmax()(np.zeros((1, 3), "float32"), mask=np.array([[True, False, True]]))
+    np.testing.assert_allclose(out.numpy(), [[0.5, 0.0, 0.5]])

@@ -392,3 +392,14 @@ def test_build_config_and_masking_flags_like_keras(name, args, shape):
                                   "RMSNormalization", "Identity", "GlobalAveragePooling1D"])
 def test_supports_masking_flags_like_keras(name):
     assert getattr(cornu.layers, name)().supports_masking == getattr(keras_ref.layers, name)().supports_masking
+
+
+@pytest.mark.parametrize("name,args", [("Dense", (2,)), ("Reshape", ((3,),)), ("MaxPooling1D", (1,)),
+                                       ("Dropout", (0.5,))])
+def test_mask_argument_to_a_layer_without_one_is_a_type_error(name, args):
+    x = np.ones((2, 3, 1), "float32") if name == "MaxPooling1D" else np.ones((2, 3), "float32")
+    for lib in (keras_ref, cornu):
+        for mask in (None, np.ones((2, 3), bool)):
+            with pytest.raises(TypeError):
+                getattr(lib.layers, name)(*args)(x, mask=mask)
+    assert cornu.layers.LSTM(2)(np.ones((2, 3, 1), "float32"), mask=None).shape == (2, 2)
