@@ -60,11 +60,23 @@ def _serialize_seed(seed: Any) -> Any:
             "config": {"seed": seed.get_config()["seed"], "name": seed.name}, "registered_name": None}
 
 
+class UnsupportedDtypeError(ValueError, NotImplementedError):
+    """A random initializer asked for a non-float dtype: a ``ValueError`` (cornu's rule for bad values) that is
+    also the ``NotImplementedError`` Keras on torch raises there."""
+
+
 def _float_dtype(dtype: Any, who: str) -> torch.dtype:
     dt = config.torch_dtype(config.standardize_dtype(dtype))
     if not dt.is_floating_point:
-        raise ValueError(f"{who} only supports float dtypes. Received: dtype={config.standardize_dtype(dtype)!r}")
+        raise UnsupportedDtypeError(
+            f"{who} only supports float dtypes. Received: dtype={config.standardize_dtype(dtype)!r}")
     return dt
+
+
+def _float_or_floatx(dtype: Any) -> torch.dtype:
+    """``dtype`` when it is a float type, else floatx (Keras's Identity and STFT ignore integer dtypes)."""
+    dt = config.torch_dtype(config.standardize_dtype(dtype or config.floatx()))
+    return dt if dt.is_floating_point else config.torch_dtype(config.floatx())
 
 
 class Initializer:
@@ -376,8 +388,7 @@ class Identity(Initializer):
                 "Identity matrix initializer can only be used for 2D matrices. "
                 f"Received: shape={shape} of rank {len(shape)}."
             )
-        dt = _float_dtype(dtype or config.floatx(), "Identity")
-        return self.gain * torch.eye(*shape, dtype=dt)
+        return self.gain * torch.eye(*shape, dtype=_float_or_floatx(dtype))
 
     def get_config(self) -> dict:
         # Keras 3.15's Identity reports an empty config (``gain`` is not saved); kept identical.
@@ -413,7 +424,7 @@ class STFT(Initializer):
 
         frame_length, bins = shape[0], shape[-1]
         real, imag = dft_kernels(frame_length, 2 * (bins - 1), self.window, self.periodic, self.scaling)
-        target = _float_dtype(dtype or config.floatx(), "STFT")
+        target = _float_or_floatx(dtype)
         return torch.from_numpy(real if self.side == "real" else imag).to(target)
 
     def get_config(self) -> dict:

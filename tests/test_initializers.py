@@ -225,3 +225,11 @@ def test_stft_kernels_are_the_windowed_dft():
     for bad in (dict(side="x"), dict(scaling="x")):
         with pytest.raises(ValueError):
             initializers.STFT(**bad)
+
+
+def test_integer_dtypes_random_ones_refuse_identity_and_stft_fall_back_to_floatx():
+    with pytest.raises(NotImplementedError):
+        initializers.GlorotUniform()((2, 2), dtype="int32")
+    assert initializers.Identity()((2, 2), dtype="int32").dtype == torch.float32
+    assert initializers.STFT()((4, 1, 3), dtype="int64").dtype == torch.float32
+    assert initializers.Constant(2)((2,), dtype="int32").dtype == torch.int32

@@ -489,3 +489,17 @@ def test_multi_optimizer_routes_and_reports_like_keras():
                 int(multi.iterations), [(o.name, int(o.iterations)) for o in multi.optimizers], config)
 
     assert run(cornu) == run(keras_ref)
+
+
+@pytest.mark.parametrize("cls_name", ["RandomNormal", "RandomUniform", "GlorotUniform", "Orthogonal", "Identity",
+                                      "Constant", "Zeros", "STFT"])
+def test_initializers_with_an_integer_dtype_behave_like_keras(cls_name):
+    shape = (4, 1, 3) if cls_name == "STFT" else (3, 3)
+
+    def run(lib):
+        try:
+            return str(getattr(lib.initializers, cls_name)()(shape, dtype="int32").dtype)
+        except NotImplementedError:
+            return "NotImplementedError"
+
+    assert run(cornu) == run(keras_ref)
