@@ -85,8 +85,10 @@ class BatchNormalization(Layer):
                  renorm: bool = False, renorm_clipping: dict | None = None, renorm_momentum: float = 0.99,
                  **kwargs):
         super().__init__(**kwargs)
-        if isinstance(axis, bool) or not isinstance(axis, int):
-            raise TypeError(f"Expected an int for the argument 'axis'. Received: axis={axis!r}")
+        try:  # Keras takes int(axis): "1" and 1.5 are axis 1, "a" a ValueError, a list a TypeError
+            axis = int(axis)
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"Expected an int for the argument 'axis'. Received: axis={axis!r}") from None
         if synchronized:
             raise ValueError("Argument synchronized=True is only supported with the TensorFlow backend.")
         if renorm or renorm_clipping:

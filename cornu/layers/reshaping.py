@@ -67,6 +67,8 @@ class Reshape(Layer):
 
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
+        if not hasattr(target_shape, "__iter__"):
+            raise TypeError(f"`target_shape` must be a tuple of integers. Received: target_shape={target_shape!r}")
         try:
             target_shape = tuple(int(d) for d in target_shape)
         except (TypeError, ValueError):

@@ -403,3 +403,19 @@ def test_mask_argument_to_a_layer_without_one_is_a_type_error(name, args):
             with pytest.raises(TypeError):
                 getattr(lib.layers, name)(*args)(x, mask=mask)
     assert cornu.layers.LSTM(2)(np.ones((2, 3, 1), "float32"), mask=None).shape == (2, 2)
+
+
+@pytest.mark.parametrize("name,kwargs", [("BatchNormalization", {"axis": "a"}), ("BatchNormalization", {"axis": [1]}),
+                                         ("BatchNormalization", {"axis": None}), ("Reshape", {"target_shape": 5}),
+                                         ("Reshape", {"target_shape": None})])
+def test_argument_error_classes_like_keras(name, kwargs):
+    with pytest.raises(Exception) as ref_error:
+        getattr(keras_ref.layers, name)(**kwargs)
+    with pytest.raises(type(ref_error.value)):
+        getattr(cornu.layers, name)(**kwargs)
+
+
+@pytest.mark.parametrize("axis", [1.5, "1", True])
+def test_batch_normalization_takes_int_of_axis_like_keras(axis):
+    assert cornu.layers.BatchNormalization(axis=axis, name="b").get_config() == \
+        keras_ref.layers.BatchNormalization(axis=axis, name="b").get_config()
