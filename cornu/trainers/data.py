@@ -100,8 +100,6 @@ def _convert_structure(data: Any, name: str) -> Any:
             raise TypeError(f"Unrecognized data type for `{name}`: {type(leaf).__name__} ({leaf!r:.80}).")
         return to_tensor(leaf, name=name)
 
-    if isinstance(data, (list, tuple)) and data and all(isinstance(v, (int, float)) for v in tree.flatten(data)):
-        return to_tensor(np.asarray(data), name=name)
     return tree.map_structure(conv, data)
 
 
@@ -279,8 +277,10 @@ def get_data_adapter(x: Any, y: Any = None, sample_weight: Any = None, batch_siz
     if isinstance(x, list) and x and all(isinstance(v, (str, bytes)) for v in x):
         x = np.asarray(x)  # a list of texts is one string array, as Keras reads it
     leaves = tree.flatten(x)
-    if all(_is_array(leaf) or isinstance(leaf, (int, float)) for leaf in leaves) or (
-            isinstance(x, (list, tuple)) and all(isinstance(v, (int, float, list)) for v in x)):
+    if any(isinstance(leaf, (int, float)) for leaf in leaves):  # Python numbers (lists of them): not data to Keras
+        raise ValueError(f"Unrecognized data type: x={x!r:.100} (of type {type(x).__name__}). Pass NumPy arrays "
+                         "or tensors.")
+    if all(_is_array(leaf) for leaf in leaves):
         return ArrayDataAdapter(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle, steps=steps)
     if y is not None:
         raise ValueError(f"`y` argument is not supported when using a generator, dataset or iterable as input "

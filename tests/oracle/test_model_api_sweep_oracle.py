@@ -331,3 +331,14 @@ def test_other_verbose_values_print_nothing_like_keras(keras_ref, capfd, verbose
         model.evaluate(X, Y1, verbose=verbose)
         model.predict(X, verbose=verbose)
         assert capfd.readouterr().out == ""
+
+
+@pytest.mark.parametrize("x,y", [("lists", "array"), ("array", "lists"), ("numbers", None)])
+def test_python_lists_of_numbers_are_not_data_like_keras(keras_ref, x, y):
+    data = {"lists": X.tolist(), "array": X, "numbers": [1.0, 2.0]}
+    targets = {"lists": Y1.tolist(), "array": Y1, None: None}
+    for lib in (keras_ref, cornu):
+        model = _seq(lib)
+        model.compile(optimizer="sgd", loss="mse")
+        with pytest.raises(ValueError):
+            model.fit(data[x], targets[y], verbose=0)
