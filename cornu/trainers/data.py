@@ -7,6 +7,7 @@ to the device once per call when they fit, then batched by index on the device
 """
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 from typing import Any, Iterator
@@ -205,6 +206,10 @@ class IterableDataAdapter:
             return None
 
     def _convert(self, batch: Any) -> tuple:
+        if not isinstance(batch, tuple) and inspect.isgenerator(self.data):
+            raise ValueError("When passing a Python generator to a Keras model, the generator must return a tuple, "
+                             "either (input,) or (inputs, targets) or (inputs, targets, sample_weights). Received: "
+                             f"{type(batch).__name__} {batch!r:.100}")
         x, y, sw = unpack_x_y_sample_weight(batch)
         conv = lambda part, name: None if part is None else tree.map_structure(
             lambda t: to_tensor(t, self.device, name) if t is not None else None, part)

@@ -342,3 +342,12 @@ def test_python_lists_of_numbers_are_not_data_like_keras(keras_ref, x, y):
         model.compile(optimizer="sgd", loss="mse")
         with pytest.raises(ValueError):
             model.fit(data[x], targets[y], verbose=0)
+
+
+def test_a_generator_must_yield_tuples_like_keras(keras_ref):
+    for lib in (keras_ref, cornu):
+        model = _seq(lib)
+        with pytest.raises(ValueError, match="tuple"):
+            model.predict((X[i:i + 5] for i in range(0, 20, 5)), verbose=0)
+        out = model.predict(((X[i:i + 5],) for i in range(0, 20, 5)), verbose=0)
+        assert out.shape == (20, 1)
