@@ -88,11 +88,7 @@ class Trainer:
         self._compile_loss = CompileLoss(loss, loss_weights, names) if loss is not None else None
         self._compile_metrics = CompileMetrics(metrics, weighted_metrics, names) \
             if metrics or weighted_metrics else None
-        if not isinstance(steps_per_execution, int) or isinstance(steps_per_execution, bool) \
-                or steps_per_execution < 1:
-            raise ValueError("`steps_per_execution` must be a positive integer. "
-                             f"Received: steps_per_execution={steps_per_execution!r}")
-        self.steps_per_execution = steps_per_execution
+        self.steps_per_execution = steps_per_execution  # checked when a loop uses it, as Keras fails there
         self._run_eagerly = bool(run_eagerly)
         self._auto_scale_loss = auto_scale_loss
         self._jit_compile = resolve_jit_compile(jit_compile, self._run_eagerly)
@@ -167,6 +163,9 @@ class Trainer:
     def _assert_compiled(self) -> None:
         if not self.compiled:
             raise ValueError("You must call `compile()` before using the model.")
+        spe = self.steps_per_execution
+        if not isinstance(spe, int) or isinstance(spe, bool) or spe < 1:
+            raise ValueError(f"`steps_per_execution` must be a positive integer. Received: steps_per_execution={spe!r}")
 
 
     @property

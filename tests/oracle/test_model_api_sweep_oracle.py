@@ -351,3 +351,11 @@ def test_a_generator_must_yield_tuples_like_keras(keras_ref):
             model.predict((X[i:i + 5] for i in range(0, 20, 5)), verbose=0)
         out = model.predict(((X[i:i + 5],) for i in range(0, 20, 5)), verbose=0)
         assert out.shape == (20, 1)
+
+
+def test_bad_steps_per_execution_fails_in_fit_like_keras(keras_ref):
+    for lib in (keras_ref, cornu):
+        model = _seq(lib)
+        model.compile(optimizer="sgd", loss="mse", steps_per_execution=0)
+        with pytest.raises(ValueError):
+            model.fit(X, Y1, verbose=0)
