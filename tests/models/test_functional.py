@@ -49,7 +49,7 @@ def test_two_input_two_output_model_trains_with_dict_losses_and_weights():
     model.compile(optimizer=keras.optimizers.Adam(0.01),
                   loss={"out_a": "sparse_categorical_crossentropy", "out_b": "mse"},
                   loss_weights={"out_a": 1.0, "out_b": 0.5}, metrics={"out_a": ["accuracy"], "out_b": ["mae"]})
-    hist = model.fit({"a": xa, "b": xb}, {"out_a": ya, "out_b": yb}, epochs=8, batch_size=32, verbose=0,
+    hist = model.fit({"a": xa, "b": xb}, {"out_a": ya, "out_b": yb}, epochs=16, batch_size=32, verbose=0,
                      validation_split=0.25)
     assert set(hist.history) == {"loss", "out_a_loss", "out_b_loss", "out_a_accuracy", "out_b_mae",
                                  "val_loss", "val_out_a_loss", "val_out_b_loss", "val_out_a_accuracy",
