@@ -125,7 +125,7 @@ def test_functional_pair_left_alone_when_the_convolution_output_is_read_elsewher
 def test_not_fused_where_it_would_change_what_runs():
     # Another activation, an average pool, or a pool of another layout: left alone.
     assert relu_pool_pairs([keras.layers.Conv2D(2, 3, activation="gelu"), keras.layers.MaxPooling2D()]) == set()
-    assert relu_pool_pairs([keras.layers.Conv2D(2, 3, activation="relu"), keras.layers.AveragePooling2D()]) == set()
+    assert relu_pool_pairs([keras.layers.Conv2D(2, 3, activation="relu"), keras.layers.AveragePooling2D(2)]) == set()
     assert relu_pool_pairs([keras.layers.Conv2D(2, 3, activation="relu"),
                             keras.layers.MaxPooling2D(data_format="channels_first")]) == set()
     # An activity regularizer on the convolution sees the unpooled ReLU output: the call is not rewritten.
