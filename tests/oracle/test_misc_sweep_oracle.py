@@ -288,8 +288,8 @@ def test_initializer_config_and_repeat_semantics_match_keras(cls_name, kwargs):
 
 
 def test_seed_generator_seed_config_and_fresh_draws_match_keras():
-    k = keras_ref.initializers.RandomNormal(seed=keras_ref.random.SeedGenerator(3))
-    c = cornu.initializers.RandomNormal(seed=cornu.random.SeedGenerator(3))
+    k = keras_ref.initializers.RandomNormal(seed=keras_ref.random.SeedGenerator(3, name="sg"))
+    c = cornu.initializers.RandomNormal(seed=cornu.random.SeedGenerator(3, name="sg"))
     assert c.get_config() == k.get_config()
     assert np.array_equal(c((3,)).numpy(), c((3,)).numpy()) == np.array_equal(np.asarray(k((3,))), np.asarray(k((3,))))
     for bad in ("x", 1.5):
