@@ -96,8 +96,6 @@ def print_summary(model: Any, line_length: int | None = None, positions: list | 
     from cornu.layers.input_layer import InputLayer
     from cornu.models.sequential import Sequential
 
-    if print_fn is None:
-        from cornu.utils.io_utils import print_msg as print_fn
     sequential_like = _is_sequential_like(model)
     if isinstance(model, Sequential):
         layers = model.layers
@@ -131,9 +129,7 @@ def print_summary(model: Any, line_length: int | None = None, positions: list | 
         if show_trainable:
             row.append("Y" if layer.trainable else "N")
         rows.append(row)
-    print_fn(f'Model: "{model.name}"')
-    for line in _table(rows, headers, widths, right={2}):
-        print_fn(line)
+    lines = [f'Model: "{model.name}"', *_table(rows, headers, widths, right={2})]
     trainable, trainable_b = _count(model.trainable_weights)
     non_t, non_t_b = _count(model.non_trainable_weights)
     opt_params, opt_b = 0, 0
@@ -142,8 +138,15 @@ def print_summary(model: Any, line_length: int | None = None, positions: list | 
         opt_params, opt_b = _count(opt.variables)
     # As Keras: after training, the total counts the optimizer's variables too.
     total, total_b = trainable + non_t + opt_params, trainable_b + non_t_b + opt_b
-    print_fn(f" Total params: {total:,} ({_format_bytes(total_b)})")
-    print_fn(f" Trainable params: {trainable:,} ({_format_bytes(trainable_b)})")
-    print_fn(f" Non-trainable params: {non_t:,} ({_format_bytes(non_t_b)})")
+    lines += [f" Total params: {total:,} ({_format_bytes(total_b)})",
+              f" Trainable params: {trainable:,} ({_format_bytes(trainable_b)})",
+              f" Non-trainable params: {non_t:,} ({_format_bytes(non_t_b)})"]
     if opt_params:
-        print_fn(f" Optimizer params: {opt_params:,} ({_format_bytes(opt_b)})")
+        lines.append(f" Optimizer params: {opt_params:,} ({_format_bytes(opt_b)})")
+    text = "\n".join(lines)
+    if print_fn is None:
+        from cornu.utils.io_utils import print_msg
+
+        print_msg(text)
+    else:  # Keras hands a custom ``print_fn`` the whole summary in one call, ending in a newline
+        print_fn(text + "\n")
