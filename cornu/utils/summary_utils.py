@@ -57,19 +57,25 @@ def _is_sequential_like(model: Any) -> bool:
     return len(getattr(model, "inputs", [])) <= 1 and len(getattr(model, "outputs", [])) <= 1
 
 
-def _table(rows: list[list[str]], headers: list[str], widths: list[int], right: set[int]) -> list[str]:
-    def cell(text: str, w: int, align_right: bool) -> str:
-        lines = []
-        while len(text) > w:
-            cut = text.rfind(" ", 0, w)
-            cut = cut if cut > 0 else w
-            lines.append(text[:cut])
-            text = text[cut:].lstrip()
-        lines.append(text)
-        return [l.rjust(w) if align_right else l.ljust(w) for l in lines]
+def _table(rows: list[list[str]], headers: list[str], widths: list[int], right: set[int],
+           center: frozenset = frozenset()) -> list[str]:
+    def cell(text: str, w: int, i: int) -> list[str]:
+        # As the Keras table: wrap at spaces; a word wider than the column is cut with an ellipsis.
+        words = [word if len(word) <= w else word[:w - 1] + "…" for word in text.split(" ")]
+        lines = [words[0]]
+        for word in words[1:]:
+            if len(lines[-1]) + 1 + len(word) <= w:
+                lines[-1] += " " + word
+            else:
+                lines.append(word)
+        if i in right:
+            return [l.rjust(w) for l in lines]
+        if i in center:
+            return [(" " * ((w - len(l)) // 2) + l).ljust(w) for l in lines]
+        return [l.ljust(w) for l in lines]
 
     def row_lines(values: list[str], left: str, sep: str, end: str) -> list[str]:
-        cells = [cell(v, w, i in right) for i, (v, w) in enumerate(zip(values, widths))]
+        cells = [cell(v, w, i) for i, (v, w) in enumerate(zip(values, widths))]
         height = max(len(c) for c in cells)
         out = []
         for h in range(height):
@@ -87,6 +93,12 @@ def _table(rows: list[list[str]], headers: list[str], widths: list[int], right: 
     if not rows:
         out.append(bar("└", "┴", "┘", "─"))
     return out
+
+
+# Column widths (text, without padding) of Keras's default tables, keyed by (sequential-like, show_trainable):
+# what Keras 3.15 prints on an 80-column console.
+_DEFAULT_WIDTHS = {(True, False): (31, 22, 13), (True, True): (27, 21, 10, 5),
+                   (False, False): (19, 17, 10, 17), (False, True): (17, 15, 9, 14, 5)}
 
 
 def print_summary(model: Any, line_length: int | None = None, positions: list | None = None,
@@ -109,14 +121,10 @@ def print_summary(model: Any, line_length: int | None = None, positions: list | 
         if start not in names or stop not in names:
             raise ValueError(f"`layer_range` must name layers of the model. Received: {layer_range}; layers: {names}")
         layers = layers[names.index(start): names.index(stop) + 1]
-    headers = ["Layer (type)", "Output Shape", "Param #"]
-    widths = [31, 22, 13]
-    if not sequential_like:
-        headers.append("Connected to")
-        widths = [24, 20, 10, 17]
+    headers = ["Layer (type)", "Output Shape", "Param #"] + ([] if sequential_like else ["Connected to"])
     if show_trainable:
         headers.append("Trainable")
-        widths.append(9)
+    widths = list(_DEFAULT_WIDTHS[sequential_like, show_trainable])
     if line_length:
         scale = line_length / (sum(widths) + 3 * len(widths) + 1)
         widths = [max(6, int(w * scale)) for w in widths]
@@ -127,9 +135,10 @@ def print_summary(model: Any, line_length: int | None = None, positions: list | 
         if not sequential_like:
             row.append(_connected_to(layer))
         if show_trainable:
-            row.append("Y" if layer.trainable else "N")
+            row.append("-" if not layer.weights else "Y" if layer.trainable else "N")
         rows.append(row)
-    lines = [f'Model: "{model.name}"', *_table(rows, headers, widths, right={2})]
+    center = frozenset({len(headers) - 1}) if show_trainable else frozenset()
+    lines = [f'Model: "{model.name}"', *_table(rows, headers, widths, right={2}, center=center)]
     trainable, trainable_b = _count(model.trainable_weights)
     non_t, non_t_b = _count(model.non_trainable_weights)
     opt_params, opt_b = 0, 0
