@@ -167,9 +167,8 @@ def standardize_dtype(dtype) -> str:
             raise ValueError(f"Invalid dtype: {dtype.name}")
         return str(dtype.name)
     name = str(dtype)
-    aliases = {"float": "float32", "int": "int32", "double": "float64", "half": "float16", "bool_": "bool"}
-    name = aliases.get(name, name)
-    if not hasattr(torch, name) or not isinstance(getattr(torch, name), torch.dtype):
+    name = "int32" if name == "int" else name
+    if name not in _KERAS_DTYPES:  # as Keras: C-style names ("float", "double", "half", "long") are refused
         raise ValueError(f"Invalid dtype: {dtype!r}")
     return name
 
@@ -194,6 +193,8 @@ _TORCH_DTYPES = {name: getattr(torch, name) for name in (
     "float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool",
     "complex64", "complex128")}
 _WIDENED_UNSIGNED = {"uint16": torch.int32, "uint32": torch.int64}
+# The dtype names Keras 3 accepts.
+_KERAS_DTYPES = frozenset(_TORCH_DTYPES) | {"uint16", "uint32", "uint64", "float8_e4m3fn", "float8_e5m2", "string"}
 
 
 def enable_unsafe_deserialization() -> None:

@@ -32,3 +32,24 @@ def test_device_choice():
                 keras.config.set_device("cuda")
     finally:
         keras.config.set_device(previous)
+
+
+@pytest.mark.parametrize("name", ["float", "double", "half", "long", "bool_", "cfloat", "qint8"])
+def test_standardize_dtype_refuses_names_keras_does_not_know(name):
+    from cornu.config import standardize_dtype
+
+    with pytest.raises(ValueError, match=name):
+        standardize_dtype(name)
+
+
+@pytest.mark.parametrize("name", ["float", "double", "half", "long", "int", "uint16", "float8_e5m2", "bool_"])
+def test_standardize_dtype_names_match_keras(keras_ref, name):
+    from cornu.config import standardize_dtype
+
+    try:
+        expected = keras_ref.backend.standardize_dtype(name)
+    except ValueError:
+        with pytest.raises(ValueError):
+            standardize_dtype(name)
+    else:
+        assert standardize_dtype(name) == expected
