@@ -8,6 +8,7 @@ import numpy as np
 import torch.nn.functional as F
 
 from cornu import activations, constraints, initializers, regularizers
+from cornu.layers import lora
 from cornu.layers.layer import InputSpec, Layer
 from cornu.utils import tree
 
@@ -73,27 +74,8 @@ class Dense(Layer):
     def enable_lora(self, rank: int, lora_alpha: float | None = None, a_initializer="he_uniform",
                     b_initializer="zeros") -> None:
         """Freeze the kernel and train a low-rank update ``A @ B * (lora_alpha / rank)`` instead (LoRA)."""
-        if self.kernel_constraint is not None:
-            raise ValueError("Lora is incompatible with kernel constraints. In order to enable lora on this layer, "
-                             "remove the `kernel_constraint` argument.")
-        if not self.built:
-            raise ValueError("Cannot enable lora on a layer that isn't yet built.")
-        if self.lora_enabled:
-            raise ValueError("lora is already enabled. This can only be done once per layer.")
-        if not isinstance(rank, int) or isinstance(rank, bool) or rank <= 0:
-            raise ValueError(f"`rank` must be a positive integer. Received: rank={rank!r}")
-        in_dim = self.kernel.shape[0]
-        self.lora_kernel_a = self.add_weight(name="lora_kernel_a", shape=(in_dim, rank),
-                                             initializer=initializers.get(a_initializer),
-                                             regularizer=self.kernel_regularizer)
-        self.lora_kernel_b = self.add_weight(name="lora_kernel_b", shape=(rank, self.units),
-                                             initializer=initializers.get(b_initializer),
-                                             regularizer=self.kernel_regularizer)
-        self.kernel.trainable = False
-        self.kernel._trainable_wanted = False
-        self.lora_enabled = True
-        self.lora_rank = rank
-        self.lora_alpha = lora_alpha if lora_alpha is not None else rank
+        lora.enable(self, "kernel", rank, lora_alpha, a_initializer, b_initializer, self.kernel_regularizer,
+                    self.kernel_constraint)
 
     def _merged_kernel(self):
         """The kernel in Keras layout with the LoRA update folded in (what Keras saves)."""

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from cornu import constraints, initializers, regularizers
+from cornu.layers import lora
 from cornu.layers.core import _MergedKernel, _ser
 from cornu.layers.layer import Layer
 from cornu.ops import numpy as numpy_ops
@@ -61,26 +62,8 @@ class Embedding(Layer):
     def enable_lora(self, rank: int, lora_alpha: float | None = None, a_initializer="he_uniform",
                     b_initializer="zeros") -> None:
         """Freeze the table and train a low-rank update ``A @ B * (lora_alpha / rank)`` instead (LoRA)."""
-        if self.embeddings_constraint is not None:
-            raise ValueError("Lora is incompatible with embedding constraints. In order to enable lora on this "
-                             "layer, remove the `embeddings_constraint` argument.")
-        if not self.built:
-            raise ValueError("Cannot enable lora on a layer that isn't yet built.")
-        if self.lora_enabled:
-            raise ValueError("lora is already enabled. This can only be done once per layer.")
-        if not isinstance(rank, int) or isinstance(rank, bool) or rank <= 0:
-            raise ValueError(f"`rank` must be a positive integer. Received: rank={rank!r}")
-        self.lora_embeddings_a = self.add_weight(name="lora_embeddings_a", shape=(self.input_dim, rank),
-                                                 initializer=initializers.get(a_initializer),
-                                                 regularizer=self.embeddings_regularizer)
-        self.lora_embeddings_b = self.add_weight(name="lora_embeddings_b", shape=(rank, self.output_dim),
-                                                 initializer=initializers.get(b_initializer),
-                                                 regularizer=self.embeddings_regularizer)
-        self.embeddings.trainable = False
-        self.embeddings._trainable_wanted = False
-        self.lora_enabled = True
-        self.lora_rank = rank
-        self.lora_alpha = lora_alpha if lora_alpha is not None else rank
+        lora.enable(self, "embeddings", rank, lora_alpha, a_initializer, b_initializer, self.embeddings_regularizer,
+                    self.embeddings_constraint)
 
     def _merged_kernel(self):
         """The table with the LoRA update folded in (what Keras saves)."""

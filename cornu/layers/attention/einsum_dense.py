@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from cornu import activations, constraints, initializers, regularizers
+from cornu.layers import lora
 from cornu.layers.core import _MergedKernel, _ser
 from cornu.layers.layer import Layer
 
@@ -178,27 +179,8 @@ class EinsumDense(Layer):
     def enable_lora(self, rank: int, lora_alpha: float | None = None, a_initializer="he_uniform",
                     b_initializer="zeros") -> None:
         """Freeze the kernel and train ``A @ B * (lora_alpha / rank)`` added to it instead (LoRA)."""
-        if self.kernel_constraint is not None:
-            raise ValueError("Lora is incompatible with kernel constraints. In order to enable lora on this layer, "
-                             "remove the `kernel_constraint` argument.")
-        if not self.built:
-            raise ValueError("Cannot enable lora on a layer that isn't yet built.")
-        if self.lora_enabled:
-            raise ValueError("lora is already enabled. This can only be done once per layer.")
-        if not isinstance(rank, int) or isinstance(rank, bool) or rank <= 0:
-            raise ValueError(f"`rank` must be a positive integer. Received: rank={rank!r}")
-        shape = self.kernel.shape
-        self.lora_kernel_a = self.add_weight(name="lora_kernel_a", shape=shape[:-1] + (rank,),
-                                             initializer=initializers.get(a_initializer),
-                                             regularizer=self.kernel_regularizer)
-        self.lora_kernel_b = self.add_weight(name="lora_kernel_b", shape=(rank, shape[-1]),
-                                             initializer=initializers.get(b_initializer),
-                                             regularizer=self.kernel_regularizer)
-        self.kernel.trainable = False
-        self.kernel._trainable_wanted = False
-        self.lora_enabled = True
-        self.lora_rank = rank
-        self.lora_alpha = lora_alpha if lora_alpha is not None else rank
+        lora.enable(self, "kernel", rank, lora_alpha, a_initializer, b_initializer, self.kernel_regularizer,
+                    self.kernel_constraint)
 
     def _merged_kernel(self) -> torch.Tensor:
         """The kernel with the LoRA update folded in (what Keras saves)."""
