@@ -55,7 +55,7 @@ def _json_value(value: Any, what: str, fn: Callable) -> Any:
 
 def dump_bytecode(fn: types.FunctionType) -> tuple[str, Any, Any]:
     """``(base64 marshal of the code, defaults, closure values)`` of a Python function."""
-    code = base64.b64encode(marshal.dumps(fn.__code__)).decode("ascii")
+    code = base64.encodebytes(marshal.dumps(fn.__code__)).decode("ascii")  # 76-column lines, as Keras writes
     defaults = _json_value(list(fn.__defaults__), "defaults", fn) if fn.__defaults__ else None
     closure = None
     if fn.__closure__:

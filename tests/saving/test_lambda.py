@@ -99,3 +99,13 @@ def test_unknown_named_function_needs_registration():
     config = {"module": "my_project.ops", "class_name": "function", "config": "secret", "registered_name": "secret"}
     with pytest.raises(TypeError, match=r"Could not locate function 'secret'.*custom_objects"):
         deserialize_function(config)
+
+
+def test_lambda_bytecode_config_is_keras_s(keras_ref):
+    """The same function's config, byte for byte: base64 in 76-column lines, as Keras writes it."""
+    fn = lambda x: x * 3 + 1  # noqa: E731
+    mine = keras.layers.Lambda(fn, name="l").get_config()["function"]
+    theirs = keras_ref.layers.Lambda(fn, name="l").get_config()["function"]
+    assert mine == theirs
+    assert "\n" in mine["config"]["code"]
+    assert deserialize_function(mine, safe_mode=False)(2) == 7
