@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from cornu import activations, constraints, initializers, regularizers
 from cornu.utils import conv_utils
 from cornu.layers import conv_gemm, lora
-from cornu.layers.core import _MergedKernel, _ser
+from cornu.layers.core import _ser
 from cornu.layers.layer import InputSpec, Layer
 
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
@@ -119,25 +119,15 @@ class BaseConv(Layer):
         lora.enable(self, "kernel", rank, lora_alpha, a_initializer, b_initializer, self.kernel_regularizer,
                     self.kernel_constraint)
 
-    def _lora_delta(self) -> torch.Tensor:
-        """``A @ B * scale`` in the torch kernel layout ``(out, in, *k)``."""
-        delta = (self.lora_kernel_a.value @ self.lora_kernel_b.value) * (self.lora_alpha / self.lora_rank)
-        return delta.permute((self.rank + 1, self.rank) + tuple(range(self.rank)))
-
     def _merged_kernel(self) -> torch.Tensor:
         """The kernel in Keras layout with the LoRA update folded in (what Keras saves)."""
-        kernel = self.kernel.keras_value
-        if self.lora_enabled:
-            kernel = kernel + (self.lora_kernel_a.value @ self.lora_kernel_b.value) * (
-                self.lora_alpha / self.lora_rank)
-        return kernel
+        return lora.merged(self, "kernel", self.kernel.keras_value)
 
     def _saved_variables(self) -> list:
         """What weight files hold for this layer, as Keras writes it: the LoRA-merged kernel, then the bias."""
         if not self.built:
             return []
-        saved = [self.kernel] if not self.lora_enabled else [_MergedKernel(self)]
-        return saved + ([self.bias] if self.bias is not None else [])
+        return lora.saved(self, "kernel") + ([self.bias] if self.bias is not None else [])
 
     def call(self, inputs):
         return self.activation(self._convolve(inputs))
@@ -153,7 +143,8 @@ class BaseConv(Layer):
             x = F.pad(x, ((self.kernel_size[0] - 1) * self.dilation_rate[0], 0))
         kernel, bias = self.kernel.value, self.bias.value if self.bias is not None else None
         if self.lora_enabled:
-            kernel = kernel + self._lora_delta()
+            # the update in Keras layout (*k, in, out), permuted to torch's (out, in, *k)
+            kernel = kernel + lora.delta(self, "kernel").permute((self.rank + 1, self.rank) + tuple(range(self.rank)))
         if conv_gemm.applies(x, kernel, self.groups):
             pads = padding if isinstance(padding, tuple) else (padding,) * self.rank
             y = conv_gemm.convolve(x, kernel, bias, self.strides, pads, self.dilation_rate)

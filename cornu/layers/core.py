@@ -4,7 +4,6 @@ from __future__ import annotations
 import inspect
 from typing import Callable
 
-import numpy as np
 import torch.nn.functional as F
 
 from cornu import activations, constraints, initializers, regularizers
@@ -79,11 +78,7 @@ class Dense(Layer):
 
     def _merged_kernel(self):
         """The kernel in Keras layout with the LoRA update folded in (what Keras saves)."""
-        kernel = self.kernel.keras_value
-        if self.lora_enabled:
-            scale = self.lora_alpha / self.lora_rank
-            kernel = kernel + (self.lora_kernel_a.value @ self.lora_kernel_b.value) * scale
-        return kernel
+        return lora.merged(self, "kernel", self.kernel.keras_value)
 
     def call(self, inputs):
         if not inputs.is_floating_point():  # integer inputs compute in float, as Keras's matmul promotes them
@@ -98,8 +93,7 @@ class Dense(Layer):
         """What weight files hold for this layer, as Keras writes it: the LoRA-merged kernel, then the bias."""
         if not self.built:
             return []
-        saved = [self.kernel] if not self.lora_enabled else [_MergedKernel(self)]
-        return saved + ([self.bias] if self.bias is not None else [])
+        return lora.saved(self, "kernel") + ([self.bias] if self.bias is not None else [])
 
     def get_config(self) -> dict:
         return {**super().get_config(), "units": self.units,
@@ -113,31 +107,6 @@ class Dense(Layer):
                 "kernel_constraint": _ser(constraints, self.kernel_constraint),
                 "bias_constraint": _ser(constraints, self.bias_constraint), "quantization_config": None,
                 **({"lora_rank": self.lora_rank, "lora_alpha": self.lora_alpha} if self.lora_rank else {})}
-
-
-class _MergedKernel:
-    """A LoRA Dense kernel as saved: reads merged; loading sets the kernel and resets the LoRA factors."""
-
-    name = "kernel"
-
-    def __init__(self, layer: Dense):
-        self.layer = layer
-        self.path = layer.kernel.path
-
-    @property
-    def shape(self) -> tuple:
-        return self.layer.kernel.shape
-
-    def numpy(self) -> np.ndarray:
-        return self.layer._merged_kernel().detach().cpu().numpy()
-
-    def __array__(self, dtype=None, copy=None):
-        return self.numpy() if dtype is None else self.numpy().astype(dtype)
-
-    def assign(self, value) -> None:
-        self.layer.kernel.assign(value)
-        for factor in (self.layer.lora_kernel_a, self.layer.lora_kernel_b):
-            factor.assign(np.zeros(factor.shape, "float32"))
 
 
 class Activation(Layer):

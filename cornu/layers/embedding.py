@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from cornu import constraints, initializers, regularizers
 from cornu.layers import lora
-from cornu.layers.core import _MergedKernel, _ser
+from cornu.layers.core import _ser
 from cornu.layers.layer import Layer
 from cornu.ops import numpy as numpy_ops
 
@@ -67,17 +66,13 @@ class Embedding(Layer):
 
     def _merged_kernel(self):
         """The table with the LoRA update folded in (what Keras saves)."""
-        table = self.embeddings.value
-        if self.lora_enabled:
-            table = table + (self.lora_embeddings_a.value @ self.lora_embeddings_b.value) * (
-                self.lora_alpha / self.lora_rank)
-        return table
+        return lora.merged(self, "embeddings", self.embeddings.value)
 
     def _saved_variables(self) -> list:
         """What weight files hold for this layer, as Keras writes it: the LoRA-merged table."""
         if not self.built:
             return []
-        return [self.embeddings] if not self.lora_enabled else [_MergedEmbeddings(self)]
+        return lora.saved(self, "embeddings")
 
     def call(self, inputs):
         if inputs.dtype not in _INDEX_DTYPES:
@@ -111,25 +106,6 @@ class Embedding(Layer):
                 "embeddings_constraint": _ser(constraints, self.embeddings_constraint),
                 "mask_zero": self.mask_zero, "quantization_config": None,
                 **({"lora_rank": self.lora_rank, "lora_alpha": self.lora_alpha} if self.lora_rank else {})}
-
-
-class _MergedEmbeddings(_MergedKernel):
-    """A LoRA Embedding table as saved: reads merged; loading sets the table and resets the LoRA factors."""
-
-    name = "embeddings"
-
-    def __init__(self, layer: Embedding):
-        self.layer = layer
-        self.path = layer.embeddings.path
-
-    @property
-    def shape(self) -> tuple:
-        return self.layer.embeddings.shape
-
-    def assign(self, value) -> None:
-        self.layer.embeddings.assign(value)
-        for factor in (self.layer.lora_embeddings_a, self.layer.lora_embeddings_b):
-            factor.assign(np.zeros(factor.shape, "float32"))
 
 
 class ReversibleEmbedding(Embedding):

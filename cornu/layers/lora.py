@@ -1,11 +1,15 @@
 """Enabling LoRA on a layer (Dense, EinsumDense, Embedding, Conv1D/2D/3D): the checks and the two factors.
 
-The layer freezes its weight ``frozen`` and trains ``A @ B * (lora_alpha / rank)``
-added to it; each layer folds the update into its own call and saved files.
+The layer freezes one weight (``kernel``, ``embeddings``) and trains
+``A @ B * (lora_alpha / rank)`` added to it; weight files hold the merged weight,
+as Keras writes them.
 """
 from __future__ import annotations
 
 from typing import Any
+
+import numpy as np
+import torch
 
 from cornu import initializers
 
@@ -36,3 +40,45 @@ def enable(layer: Any, name: str, rank: int, lora_alpha: float | None, a_initial
     layer.lora_enabled = True
     layer.lora_rank = rank
     layer.lora_alpha = lora_alpha if lora_alpha is not None else rank
+
+
+def delta(layer: Any, name: str) -> torch.Tensor:
+    """``A @ B * (lora_alpha / rank)`` in the frozen weight's Keras layout."""
+    a, b = getattr(layer, f"lora_{name}_a").value, getattr(layer, f"lora_{name}_b").value
+    return torch.matmul(a, b) * (layer.lora_alpha / layer.lora_rank)
+
+
+def merged(layer: Any, name: str, value: torch.Tensor) -> torch.Tensor:
+    """``value`` (the frozen weight in Keras layout) with the LoRA update folded in, when LoRA is on."""
+    return value + delta(layer, name) if layer.lora_enabled else value
+
+
+def saved(layer: Any, name: str) -> list:
+    """What a weight file holds for ``layer.<name>``: the variable, or its LoRA-merged value."""
+    return [getattr(layer, name)] if not layer.lora_enabled else [MergedWeight(layer, name)]
+
+
+class MergedWeight:
+    """A LoRA layer's frozen weight as saved: reads merged (``layer._merged_kernel()``); loading sets the weight
+    and resets the LoRA factors to zero."""
+
+    def __init__(self, layer: Any, name: str):
+        self.layer = layer
+        self.name = name
+        self.path = getattr(layer, name).path
+
+    @property
+    def shape(self) -> tuple:
+        return getattr(self.layer, self.name).shape
+
+    def numpy(self) -> np.ndarray:
+        return self.layer._merged_kernel().detach().cpu().numpy()
+
+    def __array__(self, dtype=None, copy=None):
+        return self.numpy() if dtype is None else self.numpy().astype(dtype)
+
+    def assign(self, value) -> None:
+        getattr(self.layer, self.name).assign(value)
+        for suffix in ("a", "b"):
+            factor = getattr(self.layer, f"lora_{self.name}_{suffix}")
+            factor.assign(np.zeros(factor.shape, "float32"))

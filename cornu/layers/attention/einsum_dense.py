@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from cornu import activations, constraints, initializers, regularizers
 from cornu.layers import lora
-from cornu.layers.core import _MergedKernel, _ser
+from cornu.layers.core import _ser
 from cornu.layers.layer import Layer
 
 _EQUATION_FORMS = (
@@ -184,17 +184,12 @@ class EinsumDense(Layer):
 
     def _merged_kernel(self) -> torch.Tensor:
         """The kernel with the LoRA update folded in (what Keras saves)."""
-        kernel = self.kernel.value
-        if self.lora_enabled:
-            kernel = kernel + torch.matmul(self.lora_kernel_a.value, self.lora_kernel_b.value) * (
-                self.lora_alpha / self.lora_rank)
-        return kernel
+        return lora.merged(self, "kernel", self.kernel.value)
 
     def _saved_variables(self) -> list:
         if not self.built:
             return []
-        saved = [self.kernel] if not self.lora_enabled else [_MergedKernel(self)]
-        return saved + ([self.bias] if self.bias is not None else [])
+        return lora.saved(self, "kernel") + ([self.bias] if self.bias is not None else [])
 
     def call(self, inputs):
         kernel = self._merged_kernel()
